@@ -1,0 +1,52 @@
+package org.pairwise.accel;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A compute backend: it allocates and owns buffers and runs the {@link Kernels} over them. Host copies are explicit
+ * ({@link #upload}, {@link #download}) so that a device backend keeps tensors resident between kernel calls.
+ */
+public interface Backend extends Kernels, AutoCloseable {
+    String name();
+
+    /** A zeroed F32 tensor of {@code n} floats. */
+    Tensor allocate(long n);
+
+    /** Copies {@code n} host floats from {@code src[srcOff..]} into {@code dst[dstOff..]}. */
+    void upload(Tensor dst, long dstOff, float[] src, int srcOff, int n);
+
+    /** Copies {@code n} floats from {@code src[srcOff..]} into the host array {@code dst[dstOff..]}. */
+    void download(Tensor src, long srcOff, float[] dst, int dstOff, int n);
+
+    /** Device-side copy of {@code n} floats between (or within) tensors. */
+    void copy(Tensor dst, long dstOff, Tensor src, long srcOff, long n);
+
+    /** Sets every float of {@code t} to zero (gradients are zeroed explicitly, then accumulated). */
+    void zero(Tensor t);
+
+    /**
+     * A frozen weight [rows, cols] over {@code data} in its stored dtype. The segment must stay alive as long as the
+     * weight (a memory-mapped file's arena, say); a host backend may use it without copying.
+     */
+    Weight weight(MemorySegment data, DType dtype, int rows, int cols);
+
+    /** A weight view [rows, cols] of an F32 tensor (a trainable LoRA matrix, say): it sees later updates. */
+    Weight weightOf(Tensor t, int rows, int cols);
+
+    /** Uploads a host array as a new tensor. */
+    default Tensor upload(float[] src) {
+        Tensor t = allocate(src.length);
+        upload(t, 0, src, 0, src.length);
+        return t;
+    }
+
+    /** Downloads a whole tensor to a new host array. */
+    default float[] download(Tensor t) {
+        float[] out = new float[Math.toIntExact(t.size())];
+        download(t, 0, out, 0, out.length);
+        return out;
+    }
+
+    @Override
+    void close();
+}
