@@ -1,0 +1,106 @@
+package org.pairwise.accel.cpu;
+
+import static org.pairwise.accel.cpu.Vec.F;
+import static org.pairwise.accel.cpu.Vec.L;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/** SwiGLU, residual add, scale and the embedding lookup: kernels that touch each float once. */
+final class Elementwise {
+    private Elementwise() {}
+
+    private static final int GRAIN = 1 << 14;
+    private static final FloatVector ONE = FloatVector.broadcast(F, 1f);
+
+    // out (N,C) = silu(gate) * up
+    static void swigluForward(Parallel par, float[] out, float[] gate, float[] up, int n) {
+        par.forRange(n, GRAIN, 8L * n, (i0, i1) -> {
+            int i = i0;
+            for (; i + L <= i1; i += L) {
+                FloatVector g = FloatVector.fromArray(F, gate, i);
+                FloatVector sig = ONE.div(g.neg().lanewise(VectorOperators.EXP).add(1f));
+                g.mul(sig).mul(FloatVector.fromArray(F, up, i)).intoArray(out, i);
+            }
+            for (; i < i1; i++) {
+                float g = gate[i];
+                out[i] = g / (1f + (float) Math.exp(-g)) * up[i];
+            }
+        });
+    }
+
+    // dgate += dout * up * sig * (1 + g * (1 - sig)); dup += dout * silu(g)
+    static void swigluBackward(Parallel par, float[] dgate, float[] dup, float[] dout, float[] gate, float[] up, int n) {
+        par.forRange(n, GRAIN, 12L * n, (i0, i1) -> {
+            int i = i0;
+            for (; i + L <= i1; i += L) {
+                FloatVector g = FloatVector.fromArray(F, gate, i);
+                FloatVector d = FloatVector.fromArray(F, dout, i);
+                FloatVector sig = ONE.div(g.neg().lanewise(VectorOperators.EXP).add(1f));
+                FloatVector silu = g.mul(sig);
+                if (dup != null) {
+                    d.fma(silu, FloatVector.fromArray(F, dup, i)).intoArray(dup, i);
+                }
+                if (dgate != null) {
+                    FloatVector dsilu = sig.mul(g.mul(sig.neg().add(1f)).add(1f));
+                    d.mul(FloatVector.fromArray(F, up, i)).fma(dsilu, FloatVector.fromArray(F, dgate, i)).intoArray(dgate, i);
+                }
+            }
+            for (; i < i1; i++) {
+                float g = gate[i];
+                float sig = 1f / (1f + (float) Math.exp(-g));
+                if (dup != null) {
+                    dup[i] += dout[i] * g * sig;
+                }
+                if (dgate != null) {
+                    dgate[i] += dout[i] * up[i] * sig * (1f + g * (1f - sig));
+                }
+            }
+        });
+    }
+
+    // out (n) += inp (n)
+    static void add(Parallel par, float[] out, float[] inp, int n) {
+        par.forRange(n, GRAIN, n, (i0, i1) -> {
+            int i = i0;
+            for (; i + L <= i1; i += L) {
+                FloatVector.fromArray(F, out, i).add(FloatVector.fromArray(F, inp, i)).intoArray(out, i);
+            }
+            for (; i < i1; i++) {
+                out[i] += inp[i];
+            }
+        });
+    }
+
+    // x (n) *= s
+    static void scale(Parallel par, float[] x, float s, int n) {
+        par.forRange(n, GRAIN, n, (i0, i1) -> Vec.scale(x, i0, i1 - i0, s));
+    }
+
+    // out (N,C) = table (V,C)[tokens[n]]
+    static void embeddingForward(Parallel par, float[] out, int[] tokens, CpuWeight table, int N, int C) {
+        if (table.cols != C) {
+            throw new IllegalArgumentException("embedding table " + table + " does not have C=" + C + " columns");
+        }
+        par.forRange(N, 1, (long) N * C * 4, (n0, n1) -> {
+            for (int n = n0; n < n1; n++) {
+                table.rowTo(checkToken(tokens[n], table.rows), 0, C, out, n * C);
+            }
+        });
+    }
+
+    // dtable (V,C) += dout (N,C) scattered by tokens; serial because tokens repeat
+    static void embeddingBackward(float[] dtable, float[] dout, int[] tokens, int N, int C) {
+        int V = dtable.length / C;
+        for (int n = 0; n < N; n++) {
+            Vec.axpy(1f, dout, n * C, dtable, checkToken(tokens[n], V) * C, C);
+        }
+    }
+
+    static int checkToken(int t, int V) {
+        if (t < 0 || t >= V) {
+            throw new IllegalArgumentException("token id " + t + " outside the vocabulary [0, " + V + ")");
+        }
+        return t;
+    }
+}

@@ -1,0 +1,197 @@
+package org.pairwise.accel.cpu;
+
+import static org.pairwise.accel.cpu.Vec.F;
+import static org.pairwise.accel.cpu.Vec.L;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * The fused lm-head log-prob: h (N,C), w (V,C). Logits exist only one vocabulary chunk at a time (rows x VC floats),
+ * combined by an online log-sum-exp, so the (N,V) matrix is never materialised. Rows with a negative target are
+ * dropped up front; the remaining M rows are packed.
+ */
+final class Logprob {
+    private Logprob() {}
+
+    /** Vocabulary rows per chunk, sized so a converted chunk (VC x C floats) stays near 256 KiB. */
+    static int chunk(int C) {
+        return Math.max(16, Math.min(256, (65536 / Math.max(1, C)) / 16 * 16));
+    }
+
+    // logp, lse, logitSum (N); parallel over vocabulary ranges, each with its own partial (max, sumexp, sum, target)
+    static void forward(Parallel par, float[] logp, float[] lse, float[] logitSum, float[] h, CpuWeight w,
+                        int[] targets, int N, int C, int V) {
+        check(w, C, V);
+        int[] rows = valid(targets, N, V);
+        int M = rows.length;
+        for (int n = 0; n < N; n++) {
+            logp[n] = 0f;
+            lse[n] = 0f;
+            logitSum[n] = 0f;
+        }
+        if (M == 0) {
+            return;
+        }
+        float[] hp = pack(h, rows, C);
+        int vc = chunk(C);
+        int chunks = (V + vc - 1) / vc;
+        int parts = Math.min(chunks, par.threads * 4);
+        int perPart = (chunks + parts - 1) / parts;
+        parts = (chunks + perPart - 1) / perPart;
+        // Partial state per part and row: running max, sum of exp(l - max), sum of logits, target logit.
+        double[][] pm = new double[parts][M], ps = new double[parts][M], psum = new double[parts][M];
+        float[] tgt = new float[M];
+        float[] heap = w.heapArray();
+        par.forRange(parts, 1, 2L * M * C * V, (p0, p1) -> {
+            float[] scratch = heap == null ? new float[vc * C] : null;
+            int tb = Math.min(M, 64);
+            float[] logits = new float[tb * vc];
+            for (int p = p0; p < p1; p++) {
+                double[] m = pm[p], s = ps[p], sum = psum[p];
+                java.util.Arrays.fill(m, Double.NEGATIVE_INFINITY);
+                for (int ch = p * perPart; ch < Math.min(chunks, (p + 1) * perPart); ch++) {
+                    int v0 = ch * vc, nv = Math.min(vc, V - v0);
+                    float[] wb = heap;
+                    int wOff = v0 * C;
+                    if (heap == null) {
+                        for (int j = 0; j < nv; j++) {
+                            w.rowTo(v0 + j, 0, C, scratch, j * C);
+                        }
+                        wb = scratch;
+                        wOff = 0;
+                    }
+                    for (int i0 = 0; i0 < M; i0 += tb) {
+                        int nI = Math.min(tb, M - i0);
+                        Gemm.dots(hp, i0 * C, C, nI, wb, wOff, C, nv, C, logits, 0, vc, 1);
+                        for (int i = 0; i < nI; i++) {
+                            int r = i0 + i, off = i * vc;
+                            int t = targets[rows[r]] - v0;
+                            if (t >= 0 && t < nv) {
+                                tgt[r] = logits[off + t];
+                            }
+                            sum[r] += Vec.sum(logits, off, nv);
+                            float cm = Vec.max(logits, off, nv);
+                            double nm = Math.max(m[r], cm);
+                            s[r] = s[r] * Math.exp(m[r] - nm) + Vec.expShifted(logits, off, nv, (float) nm);
+                            m[r] = nm;
+                        }
+                    }
+                }
+            }
+        });
+        for (int r = 0; r < M; r++) {
+            double mx = Double.NEGATIVE_INFINITY;
+            for (int p = 0; p < parts; p++) {
+                mx = Math.max(mx, pm[p][r]);
+            }
+            double s = 0, sum = 0;
+            for (int p = 0; p < parts; p++) {
+                s += ps[p][r] * Math.exp(pm[p][r] - mx);
+                sum += psum[p][r];
+            }
+            int n = rows[r];
+            double l = mx + Math.log(s);
+            lse[n] = (float) l;
+            logp[n] = (float) (tgt[r] - l);
+            logitSum[n] = (float) sum;
+        }
+    }
+
+    // dh (N,C) += dlogp[n] * (onehot(target) - softmax(h w^T)) @ w; parallel over row blocks, chunks recomputed
+    static void backward(Parallel par, float[] dh, float[] dlogp, float[] h, CpuWeight w, float[] lse, int[] targets,
+                         int N, int C, int V) {
+        check(w, C, V);
+        int[] rows = valid(targets, N, V);
+        int M = rows.length;
+        if (M == 0) {
+            return;
+        }
+        float[] hp = pack(h, rows, C);
+        int vc = chunk(C);
+        // Blocks of rows own their dh rows; enough blocks to keep every thread busy, no bigger than 64 rows.
+        int tb = Math.max(1, Math.min(64, (M + 2 * par.threads - 1) / (2 * par.threads)));
+        int blocks = (M + tb - 1) / tb;
+        float[] heap = w.heapArray();
+        par.forRange(blocks, 1, 4L * M * C * V, (b0, b1) -> {
+            float[] scratch = heap == null ? new float[vc * C] : null;
+            float[] g = new float[tb * vc];
+            float[] acc = new float[tb * C];
+            for (int blk = b0; blk < b1; blk++) {
+                int i0 = blk * tb, nI = Math.min(tb, M - i0);
+                java.util.Arrays.fill(acc, 0f);
+                for (int v0 = 0; v0 < V; v0 += vc) {
+                    int nv = Math.min(vc, V - v0);
+                    float[] wb = heap;
+                    int wOff = v0 * C;
+                    if (heap == null) {
+                        for (int j = 0; j < nv; j++) {
+                            w.rowTo(v0 + j, 0, C, scratch, j * C);
+                        }
+                        wb = scratch;
+                        wOff = 0;
+                    }
+                    Gemm.dots(hp, i0 * C, C, nI, wb, wOff, C, nv, C, g, 0, vc, 1);
+                    for (int i = 0; i < nI; i++) {
+                        int n = rows[i0 + i], off = i * vc;
+                        float d = dlogp[n];
+                        // g = -d * softmax; the target's +d is added below, once per row
+                        expScaled(g, off, nv, lse[n], -d);
+                        int t = targets[n] - v0;
+                        if (t >= 0 && t < nv) {
+                            g[off + t] += d;
+                        }
+                    }
+                    Gemm.acc(g, 0, vc, 1, nI, wb, wOff, C, nv, C, acc, 0, C);
+                }
+                for (int i = 0; i < nI; i++) {
+                    Vec.axpy(1f, acc, i * C, dh, rows[i0 + i] * C, C);
+                }
+            }
+        });
+    }
+
+    // a = k * exp(a - shift)
+    private static void expScaled(float[] a, int off, int n, float shift, float k) {
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector.fromArray(F, a, off + i).sub(shift).lanewise(VectorOperators.EXP).mul(k).intoArray(a, off + i);
+        }
+        for (; i < n; i++) {
+            a[off + i] = k * (float) Math.exp(a[off + i] - shift);
+        }
+    }
+
+    private static int[] valid(int[] targets, int N, int V) {
+        int M = 0;
+        for (int n = 0; n < N; n++) {
+            if (targets[n] >= V) {
+                throw new IllegalArgumentException("target " + targets[n] + " at row " + n + " outside the vocabulary [0, " + V + ")");
+            }
+            if (targets[n] >= 0) {
+                M++;
+            }
+        }
+        int[] rows = new int[M];
+        for (int n = 0, r = 0; n < N; n++) {
+            if (targets[n] >= 0) {
+                rows[r++] = n;
+            }
+        }
+        return rows;
+    }
+
+    private static float[] pack(float[] h, int[] rows, int C) {
+        float[] hp = new float[rows.length * C];
+        for (int r = 0; r < rows.length; r++) {
+            System.arraycopy(h, rows[r] * C, hp, r * C, C);
+        }
+        return hp;
+    }
+
+    private static void check(CpuWeight w, int C, int V) {
+        if (w.rows != V || w.cols != C) {
+            throw new IllegalArgumentException("lm head " + w + " does not match V=" + V + ", C=" + C);
+        }
+    }
+}

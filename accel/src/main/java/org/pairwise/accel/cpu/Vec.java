@@ -1,0 +1,160 @@
+package org.pairwise.accel.cpu;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vector species and the small loops every kernel shares. Loads from weight segments widen BF16/F16/Q8_0 in
+ * registers, so a matrix is never converted as a whole; all of them are little-endian and tolerate misalignment
+ * (tensors inside GGUF/safetensors files need not be 4-byte aligned).
+ */
+final class Vec {
+    private Vec() {}
+
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final int L = F.length();
+    /** Same lane count as {@link #F}, so one load of stored halves widens to one float vector. */
+    static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
+    static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, VectorShape.forBitSize(L * 32));
+    /** Null below 8 lanes (there is no 32-bit byte vector); Q8_0 then takes its scalar path. */
+    static final VectorSpecies<Byte> B = L >= 8 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
+
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+    static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+
+    static FloatVector f32(MemorySegment seg, long off) {
+        return FloatVector.fromMemorySegment(F, seg, off, LE);
+    }
+
+    // bf16 is the top half of an f32: widen each short and shift it into place.
+    static FloatVector bf16(MemorySegment seg, long off) {
+        IntVector h = (IntVector) ShortVector.fromMemorySegment(S, seg, off, LE).convertShape(VectorOperators.S2I, I, 0);
+        return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    static float bf16(short h) {
+        return Float.intBitsToFloat(h << 16);
+    }
+
+    // f16 -> f32 exactly (as Float.float16ToFloat): move exponent+mantissa into f32 position and rescale by 2^112,
+    // which also renormalises subnormals; inf/NaN keep an all-ones exponent.
+    static FloatVector f16(MemorySegment seg, long off) {
+        IntVector h = (IntVector) ShortVector.fromMemorySegment(S, seg, off, LE).convertShape(VectorOperators.S2I, I, 0);
+        IntVector em = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13);
+        IntVector mag = em.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+        VectorMask<Integer> special = h.and(0x7c00).eq(0x7c00);
+        IntVector bits = mag.blend(em.or(0x7f800000), special);
+        return bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+    }
+
+    static FloatVector i8(MemorySegment seg, long off) {
+        return (FloatVector) ByteVector.fromMemorySegment(B, seg, off, LE).convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        int i = 0;
+        float s = 0f;
+        if (n >= L) {
+            FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+            for (; i + 2 * L <= n; i += 2 * L) {
+                acc0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc0);
+                acc1 = FloatVector.fromArray(F, a, aOff + i + L).fma(FloatVector.fromArray(F, b, bOff + i + L), acc1);
+            }
+            for (; i + L <= n; i += L) {
+                acc0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc0);
+            }
+            s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) {
+            s += a[aOff + i] * b[bOff + i];
+        }
+        return s;
+    }
+
+    // y[yOff..+n) += alpha * x[xOff..+n)
+    static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
+        int i = 0;
+        FloatVector va = FloatVector.broadcast(F, alpha);
+        for (; i + L <= n; i += L) {
+            va.fma(FloatVector.fromArray(F, x, xOff + i), FloatVector.fromArray(F, y, yOff + i)).intoArray(y, yOff + i);
+        }
+        for (; i < n; i++) {
+            y[yOff + i] += alpha * x[xOff + i];
+        }
+    }
+
+    static float sum(float[] a, int off, int n) {
+        int i = 0;
+        float s = 0f;
+        if (n >= L) {
+            FloatVector acc = FloatVector.zero(F);
+            for (; i + L <= n; i += L) {
+                acc = acc.add(FloatVector.fromArray(F, a, off + i));
+            }
+            s = acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) {
+            s += a[off + i];
+        }
+        return s;
+    }
+
+    static float max(float[] a, int off, int n) {
+        int i = 0;
+        float m = Float.NEGATIVE_INFINITY;
+        if (n >= L) {
+            FloatVector acc = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+            for (; i + L <= n; i += L) {
+                acc = acc.max(FloatVector.fromArray(F, a, off + i));
+            }
+            m = acc.reduceLanes(VectorOperators.MAX);
+        }
+        for (; i < n; i++) {
+            m = Math.max(m, a[off + i]);
+        }
+        return m;
+    }
+
+    // a[off..+n) = exp(a - shift); returns their sum
+    static float expShifted(float[] a, int off, int n, float shift) {
+        int i = 0;
+        float s = 0f;
+        if (n >= L) {
+            FloatVector vs = FloatVector.broadcast(F, shift);
+            FloatVector acc = FloatVector.zero(F);
+            for (; i + L <= n; i += L) {
+                FloatVector e = FloatVector.fromArray(F, a, off + i).sub(vs).lanewise(VectorOperators.EXP);
+                e.intoArray(a, off + i);
+                acc = acc.add(e);
+            }
+            s = acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) {
+            float e = (float) Math.exp(a[off + i] - shift);
+            a[off + i] = e;
+            s += e;
+        }
+        return s;
+    }
+
+    // a[off..+n) *= s
+    static void scale(float[] a, int off, int n, float s) {
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector.fromArray(F, a, off + i).mul(s).intoArray(a, off + i);
+        }
+        for (; i < n; i++) {
+            a[off + i] *= s;
+        }
+    }
+}

@@ -1,0 +1,133 @@
+package org.pairwise.model.engine;
+
+import org.pairwise.accel.Backend;
+import org.pairwise.accel.RopeTable;
+import org.pairwise.model.ModelConfig;
+import org.pairwise.model.load.Checkpoint;
+
+/**
+ * The Llama-family decoder forward: batched prefill over whole sequences and KV-cached decode share one code path
+ * ({@link #forward}); scoring reads log-probs through the fused lm-head kernel, generation reads last-row logits.
+ * Letters: B sequences, T new positions each, N = B*T, C hidden, V vocabulary.
+ */
+public final class LlamaModel {
+    private final ModelConfig cfg;
+    private final Backend be;
+    private final LlamaWeights w;
+    private final RopeTable rope;
+
+    public LlamaModel(ModelConfig cfg, LlamaWeights weights, Backend be) {
+        this.cfg = cfg;
+        this.be = be;
+        this.w = weights;
+        this.rope = RopeTable.create(cfg.ropePairing(), cfg.headDim(), cfg.maxPositionEmbeddings(), cfg.ropeTheta(),
+                cfg.ropeScaling());
+    }
+
+    public static LlamaModel load(Checkpoint ck, Backend be) {
+        return new LlamaModel(ck.config(), LlamaWeights.load(ck, be), be);
+    }
+
+    public ModelConfig config() {
+        return cfg;
+    }
+
+    public Backend backend() {
+        return be;
+    }
+
+    public KvCache newCache(int batch, int maxT) {
+        if (maxT > cfg.maxPositionEmbeddings()) {
+            throw new IllegalArgumentException("context of " + maxT + " positions exceeds the model's "
+                    + cfg.maxPositionEmbeddings());
+        }
+        return new KvCache(be, cfg.numLayers(), batch, maxT, cfg.kvDim());
+    }
+
+    public Activations newActivations(int maxN) {
+        return new Activations(be, cfg, maxN);
+    }
+
+    /**
+     * Runs the decoder over tokens (B,T) at positions pos0..pos0+T-1 of every sequence, writing their keys and values
+     * into the cache; leaves the final-normed hidden states (N,C) in the activations. Right padding is harmless:
+     * causal attention never lets a real position see a later pad.
+     */
+    public void forward(Activations a, KvCache cache, int[] tokens, int B, int T, int pos0) {
+        int N = B * T;
+        int C = cfg.hiddenSize(), QD = cfg.qDim(), KVD = cfg.kvDim(), I = cfg.intermediateSize();
+        int NH = cfg.numHeads(), KV = cfg.numKvHeads(), HS = cfg.headDim();
+        if (N > a.maxN) {
+            throw new IllegalArgumentException(N + " positions exceed the activations' " + a.maxN);
+        }
+        if (B > cache.batch || pos0 + T > cache.maxT) {
+            throw new IllegalArgumentException("positions " + pos0 + ".." + (pos0 + T) + " of " + B
+                    + " sequences exceed the cache (" + cache.batch + " x " + cache.maxT + ")");
+        }
+        checkTokens(tokens, N);
+        int[] positions = new int[N];
+        for (int n = 0; n < N; n++) {
+            positions[n] = pos0 + n % T;
+        }
+        be.embeddingForward(a.x, tokens, w.embed(), N, C);
+        for (int l = 0; l < w.layers().length; l++) {
+            LlamaWeights.Layer L = w.layers()[l];
+            be.rmsnormForward(a.xn, a.rstd, a.x, L.attnNorm(), cfg.rmsNormEps(), N, C);
+            be.matmulForward(a.q, a.xn, L.wq(), L.bq(), N, C, QD);
+            be.matmulForward(a.k, a.xn, L.wk(), L.bk(), N, C, KVD);
+            be.matmulForward(a.v, a.xn, L.wv(), L.bv(), N, C, KVD);
+            be.ropeForward(a.q, positions, rope, N, NH, HS);
+            be.ropeForward(a.k, positions, rope, N, KV, HS);
+            for (int b = 0; b < B; b++) {
+                long dst = ((long) b * cache.maxT + pos0) * KVD;
+                be.copy(cache.k[l], dst, a.k, (long) b * T * KVD, (long) T * KVD);
+                be.copy(cache.v[l], dst, a.v, (long) b * T * KVD, (long) T * KVD);
+            }
+            be.attentionForward(a.attOut, null, a.q, cache.k[l], cache.v[l], B, T, pos0, cache.maxT, NH, KV, HS);
+            be.matmulForward(a.proj, a.attOut, L.wo(), null, N, QD, C);
+            be.add(a.x, a.proj, (long) N * C);
+            be.rmsnormForward(a.xn, a.rstd, a.x, L.mlpNorm(), cfg.rmsNormEps(), N, C);
+            be.matmulForward(a.gate, a.xn, L.wGate(), null, N, C, I);
+            be.matmulForward(a.up, a.xn, L.wUp(), null, N, C, I);
+            be.swigluForward(a.mlp, a.gate, a.up, N, I);
+            be.matmulForward(a.proj, a.mlp, L.wDown(), null, N, I, C);
+            be.add(a.x, a.proj, (long) N * C);
+        }
+        be.rmsnormForward(a.xn, a.rstd, a.x, w.finalNorm(), cfg.rmsNormEps(), N, C);
+    }
+
+    /** Full-vocabulary logits (R,V) of the given rows of the last forward's hidden states, into out (R*V). */
+    public void logits(Activations a, int[] rows, float[] out) {
+        int C = cfg.hiddenSize(), V = cfg.vocabSize();
+        if (a.selectedRows == null || a.selectedCapacity < rows.length) {
+            a.selectedCapacity = rows.length;
+            a.selectedRows = be.allocate((long) rows.length * C);
+            a.logits = be.allocate((long) rows.length * V);
+        }
+        for (int r = 0; r < rows.length; r++) {
+            be.copy(a.selectedRows, (long) r * C, a.xn, (long) rows[r] * C, C);
+        }
+        be.matmulForward(a.logits, a.selectedRows, w.lmHead(), null, rows.length, C, V);
+        be.download(a.logits, 0, out, 0, rows.length * V);
+    }
+
+    /**
+     * Next-token log-probs of the last forward's N positions: out[n] = log p(targets[n] | position n), 0 where
+     * targets[n] &lt; 0 (masked). logitSums, if not null, receives each row's sum of all V logits.
+     */
+    public void tokenLogprobs(Activations a, int[] targets, int N, float[] out, float[] logitSums) {
+        be.logprobForward(a.logp, a.lse, a.logitSum, a.xn, w.lmHead(), targets, N, cfg.hiddenSize(), cfg.vocabSize());
+        be.download(a.logp, 0, out, 0, N);
+        if (logitSums != null) {
+            be.download(a.logitSum, 0, logitSums, 0, N);
+        }
+    }
+
+    private void checkTokens(int[] tokens, int n) {
+        for (int i = 0; i < n; i++) {
+            if (tokens[i] < 0 || tokens[i] >= cfg.vocabSize()) {
+                throw new IllegalArgumentException("token id " + tokens[i] + " is out of range [0, " + cfg.vocabSize() + ")");
+            }
+        }
+    }
+}
