@@ -261,7 +261,8 @@ public final class GgufFile implements AutoCloseable {
         long count(String what) {
             long n = u64();
             if (n < 0 || n > seg.byteSize() - pos) {
-                throw new IllegalArgumentException(source + ": implausible GGUF " + what + " " + n);
+                throw new IllegalArgumentException(source + ": truncated or corrupt GGUF file (" + what + " " + n
+                        + " at byte " + pos + " runs past the end)");
             }
             return n;
         }
