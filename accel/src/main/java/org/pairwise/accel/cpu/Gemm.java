@@ -136,6 +136,21 @@ final class Gemm {
             r20.intoArray(c, c2 + k); r21.intoArray(c, c2 + k + L);
             r30.intoArray(c, c3 + k); r31.intoArray(c, c3 + k + L);
         }
+        for (; k + L <= K; k += L) {
+            FloatVector r0 = FloatVector.fromArray(F, c, c0 + k), r1 = FloatVector.fromArray(F, c, c1 + k);
+            FloatVector r2 = FloatVector.fromArray(F, c, c2 + k), r3 = FloatVector.fromArray(F, c, c3 + k);
+            for (int j = 0, bj = bOff + k, gj = 0; j < nJ; j++, bj += ldb, gj += gsJ) {
+                FloatVector v = FloatVector.fromArray(F, b, bj);
+                r0 = v.fma(FloatVector.broadcast(F, g[g0 + gj]), r0);
+                r1 = v.fma(FloatVector.broadcast(F, g[g1 + gj]), r1);
+                r2 = v.fma(FloatVector.broadcast(F, g[g2 + gj]), r2);
+                r3 = v.fma(FloatVector.broadcast(F, g[g3 + gj]), r3);
+            }
+            r0.intoArray(c, c0 + k);
+            r1.intoArray(c, c1 + k);
+            r2.intoArray(c, c2 + k);
+            r3.intoArray(c, c3 + k);
+        }
         for (; k < K; k++) {
             float s0 = c[c0 + k], s1 = c[c1 + k], s2 = c[c2 + k], s3 = c[c3 + k];
             for (int j = 0, bj = bOff + k, gj = 0; j < nJ; j++, bj += ldb, gj += gsJ) {

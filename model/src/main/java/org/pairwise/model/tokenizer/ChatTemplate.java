@@ -136,6 +136,7 @@ public final class ChatTemplate {
                 .withLegacyOverrides(LegacyOverrides.newBuilder()
                         .withUseTrimmingForNotesAndExpressions(true)
                         .withUseNaturalOperatorPrecedence(true)
+                        .withUsePyishObjectMapper(true)
                         .withKeepNullableLoopValues(true)
                         .build())
                 .build();

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import jinjava.javax.el.ELContext;
 import jinjava.javax.el.ELResolver;
@@ -39,11 +40,11 @@ final class PythonMethods extends ELResolver {
             case "lstrip" -> strip(s, chars(a), true, false);
             case "rstrip" -> strip(s, chars(a), false, true);
             case "split" -> split(s, a.length > 0 ? a[0] : null, a.length > 1 ? toInt(a[1]) : -1);
-            case "upper" -> s.toUpperCase(java.util.Locale.ROOT);
-            case "lower" -> s.toLowerCase(java.util.Locale.ROOT);
+            case "upper" -> s.toUpperCase(Locale.ROOT);
+            case "lower" -> s.toLowerCase(Locale.ROOT);
             case "title" -> title(s);
             case "capitalize" -> s.isEmpty() ? s
-                    : s.substring(0, 1).toUpperCase(java.util.Locale.ROOT) + s.substring(1).toLowerCase(java.util.Locale.ROOT);
+                    : s.substring(0, 1).toUpperCase(Locale.ROOT) + s.substring(1).toLowerCase(Locale.ROOT);
             case "replace" -> a.length >= 2 ? s.replace(str(a[0]), str(a[1])) : NOT_HANDLED;
             case "find" -> a.length == 1 ? s.indexOf(str(a[0])) : NOT_HANDLED;
             case "count" -> a.length == 1 ? count(s, str(a[0])) : NOT_HANDLED;
@@ -100,8 +101,10 @@ final class PythonMethods extends ELResolver {
         String d = str(sep);
         if (d.isEmpty()) throw new IllegalArgumentException("split(): empty separator");
         int start = 0;
-        for (int at; (maxSplit < 0 || parts.size() < maxSplit) && (at = s.indexOf(d, start)) >= 0; start = at + d.length()) {
+        int at;
+        while ((maxSplit < 0 || parts.size() < maxSplit) && (at = s.indexOf(d, start)) >= 0) {
             parts.add(s.substring(start, at));
+            start = at + d.length();
         }
         parts.add(s.substring(start));
         return parts;

@@ -25,6 +25,9 @@ import java.util.Optional;
  */
 public final class Tokenizer implements AutoCloseable {
 
+    /** For {@link #fromJson(String, String, int, int)}: take the id from the files. */
+    public static final int FROM_FILES = -2;
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     static {
@@ -51,12 +54,12 @@ public final class Tokenizer implements AutoCloseable {
 
     /** BOS and EOS come from the config's bos_token/eos_token when it names them, else from the json. */
     public static Tokenizer fromJson(String tokenizerJson, String tokenizerConfigJsonOrNull) {
-        return fromJson(tokenizerJson, tokenizerConfigJsonOrNull, -2, -2);
+        return fromJson(tokenizerJson, tokenizerConfigJsonOrNull, FROM_FILES, FROM_FILES);
     }
 
     /**
-     * As {@link #fromJson(String, String)}, with BOS/EOS ids already known (GGUF metadata, llama2.c); pass -2 for
-     * "look it up", -1 for "none".
+     * As {@link #fromJson(String, String)}, with BOS/EOS ids already known (GGUF metadata, llama2.c); pass
+     * {@link #FROM_FILES} to look one up, -1 for none.
      */
     public static Tokenizer fromJson(String tokenizerJson, String tokenizerConfigJsonOrNull, int bosId, int eosId) {
         JsonNode json = readJson(tokenizerJson, "tokenizer.json");
@@ -73,10 +76,12 @@ public final class Tokenizer implements AutoCloseable {
         for (JsonNode t : json.path("added_tokens")) {
             if (t.path("special").asBoolean(false)) specials.put(t.get("content").asText(), t.get("id").asInt());
         }
-        int bosResolved = bosId != -2 ? bosId : bos != null ? textToId.getOrDefault(bos, -1) : guessBos(json, specials);
-        int eosResolved = eosId != -2 ? eosId : eos != null ? textToId.getOrDefault(eos, -1) : guessEos(specials);
+        int bosResolved = bosId != FROM_FILES ? bosId
+                : bos != null ? textToId.getOrDefault(bos, -1) : guessBos(json, specials);
+        int eosResolved = eosId != FROM_FILES ? eosId
+                : eos != null ? textToId.getOrDefault(eos, -1) : guessEos(specials);
         ChatTemplate template = config == null ? null : ChatTemplate.fromConfig(config).orElse(null);
-        if (template != null && bos == null && bosResolved >= 0 || template != null && eos == null && eosResolved >= 0) {
+        if (template != null && ((bos == null && bosResolved >= 0) || (eos == null && eosResolved >= 0))) {
             // A template that mentions bos_token/eos_token needs them even when only the json knows them.
             template = template.withSpecialTokens(
                     bosResolved >= 0 ? idToText[bosResolved] : null, eosResolved >= 0 ? idToText[eosResolved] : null);

@@ -1,5 +1,14 @@
 package org.pairwise.model.tokenizer;
 
+import static org.pairwise.model.tokenizer.TokenizerJsonParts.addedTokens;
+import static org.pairwise.model.tokenizer.TokenizerJsonParts.byteLevelStep;
+import static org.pairwise.model.tokenizer.TokenizerJsonParts.header;
+import static org.pairwise.model.tokenizer.TokenizerJsonParts.pairs;
+import static org.pairwise.model.tokenizer.TokenizerJsonParts.prependBos;
+import static org.pairwise.model.tokenizer.TokenizerJsonParts.replace;
+import static org.pairwise.model.tokenizer.TokenizerJsonParts.splitThenByteLevel;
+import static org.pairwise.model.tokenizer.TokenizerJsonParts.vocab;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -106,7 +115,6 @@ public final class TokenizerJsonBuilder {
         String pre = preTokenizer == null ? "default" : preTokenizer;
         ObjectNode root = header();
         root.set("added_tokens", addedTokens(tokens, tokenTypes));
-        ObjectNode byteLevelNoRegex = byteLevel(false);
         boolean ignoreMerges = false;
         switch (pre) {
             case "qwen2", "deepseek-r1-qwen" -> {
@@ -121,13 +129,13 @@ public final class TokenizerJsonBuilder {
             }
             case "default", "gpt-2", "gpt2" -> {
                 root.putNull("normalizer");
-                root.set("pre_tokenizer", byteLevel(true));
+                root.set("pre_tokenizer", byteLevelStep(true));
             }
             default -> throw new IllegalArgumentException("unsupported BPE pre-tokenizer '" + pre
                     + "' (supported: qwen2, llama-bpe, default/gpt-2)");
         }
-        root.set("post_processor", bosId >= 0 ? prependBos(tokens.get(bosId), bosId) : byteLevelNoRegex);
-        root.set("decoder", byteLevel(false));
+        root.set("post_processor", bosId >= 0 ? prependBos(tokens.get(bosId), bosId) : byteLevelStep(false));
+        root.set("decoder", byteLevelStep(false));
 
         ObjectNode model = root.putObject("model");
         model.put("type", "BPE");
@@ -245,9 +253,9 @@ public final class TokenizerJsonBuilder {
         ObjectNode root = header();
         root.set("added_tokens", addedTokens(tokens, types));
         root.putNull("normalizer");
-        root.set("pre_tokenizer", byteLevel(false));
+        root.set("pre_tokenizer", byteLevelStep(false));
         root.set("post_processor", prependBos("<s>", 256));
-        root.set("decoder", byteLevel(false));
+        root.set("decoder", byteLevelStep(false));
         ObjectNode model = root.putObject("model");
         model.put("type", "BPE");
         model.putNull("dropout");
@@ -291,114 +299,6 @@ public final class TokenizerJsonBuilder {
 
     private static boolean mergeable(int type) {
         return type == NORMAL || type == USER_DEFINED;
-    }
-
-    private static ObjectNode header() {
-        ObjectNode root = JSON.createObjectNode();
-        root.put("version", "1.0");
-        root.putNull("truncation");
-        root.putNull("padding");
-        return root;
-    }
-
-    /**
-     * Control and unknown tokens become special added tokens, user-defined ones non-special added tokens: HF matches
-     * added tokens in the raw text before the model sees it, which is how SentencePiece and llama.cpp treat them.
-     */
-    private static ArrayNode addedTokens(List<String> tokens, int[] types) {
-        ArrayNode added = JSON.createArrayNode();
-        for (int i = 0; i < tokens.size(); i++) {
-            int t = types[i];
-            if (t != CONTROL && t != UNKNOWN && t != USER_DEFINED) continue;
-            added.addObject()
-                    .put("id", i)
-                    .put("content", tokens.get(i))
-                    .put("single_word", false)
-                    .put("lstrip", false)
-                    .put("rstrip", false)
-                    .put("normalized", false)
-                    .put("special", t != USER_DEFINED);
-        }
-        return added;
-    }
-
-    /**
-     * Every token goes into the model vocabulary, special ones included: tokenizers assigns an added token the id
-     * the model already has for its text and otherwise numbers it past the vocabulary, ignoring the id written in
-     * added_tokens. A later duplicate of a text keeps the first id (a JSON object cannot hold both).
-     */
-    private static ObjectNode vocab(List<String> tokens) {
-        ObjectNode vocab = JSON.createObjectNode();
-        for (int i = 0; i < tokens.size(); i++) {
-            if (!vocab.has(tokens.get(i))) vocab.put(tokens.get(i), i);
-        }
-        return vocab;
-    }
-
-    private static ArrayNode pairs(List<String[]> merges) {
-        ArrayNode array = JSON.createArrayNode();
-        for (String[] m : merges) array.addArray().add(m[0]).add(m[1]);
-        return array;
-    }
-
-    private static ObjectNode replace(String pattern, String content) {
-        ObjectNode node = JSON.createObjectNode();
-        node.put("type", "Replace");
-        node.putObject("pattern").put("String", pattern);
-        node.put("content", content);
-        return node;
-    }
-
-    private static ObjectNode byteLevel(boolean useRegex) {
-        ObjectNode node = JSON.createObjectNode();
-        node.put("type", "ByteLevel");
-        node.put("add_prefix_space", false);
-        node.put("trim_offsets", false);
-        node.put("use_regex", useRegex);
-        return node;
-    }
-
-    private static ObjectNode splitThenByteLevel(String regex) {
-        ObjectNode seq = JSON.createObjectNode();
-        seq.put("type", "Sequence");
-        ArrayNode list = seq.putArray("pretokenizers");
-        ObjectNode split = list.addObject();
-        split.put("type", "Split");
-        split.putObject("pattern").put("Regex", regex);
-        split.put("behavior", "Isolated");
-        split.put("invert", false);
-        list.add(byteLevel(false));
-        return seq;
-    }
-
-    private static ObjectNode prependBos(String bos, int bosId) {
-        ObjectNode node = JSON.createObjectNode();
-        node.put("type", "TemplateProcessing");
-        ArrayNode single = node.putArray("single");
-        single.add(special(bos, 0));
-        single.add(sequence("A", 0));
-        ArrayNode pair = node.putArray("pair");
-        pair.add(special(bos, 0));
-        pair.add(sequence("A", 0));
-        pair.add(special(bos, 1));
-        pair.add(sequence("B", 1));
-        ObjectNode entry = node.putObject("special_tokens").putObject(bos);
-        entry.put("id", bos);
-        entry.putArray("ids").add(bosId);
-        entry.putArray("tokens").add(bos);
-        return node;
-    }
-
-    private static ObjectNode special(String id, int typeId) {
-        ObjectNode node = JSON.createObjectNode();
-        node.putObject("SpecialToken").put("id", id).put("type_id", typeId);
-        return node;
-    }
-
-    private static ObjectNode sequence(String id, int typeId) {
-        ObjectNode node = JSON.createObjectNode();
-        node.putObject("Sequence").put("id", id).put("type_id", typeId);
-        return node;
     }
 
     private static void requireLength(String what, int actual, int expected) {

@@ -128,6 +128,8 @@ class ChatTemplateTest {
     void trimAndLstripBlocksAndTrailingNewline() {
         ChatTemplate t = ChatTemplate.of("{% for m in messages %}\n  {{ m.content }}\n{% endfor %}\n", null, null);
         assertEquals("  a\n  b\n", t.renderMessages(List.of(Message.user("a"), Message.user("b")), false));
+        ChatTemplate expression = ChatTemplate.of("{{ messages[0].content }}\n\n", null, null);
+        assertEquals("a\n", expression.renderMessages(List.of(Message.user("a")), false));
     }
 
     @Test
@@ -146,17 +148,19 @@ class ChatTemplateTest {
     void pythonStringMethodsAndKeywordArguments() {
         ChatTemplate t = ChatTemplate.of("{% set ns = namespace(n=messages|length - 1, seen=false) %}"
                 + "{{ ns.n }}|{{ 'a.b.c'.split('.')[-1] }}|{{ '\\n\\nx\\n'.strip('\\n') }}|{{ '  y '.strip() }}"
-                + "|{{ 'abc'.startswith('ab') }}|{{ 'abc'.endswith(('x', 'c')) }}|{{ 'Hi'.upper() }}"
+                + "|{% if 'abc'.startswith('ab') and not 'abc'.startswith('b') %}S{% endif %}"
+                + "{% if 'abc'.endswith(('x', 'c')) %}E{% endif %}|{{ 'Hi'.upper() }}|{{ ['a', 1] }}"
                 + "|{% for m in messages[::-1] %}{{ m.content }}{% endfor %}"
                 + "|{% for k, v in {'k': 1}.items() %}{{ k }}={{ v }}{% endfor %}", null, null);
-        assertEquals("1|c|x|y|true|true|HI|ba|k=1",
+        assertEquals("1|c|x|y|SE|HI|['a', 1]|ba|k=1",
                 t.renderMessages(List.of(Message.user("a"), Message.user("b")), false));
     }
 
     @Test
     void namedTemplateListPicksDefault() {
         String config = "{\"chat_template\": [{\"name\": \"tool_use\", \"template\": \"T\"},"
-                + " {\"name\": \"default\", \"template\": \"{{ eos_token }}D\"}], \"eos_token\": {\"content\": \"</s>\"}}";
+                + " {\"name\": \"default\", \"template\": \"{{ eos_token }}D\"}],"
+                + " \"eos_token\": {\"content\": \"</s>\"}}";
         assertEquals("</s>D", ChatTemplate.fromConfig(config).orElseThrow().render(List.of(), false));
         assertTrue(ChatTemplate.fromConfig("{\"eos_token\": \"</s>\"}").isEmpty());
     }

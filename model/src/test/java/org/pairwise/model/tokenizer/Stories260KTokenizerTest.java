@@ -30,9 +30,10 @@ class Stories260KTokenizerTest {
 
     private static final int VOCAB = 512;
     /** The first 40 greedy ids after BOS, from SOURCE.md. */
-    private static final int[] GREEDY = {403, 407, 261, 378, 432, 383, 286, 261, 376, 298, 315, 421, 395, 317, 426,
-            338, 401, 396, 267, 337, 410, 408, 419, 292, 411, 322, 265, 282, 295, 433, 426, 385, 328, 432, 358, 394, 261,
-            370, 432, 352};
+    private static final int[] GREEDY = {
+        403, 407, 261, 378, 432, 383, 286, 261, 376, 298, 315, 421, 395, 317, 426, 338, 401, 396, 267, 337,
+        410, 408, 419, 292, 411, 322, 265, 282, 295, 433, 426, 385, 328, 432, 358, 394, 261, 370, 432, 352
+    };
 
     private static Path bin;
     private static Tokenizer tokenizer;

@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 /** The {@code pairwise} launcher: one subcommand per job. */
 @Command(name = "pairwise", mixinStandardHelpOptions = true, version = "pairwise 0.1.0",
         description = "Online preference alignment (continual DPO) of language models.",
-        subcommands = {GenerateCommand.class, ScoreCommand.class, TokenizeCommand.class, InfoCommand.class})
+        subcommands = {GenerateCommand.class, ScoreCommand.class, TokenizeCommand.class, InfoCommand.class,
+                BenchCommand.class})
 public final class Main implements Runnable {
 
     /** Exit codes: 1 for a failure while running, 2 for bad usage (picocli's convention). */
