@@ -19,25 +19,32 @@ final class Gemm {
      */
     static void dots(float[] a, int aOff, int lda, int nI, float[] b, int bOff, int ldb, int nJ, int K,
                      float[] c, int cOff, int ldcI, int ldcJ) {
+        dots(a, aOff, lda, nI, b, bOff, ldb, nJ, K, c, cOff, ldcI, ldcJ, false);
+    }
+
+    /** As above; with {@code accumulate} the products are added to c (one K-block of a longer product). */
+    static void dots(float[] a, int aOff, int lda, int nI, float[] b, int bOff, int ldb, int nJ, int K,
+                     float[] c, int cOff, int ldcI, int ldcJ, boolean accumulate) {
         int j = 0;
         for (; j + 4 <= nJ; j += 4) {
             int i = 0;
             for (; i + 4 <= nI; i += 4) {
-                tile4x4(a, aOff + i * lda, lda, b, bOff + j * ldb, ldb, K, c, cOff + i * ldcI + j * ldcJ, ldcI, ldcJ);
+                tile4x4(a, aOff + i * lda, lda, b, bOff + j * ldb, ldb, K, c, cOff + i * ldcI + j * ldcJ, ldcI, ldcJ, accumulate);
             }
             for (; i < nI; i++) {
-                tile1x4(a, aOff + i * lda, b, bOff + j * ldb, ldb, K, c, cOff + i * ldcI + j * ldcJ, ldcJ);
+                tile1x4(a, aOff + i * lda, b, bOff + j * ldb, ldb, K, c, cOff + i * ldcI + j * ldcJ, ldcJ, accumulate);
             }
         }
         for (; j < nJ; j++) {
             for (int i = 0; i < nI; i++) {
-                c[cOff + i * ldcI + j * ldcJ] = Vec.dot(a, aOff + i * lda, b, bOff + j * ldb, K);
+                float v = Vec.dot(a, aOff + i * lda, b, bOff + j * ldb, K);
+                c[cOff + i * ldcI + j * ldcJ] = accumulate ? c[cOff + i * ldcI + j * ldcJ] + v : v;
             }
         }
     }
 
     private static void tile4x4(float[] a, int a0, int lda, float[] b, int b0, int ldb, int K,
-                                float[] c, int c0, int ldcI, int ldcJ) {
+                                float[] c, int c0, int ldcI, int ldcJ, boolean acc) {
         int a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda;
         int b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
         FloatVector z = FloatVector.zero(F);
@@ -58,20 +65,21 @@ final class Gemm {
             x = FloatVector.fromArray(F, a, a3 + k);
             s30 = x.fma(w0, s30); s31 = x.fma(w1, s31); s32 = x.fma(w2, s32); s33 = x.fma(w3, s33);
         }
-        put(c, c0, s00, a, a0, b, b0, k, K); put(c, c0 + ldcJ, s01, a, a0, b, b1, k, K);
-        put(c, c0 + 2 * ldcJ, s02, a, a0, b, b2, k, K); put(c, c0 + 3 * ldcJ, s03, a, a0, b, b3, k, K);
+        put(c, c0, s00, a, a0, b, b0, k, K, acc); put(c, c0 + ldcJ, s01, a, a0, b, b1, k, K, acc);
+        put(c, c0 + 2 * ldcJ, s02, a, a0, b, b2, k, K, acc); put(c, c0 + 3 * ldcJ, s03, a, a0, b, b3, k, K, acc);
         c0 += ldcI;
-        put(c, c0, s10, a, a1, b, b0, k, K); put(c, c0 + ldcJ, s11, a, a1, b, b1, k, K);
-        put(c, c0 + 2 * ldcJ, s12, a, a1, b, b2, k, K); put(c, c0 + 3 * ldcJ, s13, a, a1, b, b3, k, K);
+        put(c, c0, s10, a, a1, b, b0, k, K, acc); put(c, c0 + ldcJ, s11, a, a1, b, b1, k, K, acc);
+        put(c, c0 + 2 * ldcJ, s12, a, a1, b, b2, k, K, acc); put(c, c0 + 3 * ldcJ, s13, a, a1, b, b3, k, K, acc);
         c0 += ldcI;
-        put(c, c0, s20, a, a2, b, b0, k, K); put(c, c0 + ldcJ, s21, a, a2, b, b1, k, K);
-        put(c, c0 + 2 * ldcJ, s22, a, a2, b, b2, k, K); put(c, c0 + 3 * ldcJ, s23, a, a2, b, b3, k, K);
+        put(c, c0, s20, a, a2, b, b0, k, K, acc); put(c, c0 + ldcJ, s21, a, a2, b, b1, k, K, acc);
+        put(c, c0 + 2 * ldcJ, s22, a, a2, b, b2, k, K, acc); put(c, c0 + 3 * ldcJ, s23, a, a2, b, b3, k, K, acc);
         c0 += ldcI;
-        put(c, c0, s30, a, a3, b, b0, k, K); put(c, c0 + ldcJ, s31, a, a3, b, b1, k, K);
-        put(c, c0 + 2 * ldcJ, s32, a, a3, b, b2, k, K); put(c, c0 + 3 * ldcJ, s33, a, a3, b, b3, k, K);
+        put(c, c0, s30, a, a3, b, b0, k, K, acc); put(c, c0 + ldcJ, s31, a, a3, b, b1, k, K, acc);
+        put(c, c0 + 2 * ldcJ, s32, a, a3, b, b2, k, K, acc); put(c, c0 + 3 * ldcJ, s33, a, a3, b, b3, k, K, acc);
     }
 
-    private static void tile1x4(float[] a, int a0, float[] b, int b0, int ldb, int K, float[] c, int c0, int ldcJ) {
+    private static void tile1x4(float[] a, int a0, float[] b, int b0, int ldb, int K, float[] c, int c0, int ldcJ,
+                                boolean acc) {
         int b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
         FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
         int k = 0;
@@ -82,17 +90,18 @@ final class Gemm {
             s2 = x.fma(FloatVector.fromArray(F, b, b2 + k), s2);
             s3 = x.fma(FloatVector.fromArray(F, b, b3 + k), s3);
         }
-        put(c, c0, s0, a, a0, b, b0, k, K); put(c, c0 + ldcJ, s1, a, a0, b, b1, k, K);
-        put(c, c0 + 2 * ldcJ, s2, a, a0, b, b2, k, K); put(c, c0 + 3 * ldcJ, s3, a, a0, b, b3, k, K);
+        put(c, c0, s0, a, a0, b, b0, k, K, acc); put(c, c0 + ldcJ, s1, a, a0, b, b1, k, K, acc);
+        put(c, c0 + 2 * ldcJ, s2, a, a0, b, b2, k, K, acc); put(c, c0 + 3 * ldcJ, s3, a, a0, b, b3, k, K, acc);
     }
 
     // Reduces the lanes and adds the scalar tail k..K that did not fill a vector.
-    private static void put(float[] c, int ci, FloatVector s, float[] a, int ai, float[] b, int bi, int k, int K) {
+    private static void put(float[] c, int ci, FloatVector s, float[] a, int ai, float[] b, int bi, int k, int K,
+                            boolean acc) {
         float v = s.reduceLanes(VectorOperators.ADD);
         for (; k < K; k++) {
             v += a[ai + k] * b[bi + k];
         }
-        c[ci] = v;
+        c[ci] = acc ? c[ci] + v : v;
     }
 
     /**

@@ -9,6 +9,8 @@ final class Matmul {
 
     /** Weight rows converted per step: enough to fill the 4-row tiles, few enough to stay in L1/L2. */
     static final int ROW_BLOCK = 16;
+    static final int TOKEN_BLOCK = 64;
+    static final int K_BLOCK = 1024;
 
     // out (N,OC) = inp (N,C) @ w (OC,C)^T + bias (OC)
     static void forward(Parallel par, float[] out, float[] inp, CpuWeight w, float[] bias, int N, int C, int OC) {
@@ -41,7 +43,15 @@ final class Matmul {
                     wb = scratch;
                     wOff = 0;
                 }
-                Gemm.dots(inp, 0, C, N, wb, wOff, C, rb, C, out, o0, OC, 1);
+                // Blocks of tokens x columns keep the input slab (NB x KB floats) in L2 while the weight rows
+                // are swept; at C = 4864 the whole input would not fit.
+                for (int n0 = 0; n0 < N; n0 += TOKEN_BLOCK) {
+                    int nb = Math.min(TOKEN_BLOCK, N - n0);
+                    for (int k0 = 0; k0 < C; k0 += K_BLOCK) {
+                        Gemm.dots(inp, n0 * C + k0, C, nb, wb, wOff + k0, C, rb, Math.min(K_BLOCK, C - k0),
+                                out, n0 * OC + o0, OC, 1, k0 > 0);
+                    }
+                }
                 if (bias != null) {
                     for (int n = 0; n < N; n++) {
                         for (int j = 0; j < rb; j++) {
