@@ -9,6 +9,7 @@ import org.pairwise.accel.Backends;
 import org.pairwise.model.engine.LlamaModel;
 import org.pairwise.model.load.Checkpoint;
 import org.pairwise.model.load.ModelSource;
+import org.pairwise.model.lora.LoraAdapter;
 import org.pairwise.model.tokenizer.ChatTemplate;
 import org.pairwise.model.tokenizer.Tokenizer;
 
@@ -59,6 +60,11 @@ public final class Engine implements AutoCloseable {
         int[] eos = ck.config().eosTokenIds();
         return Tokenizer.fromJson(ck.tokenizerJson(), ck.tokenizerConfigJson(), ck.config().bosTokenId(),
                 eos.length > 0 ? eos[0] : -1);
+    }
+
+    /** Loads a PEFT LoRA adapter directory and applies it to the model from now on. */
+    public void attachAdapter(Path adapterDir) throws IOException {
+        model.setAdapter(LoraAdapter.load(adapterDir, config(), backend));
     }
 
     /**

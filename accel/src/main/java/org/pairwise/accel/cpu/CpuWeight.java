@@ -1,6 +1,5 @@
 package org.pairwise.accel.cpu;
 
-import org.pairwise.accel.DType;
 import org.pairwise.accel.Weight;
 
 /**

@@ -29,10 +29,12 @@ final class Gemm {
         for (; j + 4 <= nJ; j += 4) {
             int i = 0;
             for (; i + 4 <= nI; i += 4) {
-                tile4x4(a, aOff + i * lda, lda, b, bOff + j * ldb, ldb, K, c, cOff + i * ldcI + j * ldcJ, ldcI, ldcJ, accumulate);
+                tile4x4(a, aOff + i * lda, lda, b, bOff + j * ldb, ldb, K,
+                        c, cOff + i * ldcI + j * ldcJ, ldcI, ldcJ, accumulate);
             }
             for (; i < nI; i++) {
-                tile1x4(a, aOff + i * lda, b, bOff + j * ldb, ldb, K, c, cOff + i * ldcI + j * ldcJ, ldcJ, accumulate);
+                tile1x4(a, aOff + i * lda, b, bOff + j * ldb, ldb, K, c, cOff + i * ldcI + j * ldcJ, ldcJ,
+                        accumulate);
             }
         }
         for (; j < nJ; j++) {

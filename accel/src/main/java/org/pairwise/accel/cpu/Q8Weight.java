@@ -4,6 +4,7 @@ import static org.pairwise.accel.cpu.Vec.F;
 import static org.pairwise.accel.cpu.Vec.L;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import org.pairwise.accel.DType;
@@ -63,7 +64,7 @@ final class Q8Weight extends CpuWeight {
             long blk = base + (long) b * BLOCK_BYTES;
             float bs = 0f;
             for (int j = 0; j < QK; j++) {
-                bs += seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, blk + 2 + j) * x[xOff + b * QK + j];
+                bs += seg.get(ValueLayout.JAVA_BYTE, blk + 2 + j) * x[xOff + b * QK + j];
             }
             s += scale(blk) * bs;
         }
@@ -87,7 +88,7 @@ final class Q8Weight extends CpuWeight {
                 }
             }
             for (; j < n; j++) {
-                dst[dstOff + c + j] = d * seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, blk + 2 + j);
+                dst[dstOff + c + j] = d * seg.get(ValueLayout.JAVA_BYTE, blk + 2 + j);
             }
         }
     }

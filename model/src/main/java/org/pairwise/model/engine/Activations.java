@@ -25,6 +25,10 @@ public final class Activations {
     Tensor selectedRows;
     Tensor logits;
     int selectedCapacity;
+    // LoRA scratch: (N,r) and (N,widest projection); allocated when an adapter is first applied.
+    Tensor loraMid;
+    Tensor loraOut;
+    int loraRank;
 
     Activations(Backend be, ModelConfig c, int maxN) {
         this.maxN = maxN;

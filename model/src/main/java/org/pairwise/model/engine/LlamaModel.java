@@ -2,8 +2,10 @@ package org.pairwise.model.engine;
 
 import org.pairwise.accel.Backend;
 import org.pairwise.accel.RopeTable;
+import org.pairwise.accel.Tensor;
 import org.pairwise.model.ModelConfig;
 import org.pairwise.model.load.Checkpoint;
+import org.pairwise.model.lora.LoraAdapter;
 
 /**
  * The Llama-family decoder forward: batched prefill over whole sequences and KV-cached decode share one code path
@@ -15,6 +17,8 @@ public final class LlamaModel {
     private final Backend be;
     private final LlamaWeights w;
     private final RopeTable rope;
+    private volatile LoraAdapter adapter;
+    private volatile boolean adapterEnabled = true;
 
     public LlamaModel(ModelConfig cfg, LlamaWeights weights, Backend be) {
         this.cfg = cfg;
@@ -34,6 +38,20 @@ public final class LlamaModel {
 
     public Backend backend() {
         return be;
+    }
+
+    /** Adapts the projections with LoRA from now on (null removes the adapter). */
+    public void setAdapter(LoraAdapter adapter) {
+        this.adapter = adapter;
+    }
+
+    public LoraAdapter adapter() {
+        return adapter;
+    }
+
+    /** With adapters disabled the model is the frozen base: DPO's reference model, with no second copy in memory. */
+    public void setAdapterEnabled(boolean enabled) {
+        this.adapterEnabled = enabled;
     }
 
     public KvCache newCache(int batch, int maxT) {
@@ -74,8 +92,11 @@ public final class LlamaModel {
             LlamaWeights.Layer L = w.layers()[l];
             be.rmsnormForward(a.xn, a.rstd, a.x, L.attnNorm(), cfg.rmsNormEps(), N, C);
             be.matmulForward(a.q, a.xn, L.wq(), L.bq(), N, C, QD);
+            lora(a, l, "q_proj", a.q, a.xn, N);
             be.matmulForward(a.k, a.xn, L.wk(), L.bk(), N, C, KVD);
+            lora(a, l, "k_proj", a.k, a.xn, N);
             be.matmulForward(a.v, a.xn, L.wv(), L.bv(), N, C, KVD);
+            lora(a, l, "v_proj", a.v, a.xn, N);
             be.ropeForward(a.q, positions, rope, N, NH, HS);
             be.ropeForward(a.k, positions, rope, N, KV, HS);
             for (int b = 0; b < B; b++) {
@@ -85,15 +106,42 @@ public final class LlamaModel {
             }
             be.attentionForward(a.attOut, null, a.q, cache.k[l], cache.v[l], B, T, pos0, cache.maxT, NH, KV, HS);
             be.matmulForward(a.proj, a.attOut, L.wo(), null, N, QD, C);
+            lora(a, l, "o_proj", a.proj, a.attOut, N);
             be.add(a.x, a.proj, (long) N * C);
             be.rmsnormForward(a.xn, a.rstd, a.x, L.mlpNorm(), cfg.rmsNormEps(), N, C);
             be.matmulForward(a.gate, a.xn, L.wGate(), null, N, C, I);
+            lora(a, l, "gate_proj", a.gate, a.xn, N);
             be.matmulForward(a.up, a.xn, L.wUp(), null, N, C, I);
+            lora(a, l, "up_proj", a.up, a.xn, N);
             be.swigluForward(a.mlp, a.gate, a.up, N, I);
             be.matmulForward(a.proj, a.mlp, L.wDown(), null, N, I, C);
+            lora(a, l, "down_proj", a.proj, a.mlp, N);
             be.add(a.x, a.proj, (long) N * C);
         }
         be.rmsnormForward(a.xn, a.rstd, a.x, w.finalNorm(), cfg.rmsNormEps(), N, C);
+    }
+
+    // out (N,OUT) += scaling * (inp (N,IN) @ A^T) @ B^T, when this projection is adapted
+    private void lora(Activations a, int layer, String projection, Tensor out, Tensor inp, int N) {
+        LoraAdapter ad = adapter;
+        if (ad == null || !adapterEnabled) {
+            return;
+        }
+        LoraAdapter.Pair p = ad.pair(layer, projection);
+        if (p == null) {
+            return;
+        }
+        int r = ad.rank();
+        if (a.loraMid == null || a.loraRank < r) {
+            int widest = Math.max(Math.max(cfg.qDim(), cfg.hiddenSize()), cfg.intermediateSize());
+            a.loraRank = r;
+            a.loraMid = be.allocate((long) a.maxN * r);
+            a.loraOut = be.allocate((long) a.maxN * widest);
+        }
+        be.matmulForward(a.loraMid, inp, p.aWeight(), null, N, p.in(), r);
+        be.matmulForward(a.loraOut, a.loraMid, p.bWeight(), null, N, r, p.out());
+        be.scale(a.loraOut, ad.scaling(), (long) N * p.out());
+        be.add(out, a.loraOut, (long) N * p.out());
     }
 
     /** Full-vocabulary logits (R,V) of the given rows of the last forward's hidden states, into out (R*V). */

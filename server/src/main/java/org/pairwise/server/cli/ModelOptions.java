@@ -16,6 +16,10 @@ final class ModelOptions {
             description = "Tokenizer for a llama2.c checkpoint (tokenizer.bin); default: next to the model.")
     Path tokenizer;
 
+    @Option(names = "--adapter", paramLabel = "DIR",
+            description = "A PEFT LoRA adapter directory (adapter_config.json + adapter_model.safetensors) to apply.")
+    Path adapter;
+
     @Option(names = "--backend", defaultValue = "cpu", paramLabel = "NAME",
             description = "Compute backend: cpu or auto. Default: ${DEFAULT-VALUE}.")
     String backend;
@@ -25,6 +29,15 @@ final class ModelOptions {
     int threads;
 
     Engine open() throws java.io.IOException {
-        return Engine.open(model, tokenizer, backend, threads);
+        Engine engine = Engine.open(model, tokenizer, backend, threads);
+        if (adapter != null) {
+            try {
+                engine.attachAdapter(adapter);
+            } catch (java.io.IOException | RuntimeException e) {
+                engine.close();
+                throw e;
+            }
+        }
+        return engine;
     }
 }

@@ -39,6 +39,11 @@ final class ScoreCommand implements Callable<Integer> {
             description = "Most positions (sequences x padded length) in one forward batch. Default: ${DEFAULT-VALUE}.")
     int batchTokens;
 
+    @Option(names = "--beta", defaultValue = "0.1",
+            description = "DPO beta for the implicit rewards, written when --adapter is given (the reference is the base "
+                    + "model with the adapter disabled). Default: ${DEFAULT-VALUE}.")
+    double beta;
+
     @Spec
     CommandSpec spec;
 
@@ -54,7 +59,14 @@ final class ScoreCommand implements Callable<Integer> {
                 sequences.add(new Sequence(concat(e.promptIds(), e.rejectedIds()), e.promptIds().length));
             }
             long start = System.nanoTime();
-            List<Score> scores = new SequenceScorer(engine.model(), batchTokens).score(sequences);
+            SequenceScorer scorer = new SequenceScorer(engine.model(), batchTokens);
+            List<Score> scores = scorer.score(sequences);
+            List<Score> reference = null;
+            if (engine.model().adapter() != null) {
+                engine.model().setAdapterEnabled(false);
+                reference = scorer.score(sequences);
+                engine.model().setAdapterEnabled(true);
+            }
             double seconds = (System.nanoTime() - start) / 1e9;
             long positions = sequences.stream().mapToLong(s -> s.ids().length).sum();
             int wins = 0;
@@ -71,6 +83,14 @@ final class ScoreCommand implements Callable<Integer> {
                     rec.put("rejected_tokens", r.tokens());
                     rec.put("chosen_logps", c.logprob());
                     rec.put("rejected_logps", r.logprob());
+                    if (reference != null) {
+                        double refC = reference.get(2 * i).logprob(), refR = reference.get(2 * i + 1).logprob();
+                        rec.put("ref_chosen_logps", refC);
+                        rec.put("ref_rejected_logps", refR);
+                        rec.put("chosen_rewards", beta * (c.logprob() - refC));
+                        rec.put("rejected_rewards", beta * (r.logprob() - refR));
+                        rec.put("reward_margin", beta * (c.logprob() - refC - r.logprob() + refR));
+                    }
                     w.write(Json.MAPPER.writeValueAsString(rec));
                     w.newLine();
                 }

@@ -13,6 +13,11 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.pairwise.accel.DType;
+import org.pairwise.model.load.SafetensorsWriter;
+import org.pairwise.model.load.TensorData;
+import org.pairwise.model.load.Tensors;
+import org.pairwise.model.lora.LoraConfig;
 
 class CliTest {
     static final String REFERENCE_40 = "403 407 261 378 432 383 286 261 376 298 315 421 395 317 426 338 401 396 267 337 "
@@ -133,6 +138,49 @@ class CliTest {
 
         Result usage = run("generate", "--max-new-tokens", "x");
         assertEquals(2, usage.code());
+    }
+
+    @Test
+    void scoreWithAnAdapterReportsTheReferenceAndTheImplicitRewards() throws Exception {
+        String model = stories("stories260K.bin");
+        Path adapter = Files.createDirectories(tmp.resolve("adapter"));
+        LoraConfig lc = new LoraConfig(2, 4, List.of("q_proj", "v_proj"), 0, false, model);
+        List<TensorData> tensors = new java.util.ArrayList<>();
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(3);
+        for (int l = 0; l < 5; l++) {
+            for (String p : lc.targetModules()) {
+                int out = p.equals("q_proj") ? 64 : 32;
+                tensors.add(Tensors.of(LoraConfig.key(l, p, "A"), DType.F32, new long[] {2, 64}, uniform(rng, 128)));
+                tensors.add(Tensors.of(LoraConfig.key(l, p, "B"), DType.F32, new long[] {out, 2}, uniform(rng, out * 2)));
+            }
+        }
+        Files.writeString(adapter.resolve("adapter_config.json"), lc.toJson());
+        SafetensorsWriter.write(adapter.resolve("adapter_model.safetensors"), tensors, java.util.Map.of());
+        Path data = tmp.resolve("d.jsonl");
+        Files.writeString(data, "{\"prompt\":\"Once upon a time\",\"chosen\":\" there was a cat.\",\"rejected\":\" the end.\"}\n");
+        Path out = tmp.resolve("s.jsonl"), plain = tmp.resolve("p.jsonl");
+        Result r = run("score", "--model", model, "--adapter", adapter.toString(), "--beta", "0.5", "--data",
+                data.toString(), "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals(0, run("score", "--model", model, "--data", data.toString(), "--out", plain.toString()).code());
+        JsonNode a = Json.MAPPER.readTree(Files.readString(out)), p = Json.MAPPER.readTree(Files.readString(plain));
+        // The reference is the base model: the same numbers as scoring without the adapter.
+        assertEquals(p.get("chosen_logps").asDouble(), a.get("ref_chosen_logps").asDouble(), 1e-5);
+        assertEquals(p.get("rejected_logps").asDouble(), a.get("ref_rejected_logps").asDouble(), 1e-5);
+        assertTrue(Math.abs(a.get("chosen_logps").asDouble() - p.get("chosen_logps").asDouble()) > 1e-3,
+                "the adapter changes the policy's log-probs");
+        assertEquals(0.5 * (a.get("chosen_logps").asDouble() - a.get("ref_chosen_logps").asDouble()),
+                a.get("chosen_rewards").asDouble(), 1e-9);
+        assertEquals(a.get("chosen_rewards").asDouble() - a.get("rejected_rewards").asDouble(),
+                a.get("reward_margin").asDouble(), 1e-9);
+    }
+
+    static float[] uniform(java.util.SplittableRandom rng, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) rng.nextDouble(-0.5, 0.5);
+        }
+        return v;
     }
 
     @Test
