@@ -24,7 +24,7 @@ public final class DemoModel {
 
     public static ModelConfig config() {
         return new ModelConfig("LlamaForCausalLM", 96, 2, 4, 2, 24, 256, 258, 1024, 1e-5f, 10000.0, null,
-                RopeTable.Pairing.HALVES, true, false, 256, new int[] {257});
+                RopeTable.Pairing.HALVES, false, false, 256, new int[] {257});
     }
 
     public static Checkpoint create() {
@@ -33,7 +33,7 @@ public final class DemoModel {
         Arena arena = Arena.ofShared();
         Map<String, TensorData> t = new LinkedHashMap<>();
         int C = c.hiddenSize();
-        put(t, arena, rng, "model.embed_tokens.weight", 1.0, c.vocabSize(), C);
+        embeddingsAndHead(t, arena, rng, c.vocabSize(), C);
         for (int i = 0; i < c.numLayers(); i++) {
             String p = "model.layers." + i + ".";
             ones(t, arena, p + "input_layernorm.weight", C);
@@ -48,6 +48,32 @@ public final class DemoModel {
         }
         ones(t, arena, "model.norm.weight", C);
         return new Checkpoint(SPEC, "demo", c, t, TokenizerJsonBuilder.byteLevel(), null, arena::close);
+    }
+
+    // Embeddings and lm_head share one random direction, positive for lower-case letters, space, '.', ',' (and BOS
+    // in the embeddings), negative for every other byte. A readable token's hidden state then scores readable tokens
+    // far above the rest, so the untrained demo writes letters instead of invalid UTF-8; its own random parts are
+    // small, so which letter follows is close to uniform until training shapes it.
+    private static void embeddingsAndHead(Map<String, TensorData> t, Arena arena, SplittableRandom rng, int V, int C) {
+        double[] shared = new double[C];
+        for (int i = 0; i < C; i++) {
+            shared[i] = gaussian(rng);
+        }
+        matrixAround(t, arena, rng, "model.embed_tokens.weight", shared, V, C, 1.0, 0.5);
+        matrixAround(t, arena, rng, "lm_head.weight", shared, V, C, 0.15, 0.05);
+    }
+
+    private static void matrixAround(Map<String, TensorData> t, Arena arena, SplittableRandom rng, String name,
+                                     double[] shared, int V, int C, double sharedWeight, double ownWeight) {
+        MemorySegment seg = arena.allocate((long) V * C * 4, 64);
+        for (int v = 0; v < V; v++) {
+            boolean readable = v >= 'a' && v <= 'z' || v == ' ' || v == '.' || v == ',' || v == 256 && name.contains("embed");
+            double sign = readable ? sharedWeight : -sharedWeight;
+            for (int i = 0; i < C; i++) {
+                seg.setAtIndex(DTypes.F32, (long) v * C + i, (float) (ownWeight * gaussian(rng) + sign * shared[i]));
+            }
+        }
+        t.put(name, new TensorData(name, DType.F32, new long[] {V, C}, seg));
     }
 
     private static void put(Map<String, TensorData> t, Arena arena, SplittableRandom rng, String name, double std,
