@@ -65,4 +65,12 @@ public interface Kernels {
 
     // dh (N,C) += dlogp[n] * (onehot(targets[n]) - softmax(h[n] @ w^T)) @ w, recomputing the chunks; skips targets < 0
     void logprobBackward(Tensor dh, Tensor dlogp, Tensor h, Weight w, Tensor lse, int[] targets, int N, int C, int V);
+
+    // AdamW as torch.optim.AdamW (decoupled decay): p *= 1 - lr*wd; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
+    // p -= lr/(1-b1^step) * m / (sqrt(v)/sqrt(1-b2^step) + eps). param, grad, m, v (n); step counts from 1
+    void adamwUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, long n, float lr, float beta1, float beta2,
+                     float eps, float weightDecay, int step);
+
+    // sum of t[i]^2 over i < n, in double (the global gradient norm; NaN or infinity when a value is not finite)
+    double sumOfSquares(Tensor t, long n);
 }

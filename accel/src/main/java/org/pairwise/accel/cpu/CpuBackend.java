@@ -178,4 +178,19 @@ public final class CpuBackend implements Backend {
                                 int N, int C, int V) {
         Logprob.backward(par, of(dh), of(dlogp), of(h), CpuWeight.of(w), of(lse), targets, N, C, V);
     }
+
+    @Override
+    public void adamwUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, long n, float lr, float beta1, float beta2,
+                            float eps, float weightDecay, int step) {
+        if (step < 1) {
+            throw new IllegalArgumentException("AdamW step counts from 1, got " + step);
+        }
+        Optim.adamw(par, of(param), of(grad), of(m), of(v), Math.toIntExact(n), lr, beta1, beta2, eps, weightDecay,
+                step);
+    }
+
+    @Override
+    public double sumOfSquares(Tensor t, long n) {
+        return Optim.sumOfSquares(of(t), Math.toIntExact(n));
+    }
 }

@@ -4,22 +4,34 @@ import org.pairwise.accel.Backend;
 import org.pairwise.accel.Tensor;
 import org.pairwise.model.ModelConfig;
 
-/** Scratch buffers of one forward pass over up to maxN positions, reused between calls. */
+/**
+ * Buffers of one forward pass over up to maxN positions, indexed by layer. For inference every layer shares one set
+ * (and the residual stream is updated in place); for training each layer keeps its own, which is exactly what the
+ * backward pass reads (llm.c's "activations the backward needs").
+ */
 public final class Activations {
     final int maxN;
-    final Tensor x;      // (N,C) residual stream
-    final Tensor xn;     // (N,C) normed input of the current block; the final normed hidden state after forward
-    final Tensor rstd;   // (N)
-    final Tensor q;      // (N,NH*HS)
-    final Tensor k;      // (N,KV*HS)
-    final Tensor v;      // (N,KV*HS)
-    final Tensor attOut; // (N,NH*HS)
-    final Tensor proj;   // (N,C) output of o_proj and down_proj before the residual add
-    final Tensor gate;   // (N,I)
-    final Tensor up;     // (N,I)
-    final Tensor mlp;    // (N,I)
-    final Tensor logp;   // (N)
-    final Tensor lse;    // (N)
+    final boolean training;
+    final Tensor[] xIn;    // (N,C) residual stream entering layer l
+    final Tensor[] xn1;    // (N,C) input_layernorm(xIn)
+    final Tensor[] rstd1;  // (N)
+    final Tensor[] q;      // (N,NH*HS) after RoPE
+    final Tensor[] attOut; // (N,NH*HS) attention output before o_proj
+    final Tensor[] att;    // (B,NH,T,T) attention probabilities (training only; null in inference)
+    final Tensor[] xMid;   // (N,C) residual stream after attention
+    final Tensor[] xn2;    // (N,C) post_attention_layernorm(xMid)
+    final Tensor[] rstd2;  // (N)
+    final Tensor[] gate;   // (N,I)
+    final Tensor[] up;     // (N,I)
+    final Tensor[] mlp;    // (N,I) silu(gate) * up
+    final Tensor xOut;     // (N,C) residual stream after the last layer
+    final Tensor xn;       // (N,C) final norm output: the hidden states the lm head reads
+    final Tensor rstdOut;  // (N)
+    final Tensor k;        // (N,KV*HS) scratch before the cache copy
+    final Tensor v;        // (N,KV*HS)
+    final Tensor proj;     // (N,C) o_proj / down_proj output before the residual add
+    final Tensor logp;     // (N)
+    final Tensor lse;      // (N)
     final Tensor logitSum; // (N)
     // Rows picked for full logits (R,C) and those logits (R,V); allocated on first use, since scoring never needs them.
     Tensor selectedRows;
@@ -30,23 +42,52 @@ public final class Activations {
     Tensor loraOut;
     int loraRank;
 
-    Activations(Backend be, ModelConfig c, int maxN) {
+    private Activations(Backend be, ModelConfig c, int maxN, int maxB, boolean training) {
         this.maxN = maxN;
-        long n = maxN;
-        x = be.allocate(n * c.hiddenSize());
-        xn = be.allocate(n * c.hiddenSize());
-        rstd = be.allocate(n);
-        q = be.allocate(n * c.qDim());
+        this.training = training;
+        int L = c.numLayers();
+        long n = maxN, C = c.hiddenSize(), I = c.intermediateSize(), QD = c.qDim();
+        xIn = perLayer(be, L, n * C, training);
+        xn1 = perLayer(be, L, n * C, training);
+        rstd1 = perLayer(be, L, n, training);
+        q = perLayer(be, L, n * QD, training);
+        attOut = perLayer(be, L, n * QD, training);
+        // Training batches are B sequences of T = maxN / B positions; the probabilities are (B,NH,T,T).
+        long T = training ? maxN / maxB : 0;
+        att = training ? perLayer(be, L, (long) maxB * c.numHeads() * T * T, true) : new Tensor[L];
+        xMid = training ? perLayer(be, L, n * C, true) : xIn;
+        xn2 = perLayer(be, L, n * C, training);
+        rstd2 = perLayer(be, L, n, training);
+        gate = perLayer(be, L, n * I, training);
+        up = perLayer(be, L, n * I, training);
+        mlp = perLayer(be, L, n * I, training);
+        xOut = training ? be.allocate(n * C) : xIn[0];
+        xn = be.allocate(n * C);
+        rstdOut = be.allocate(n);
         k = be.allocate(n * c.kvDim());
         v = be.allocate(n * c.kvDim());
-        attOut = be.allocate(n * c.qDim());
-        proj = be.allocate(n * c.hiddenSize());
-        gate = be.allocate(n * c.intermediateSize());
-        up = be.allocate(n * c.intermediateSize());
-        mlp = be.allocate(n * c.intermediateSize());
+        proj = be.allocate(n * C);
         logp = be.allocate(n);
         lse = be.allocate(n);
         logitSum = be.allocate(n);
+    }
+
+    /** Shared buffers for scoring and generation: one layer's worth, reused by every layer. */
+    static Activations inference(Backend be, ModelConfig c, int maxN) {
+        return new Activations(be, c, maxN, 1, false);
+    }
+
+    /** Per-layer buffers for B sequences of T positions, kept for the backward pass. */
+    static Activations training(Backend be, ModelConfig c, int B, int T) {
+        return new Activations(be, c, B * T, B, true);
+    }
+
+    private static Tensor[] perLayer(Backend be, int layers, long size, boolean distinct) {
+        Tensor[] out = new Tensor[layers];
+        for (int l = 0; l < layers; l++) {
+            out[l] = distinct || l == 0 ? be.allocate(size) : out[0];
+        }
+        return out;
     }
 
     public int maxN() {

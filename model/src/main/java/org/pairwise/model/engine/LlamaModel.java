@@ -62,8 +62,22 @@ public final class LlamaModel {
         return new KvCache(be, cfg.numLayers(), batch, maxT, cfg.kvDim());
     }
 
+    /** Buffers for scoring and generation over up to maxN positions (layers share them). */
     public Activations newActivations(int maxN) {
-        return new Activations(be, cfg, maxN);
+        return Activations.inference(be, cfg, maxN);
+    }
+
+    /** Buffers that keep every layer's activations of B sequences of T positions, for {@link LlamaBackward}. */
+    public Activations newTrainingActivations(int B, int T) {
+        return Activations.training(be, cfg, B, T);
+    }
+
+    LlamaWeights weights() {
+        return w;
+    }
+
+    RopeTable rope() {
+        return rope;
     }
 
     /**
@@ -83,42 +97,57 @@ public final class LlamaModel {
                     + " sequences exceed the cache (" + cache.batch + " x " + cache.maxT + ")");
         }
         checkTokens(tokens, N);
+        if (a.training && (pos0 != 0 || cache.maxT != T || a.maxN != N)) {
+            throw new IllegalArgumentException("a training forward runs whole sequences: pos0 0, cache and "
+                    + "activations sized for exactly (B,T)");
+        }
         int[] positions = new int[N];
         for (int n = 0; n < N; n++) {
             positions[n] = pos0 + n % T;
         }
-        be.embeddingForward(a.x, tokens, w.embed(), N, C);
+        long NC = (long) N * C;
+        be.embeddingForward(a.xIn[0], tokens, w.embed(), N, C);
         for (int l = 0; l < w.layers().length; l++) {
             LlamaWeights.Layer L = w.layers()[l];
-            be.rmsnormForward(a.xn, a.rstd, a.x, L.attnNorm(), cfg.rmsNormEps(), N, C);
-            be.matmulForward(a.q, a.xn, L.wq(), L.bq(), N, C, QD);
-            lora(a, l, "q_proj", a.q, a.xn, N);
-            be.matmulForward(a.k, a.xn, L.wk(), L.bk(), N, C, KVD);
-            lora(a, l, "k_proj", a.k, a.xn, N);
-            be.matmulForward(a.v, a.xn, L.wv(), L.bv(), N, C, KVD);
-            lora(a, l, "v_proj", a.v, a.xn, N);
-            be.ropeForward(a.q, positions, rope, N, NH, HS);
+            Tensor x = a.xIn[l];
+            be.rmsnormForward(a.xn1[l], a.rstd1[l], x, L.attnNorm(), cfg.rmsNormEps(), N, C);
+            be.matmulForward(a.q[l], a.xn1[l], L.wq(), L.bq(), N, C, QD);
+            lora(a, l, "q_proj", a.q[l], a.xn1[l], N);
+            be.matmulForward(a.k, a.xn1[l], L.wk(), L.bk(), N, C, KVD);
+            lora(a, l, "k_proj", a.k, a.xn1[l], N);
+            be.matmulForward(a.v, a.xn1[l], L.wv(), L.bv(), N, C, KVD);
+            lora(a, l, "v_proj", a.v, a.xn1[l], N);
+            be.ropeForward(a.q[l], positions, rope, N, NH, HS);
             be.ropeForward(a.k, positions, rope, N, KV, HS);
             for (int b = 0; b < B; b++) {
                 long dst = ((long) b * cache.maxT + pos0) * KVD;
                 be.copy(cache.k[l], dst, a.k, (long) b * T * KVD, (long) T * KVD);
                 be.copy(cache.v[l], dst, a.v, (long) b * T * KVD, (long) T * KVD);
             }
-            be.attentionForward(a.attOut, null, a.q, cache.k[l], cache.v[l], B, T, pos0, cache.maxT, NH, KV, HS);
-            be.matmulForward(a.proj, a.attOut, L.wo(), null, N, QD, C);
-            lora(a, l, "o_proj", a.proj, a.attOut, N);
-            be.add(a.x, a.proj, (long) N * C);
-            be.rmsnormForward(a.xn, a.rstd, a.x, L.mlpNorm(), cfg.rmsNormEps(), N, C);
-            be.matmulForward(a.gate, a.xn, L.wGate(), null, N, C, I);
-            lora(a, l, "gate_proj", a.gate, a.xn, N);
-            be.matmulForward(a.up, a.xn, L.wUp(), null, N, C, I);
-            lora(a, l, "up_proj", a.up, a.xn, N);
-            be.swigluForward(a.mlp, a.gate, a.up, N, I);
-            be.matmulForward(a.proj, a.mlp, L.wDown(), null, N, I, C);
-            lora(a, l, "down_proj", a.proj, a.mlp, N);
-            be.add(a.x, a.proj, (long) N * C);
+            be.attentionForward(a.attOut[l], a.att[l], a.q[l], cache.k[l], cache.v[l], B, T, pos0, cache.maxT,
+                    NH, KV, HS);
+            be.matmulForward(a.proj, a.attOut[l], L.wo(), null, N, QD, C);
+            lora(a, l, "o_proj", a.proj, a.attOut[l], N);
+            Tensor mid = a.xMid[l];
+            if (mid != x) {
+                be.copy(mid, 0, x, 0, NC);
+            }
+            be.add(mid, a.proj, NC);
+            be.rmsnormForward(a.xn2[l], a.rstd2[l], mid, L.mlpNorm(), cfg.rmsNormEps(), N, C);
+            be.matmulForward(a.gate[l], a.xn2[l], L.wGate(), null, N, C, I);
+            lora(a, l, "gate_proj", a.gate[l], a.xn2[l], N);
+            be.matmulForward(a.up[l], a.xn2[l], L.wUp(), null, N, C, I);
+            lora(a, l, "up_proj", a.up[l], a.xn2[l], N);
+            be.swigluForward(a.mlp[l], a.gate[l], a.up[l], N, I);
+            be.matmulForward(a.proj, a.mlp[l], L.wDown(), null, N, I, C);
+            lora(a, l, "down_proj", a.proj, a.mlp[l], N);
+            Tensor next = l + 1 < w.layers().length ? a.xIn[l + 1] : a.xOut;
+            if (next != mid) {
+                be.copy(next, 0, mid, 0, NC);
+            }
+            be.add(next, a.proj, NC);
         }
-        be.rmsnormForward(a.xn, a.rstd, a.x, w.finalNorm(), cfg.rmsNormEps(), N, C);
+        be.rmsnormForward(a.xn, a.rstdOut, a.xOut, w.finalNorm(), cfg.rmsNormEps(), N, C);
     }
 
     // out (N,OUT) += scaling * (inp (N,IN) @ A^T) @ B^T, when this projection is adapted

@@ -1,5 +1,6 @@
 package org.pairwise.model.engine;
 
+import java.util.Map;
 import org.pairwise.accel.DTypes;
 import org.pairwise.accel.RopeTable;
 import org.pairwise.model.ModelConfig;
@@ -14,9 +15,21 @@ final class ReferenceDecoder {
     private final Checkpoint ck;
     private final ModelConfig c;
 
+    // Optional LoRA: PEFT key -> values, applied as W x + scaling * B (A x); tests perturb these arrays in place.
+    private final Map<String, double[]> lora;
+    private final double loraScaling;
+    private final int loraRank;
+
     ReferenceDecoder(Checkpoint ck) {
+        this(ck, Map.of(), 0, 0);
+    }
+
+    ReferenceDecoder(Checkpoint ck, Map<String, double[]> lora, double loraScaling, int loraRank) {
         this.ck = ck;
         this.c = ck.config();
+        this.lora = lora;
+        this.loraScaling = loraScaling;
+        this.loraRank = loraRank;
     }
 
     /** logits (T, V) for the token sequence. */
@@ -138,6 +151,24 @@ final class ReferenceDecoder {
         double[] bias = ck.tensors().containsKey(prefix + ".bias") ? vec(prefix + ".bias") : null;
         for (int o = 0; o < out.length; o++) {
             out[o] = dot(x, w, o) + (bias == null ? 0 : bias[o]);
+        }
+        String key = "base_model.model." + prefix + ".lora_";
+        double[] a = lora.get(key + "A.weight"), b = lora.get(key + "B.weight");
+        if (a != null) {
+            int in = x.length, r = loraRank;
+            double[] u = new double[r];
+            for (int k = 0; k < r; k++) {
+                for (int i = 0; i < in; i++) {
+                    u[k] += a[k * in + i] * x[i];
+                }
+            }
+            for (int o = 0; o < out.length; o++) {
+                double s = 0;
+                for (int k = 0; k < r; k++) {
+                    s += b[o * r + k] * u[k];
+                }
+                out[o] += loraScaling * s;
+            }
         }
         return out;
     }
