@@ -47,15 +47,16 @@ public final class LlamaBackward {
 
     /**
      * Accumulates into grads the gradient of the loss whose derivative with respect to each position's log-prob is
-     * dlogp (N): the last {@link LlamaModel#forward} over (B,T) tokens with these targets, in training activations.
+     * dlogp (N): the last {@link LlamaModel#forward} over (B,T) tokens with these targets and this adapter, in
+     * training activations.
      */
-    public void backward(Activations a, KvCache cache, int[] targets, Tensor dlogp, int B, int T, LoraGradients grads) {
+    public void backward(Activations a, KvCache cache, int[] targets, Tensor dlogp, int B, int T, LoraAdapter ad,
+                         LoraGradients grads) {
         if (!a.training) {
             throw new IllegalArgumentException("backward needs training activations (the forward kept no layer state)");
         }
         ModelConfig c = model.config();
         LlamaWeights w = model.weights();
-        LoraAdapter ad = model.adapter();
         int N = B * T, C = c.hiddenSize(), QD = c.qDim(), KVD = c.kvDim(), I = c.intermediateSize();
         int NH = c.numHeads(), KV = c.numKvHeads(), HS = c.headDim();
         if (N > maxN) {

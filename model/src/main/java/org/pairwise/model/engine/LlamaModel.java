@@ -86,6 +86,19 @@ public final class LlamaModel {
      * causal attention never lets a real position see a later pad.
      */
     public void forward(Activations a, KvCache cache, int[] tokens, int B, int T, int pos0) {
+        forward(a, cache, tokens, B, T, pos0, activeAdapter());
+    }
+
+    /** The adapter a plain {@link #forward} applies: the model's own, unless disabled. */
+    public LoraAdapter activeAdapter() {
+        return adapterEnabled ? adapter : null;
+    }
+
+    /**
+     * As {@link #forward(Activations, KvCache, int[], int, int, int)} with an explicit adapter (null: the base model),
+     * so callers on several threads can run different policy versions, or the reference, without sharing state.
+     */
+    public void forward(Activations a, KvCache cache, int[] tokens, int B, int T, int pos0, LoraAdapter adapter) {
         int N = B * T;
         int C = cfg.hiddenSize(), QD = cfg.qDim(), KVD = cfg.kvDim(), I = cfg.intermediateSize();
         int NH = cfg.numHeads(), KV = cfg.numKvHeads(), HS = cfg.headDim();
@@ -97,9 +110,9 @@ public final class LlamaModel {
                     + " sequences exceed the cache (" + cache.batch + " x " + cache.maxT + ")");
         }
         checkTokens(tokens, N);
-        if (a.training && (pos0 != 0 || cache.maxT != T || a.maxN != N)) {
-            throw new IllegalArgumentException("a training forward runs whole sequences: pos0 0, cache and "
-                    + "activations sized for exactly (B,T)");
+        if (a.training && (pos0 != 0 || cache.maxT != T || (long) B * NH * T * T > a.att[0].size())) {
+            throw new IllegalArgumentException("a training forward runs whole sequences: pos0 0, a cache of exactly "
+                    + "T positions, and activations with room for (B,NH,T,T) attention probabilities");
         }
         int[] positions = new int[N];
         for (int n = 0; n < N; n++) {
@@ -112,11 +125,11 @@ public final class LlamaModel {
             Tensor x = a.xIn[l];
             be.rmsnormForward(a.xn1[l], a.rstd1[l], x, L.attnNorm(), cfg.rmsNormEps(), N, C);
             be.matmulForward(a.q[l], a.xn1[l], L.wq(), L.bq(), N, C, QD);
-            lora(a, l, "q_proj", a.q[l], a.xn1[l], N);
+            lora(adapter, a, l, "q_proj", a.q[l], a.xn1[l], N);
             be.matmulForward(a.k, a.xn1[l], L.wk(), L.bk(), N, C, KVD);
-            lora(a, l, "k_proj", a.k, a.xn1[l], N);
+            lora(adapter, a, l, "k_proj", a.k, a.xn1[l], N);
             be.matmulForward(a.v, a.xn1[l], L.wv(), L.bv(), N, C, KVD);
-            lora(a, l, "v_proj", a.v, a.xn1[l], N);
+            lora(adapter, a, l, "v_proj", a.v, a.xn1[l], N);
             be.ropeForward(a.q[l], positions, rope, N, NH, HS);
             be.ropeForward(a.k, positions, rope, N, KV, HS);
             for (int b = 0; b < B; b++) {
@@ -127,7 +140,7 @@ public final class LlamaModel {
             be.attentionForward(a.attOut[l], a.att[l], a.q[l], cache.k[l], cache.v[l], B, T, pos0, cache.maxT,
                     NH, KV, HS);
             be.matmulForward(a.proj, a.attOut[l], L.wo(), null, N, QD, C);
-            lora(a, l, "o_proj", a.proj, a.attOut[l], N);
+            lora(adapter, a, l, "o_proj", a.proj, a.attOut[l], N);
             Tensor mid = a.xMid[l];
             if (mid != x) {
                 be.copy(mid, 0, x, 0, NC);
@@ -135,12 +148,12 @@ public final class LlamaModel {
             be.add(mid, a.proj, NC);
             be.rmsnormForward(a.xn2[l], a.rstd2[l], mid, L.mlpNorm(), cfg.rmsNormEps(), N, C);
             be.matmulForward(a.gate[l], a.xn2[l], L.wGate(), null, N, C, I);
-            lora(a, l, "gate_proj", a.gate[l], a.xn2[l], N);
+            lora(adapter, a, l, "gate_proj", a.gate[l], a.xn2[l], N);
             be.matmulForward(a.up[l], a.xn2[l], L.wUp(), null, N, C, I);
-            lora(a, l, "up_proj", a.up[l], a.xn2[l], N);
+            lora(adapter, a, l, "up_proj", a.up[l], a.xn2[l], N);
             be.swigluForward(a.mlp[l], a.gate[l], a.up[l], N, I);
             be.matmulForward(a.proj, a.mlp[l], L.wDown(), null, N, I, C);
-            lora(a, l, "down_proj", a.proj, a.mlp[l], N);
+            lora(adapter, a, l, "down_proj", a.proj, a.mlp[l], N);
             Tensor next = l + 1 < w.layers().length ? a.xIn[l + 1] : a.xOut;
             if (next != mid) {
                 be.copy(next, 0, mid, 0, NC);
@@ -151,9 +164,8 @@ public final class LlamaModel {
     }
 
     // out (N,OUT) += scaling * (inp (N,IN) @ A^T) @ B^T, when this projection is adapted
-    private void lora(Activations a, int layer, String projection, Tensor out, Tensor inp, int N) {
-        LoraAdapter ad = adapter;
-        if (ad == null || !adapterEnabled) {
+    private void lora(LoraAdapter ad, Activations a, int layer, String projection, Tensor out, Tensor inp, int N) {
+        if (ad == null) {
             return;
         }
         LoraAdapter.Pair p = ad.pair(layer, projection);

@@ -2,6 +2,7 @@ package org.pairwise.model.engine;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.pairwise.model.lora.LoraAdapter;
 
 /**
  * Sums next-token log-probs over the completion of each sequence (TRL's sequence log-prob): input = prompt ++
@@ -37,6 +38,11 @@ public final class SequenceScorer {
     }
 
     public List<Score> score(List<Sequence> sequences) {
+        return score(sequences, model.activeAdapter());
+    }
+
+    /** Scores under the given adapter (null: the base model, DPO's reference). */
+    public List<Score> score(List<Sequence> sequences, LoraAdapter adapter) {
         List<Score> out = new ArrayList<>(sequences.size());
         int i = 0;
         while (i < sequences.size()) {
@@ -51,13 +57,13 @@ public final class SequenceScorer {
                 T = t;
                 j++;
             }
-            out.addAll(scoreBatch(sequences.subList(i, j), T));
+            out.addAll(scoreBatch(sequences.subList(i, j), T, adapter));
             i = j;
         }
         return out;
     }
 
-    private List<Score> scoreBatch(List<Sequence> batch, int T) {
+    private List<Score> scoreBatch(List<Sequence> batch, int T, LoraAdapter adapter) {
         checkLength(T);
         int B = batch.size();
         int N = B * T;
@@ -74,7 +80,7 @@ public final class SequenceScorer {
         }
         Activations act = model.newActivations(N);
         KvCache cache = model.newCache(B, T);
-        model.forward(act, cache, tokens, B, T, 0);
+        model.forward(act, cache, tokens, B, T, 0, adapter);
         float[] logp = new float[N];
         float[] logitSums = new float[N];
         model.tokenLogprobs(act, targets, N, logp, logitSums);

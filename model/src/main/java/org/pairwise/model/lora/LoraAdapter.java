@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
 import org.pairwise.accel.Backend;
 import org.pairwise.accel.DTypes;
@@ -47,6 +46,101 @@ public final class LoraAdapter {
         return config.r();
     }
 
+    /**
+     * A fresh adapter as PEFT initialises one: A Kaiming-uniform (a = sqrt(5), so U(-1/sqrt(in), 1/sqrt(in))) and B
+     * zeros, so the adapted model starts exactly at the base model.
+     */
+    public static LoraAdapter create(LoraConfig config, ModelConfig model, Backend be, long seed) {
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(seed);
+        Map<String, Pair> pairs = new java.util.LinkedHashMap<>();
+        int r = config.r();
+        for (int l = 0; l < model.numLayers(); l++) {
+            for (String p : config.targetModules()) {
+                int[] io = dims(model, p);
+                float[] a = new float[r * io[0]];
+                double bound = 1 / Math.sqrt(io[0]);
+                for (int i = 0; i < a.length; i++) {
+                    a[i] = (float) rng.nextDouble(-bound, bound);
+                }
+                Tensor ta = be.upload(a);
+                Tensor tb = be.allocate((long) io[1] * r);
+                pairs.put(l + "." + p, new Pair(ta, tb, be.weightOf(ta, r, io[0]), be.weightOf(tb, io[1], r), io[0], io[1]));
+            }
+        }
+        return new LoraAdapter(config, pairs);
+    }
+
+    /**
+     * An independent copy on the same backend: the frozen reference when training continues from an adapter, or an
+     * immutable snapshot to publish as a policy version while training goes on.
+     */
+    public LoraAdapter copy(Backend be) {
+        Map<String, Pair> out = new java.util.LinkedHashMap<>();
+        pairs.forEach((k, p) -> {
+            Tensor a = be.allocate(p.a().size()), b = be.allocate(p.b().size());
+            be.copy(a, 0, p.a(), 0, p.a().size());
+            be.copy(b, 0, p.b(), 0, p.b().size());
+            out.put(k, new Pair(a, b, be.weightOf(a, config.r(), p.in()), be.weightOf(b, p.out(), config.r()), p.in(),
+                    p.out()));
+        });
+        return new LoraAdapter(config, out);
+    }
+
+    /** Every trainable tensor in a fixed order (layer, projection as configured, A then B); gradients follow it. */
+    public java.util.List<Tensor> parameters() {
+        java.util.List<Tensor> out = new java.util.ArrayList<>();
+        for (Pair p : orderedPairs().values()) {
+            out.add(p.a());
+            out.add(p.b());
+        }
+        return out;
+    }
+
+    /** PEFT key -> tensor, in {@link #parameters()} order. */
+    public Map<String, Tensor> namedParameters() {
+        Map<String, Tensor> out = new java.util.LinkedHashMap<>();
+        orderedPairs().forEach((k, p) -> {
+            int dot = k.indexOf('.');
+            int layer = Integer.parseInt(k.substring(0, dot));
+            String proj = k.substring(dot + 1);
+            out.put(LoraConfig.key(layer, proj, "A"), p.a());
+            out.put(LoraConfig.key(layer, proj, "B"), p.b());
+        });
+        return out;
+    }
+
+    private Map<String, Pair> orderedPairs() {
+        Map<String, Pair> out = new java.util.LinkedHashMap<>();
+        int layers = pairs.size() / config.targetModules().size();
+        for (int l = 0; l < layers; l++) {
+            for (String p : config.targetModules()) {
+                out.put(l + "." + p, pairs.get(l + "." + p));
+            }
+        }
+        return out;
+    }
+
+    /** Writes adapter_config.json and adapter_model.safetensors (F32) as PEFT's save_pretrained does. */
+    public void save(Path dir, Backend be) throws IOException {
+        Files.createDirectories(dir);
+        java.util.List<TensorData> tensors = new java.util.ArrayList<>();
+        orderedPairs().forEach((k, p) -> {
+            int dot = k.indexOf('.');
+            int layer = Integer.parseInt(k.substring(0, dot));
+            String proj = k.substring(dot + 1);
+            tensors.add(org.pairwise.model.load.Tensors.of(LoraConfig.key(layer, proj, "A"),
+                    org.pairwise.accel.DType.F32, new long[] {config.r(), p.in()}, be.download(p.a())));
+            tensors.add(org.pairwise.model.load.Tensors.of(LoraConfig.key(layer, proj, "B"),
+                    org.pairwise.accel.DType.F32, new long[] {p.out(), config.r()}, be.download(p.b())));
+        });
+        org.pairwise.model.load.SafetensorsWriter.write(dir.resolve("adapter_model.safetensors"), tensors,
+                Map.of("format", "pt"));
+        Path cfg = dir.resolve("adapter_config.json");
+        Path tmp = dir.resolve("adapter_config.json.tmp");
+        Files.writeString(tmp, config.toJson());
+        Files.move(tmp, cfg, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
     /** Reads a PEFT adapter directory (adapter_config.json + adapter_model.safetensors) for this model. */
     public static LoraAdapter load(Path dir, ModelConfig model, Backend be) throws IOException {
         Path cfg = dir.resolve("adapter_config.json");
@@ -57,7 +151,7 @@ public final class LoraAdapter {
         LoraConfig config = LoraConfig.parse(Files.readString(cfg));
         try (Arena arena = Arena.ofConfined()) {
             Map<String, TensorData> tensors = Safetensors.read(weights, arena);
-            Map<String, Pair> pairs = new HashMap<>();
+            Map<String, Pair> pairs = new java.util.LinkedHashMap<>();
             for (int l = 0; l < model.numLayers(); l++) {
                 for (String p : config.targetModules()) {
                     int[] io = dims(model, p);

@@ -53,6 +53,9 @@ public record LoraConfig(int r, double loraAlpha, List<String> targetModules, do
         if (n.path("fan_in_fan_out").asBoolean(false)) {
             throw new IllegalArgumentException("fan_in_fan_out adapters (GPT-2 Conv1D) are not supported");
         }
+        if (n.path("use_dora").asBoolean(false)) {
+            throw new IllegalArgumentException("DoRA adapters (use_dora) are not supported");
+        }
         if (!n.path("bias").asText("none").equals("none")) {
             throw new IllegalArgumentException("adapters with trained biases (bias != \"none\") are not supported");
         }
@@ -70,19 +73,29 @@ public record LoraConfig(int r, double loraAlpha, List<String> targetModules, do
                 n.path("base_model_name_or_path").isTextual() ? n.get("base_model_name_or_path").asText() : null);
     }
 
+    /** adapter_config.json with the fields PEFT's LoraConfig writes, so peft loads it unchanged. */
     public String toJson() {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("peft_type", "LORA");
-        m.put("task_type", "CAUSAL_LM");
-        m.put("r", r);
-        m.put("lora_alpha", loraAlpha);
-        m.put("target_modules", targetModules);
-        m.put("lora_dropout", loraDropout);
+        m.put("alpha_pattern", Map.of());
+        m.put("auto_mapping", null);
+        m.put("base_model_name_or_path", baseModelNameOrPath);
         m.put("bias", "none");
-        m.put("use_rslora", useRslora);
         m.put("fan_in_fan_out", false);
         m.put("inference_mode", true);
-        m.put("base_model_name_or_path", baseModelNameOrPath);
+        m.put("init_lora_weights", true);
+        m.put("layers_pattern", null);
+        m.put("layers_to_transform", null);
+        m.put("lora_alpha", loraAlpha == Math.rint(loraAlpha) ? (Object) (long) loraAlpha : (Object) loraAlpha);
+        m.put("lora_dropout", loraDropout);
+        m.put("modules_to_save", null);
+        m.put("peft_type", "LORA");
+        m.put("r", r);
+        m.put("rank_pattern", Map.of());
+        m.put("revision", null);
+        m.put("target_modules", targetModules);
+        m.put("task_type", "CAUSAL_LM");
+        m.put("use_dora", false);
+        m.put("use_rslora", useRslora);
         try {
             return MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(m);
         } catch (Exception e) {

@@ -77,7 +77,7 @@ class LlamaBackwardTest {
             model.tokenLogprobs(a, targets, N, logp, null);
             LoraGradients grads = new LoraGradients(adapter, c, be);
             Tensor dlogp = be.upload(g);
-            new LlamaBackward(model, N).backward(a, cache, targets, dlogp, B, T, grads);
+            new LlamaBackward(model, N).backward(a, cache, targets, dlogp, B, T, adapter, grads);
 
             Map<String, double[]> ref = new LinkedHashMap<>();
             ab.forEach((k, v) -> {

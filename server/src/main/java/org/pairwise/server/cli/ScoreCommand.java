@@ -63,9 +63,7 @@ final class ScoreCommand implements Callable<Integer> {
             List<Score> scores = scorer.score(sequences);
             List<Score> reference = null;
             if (engine.model().adapter() != null) {
-                engine.model().setAdapterEnabled(false);
-                reference = scorer.score(sequences);
-                engine.model().setAdapterEnabled(true);
+                reference = scorer.score(sequences, null);
             }
             double seconds = (System.nanoTime() - start) / 1e9;
             long positions = sequences.stream().mapToLong(s -> s.ids().length).sum();

@@ -1,0 +1,151 @@
+package org.pairwise.trainer.train;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.pairwise.accel.Backend;
+import org.pairwise.model.engine.Activations;
+import org.pairwise.model.engine.KvCache;
+import org.pairwise.model.engine.LlamaBackward;
+import org.pairwise.model.engine.LlamaModel;
+import org.pairwise.model.engine.SequenceScorer.Score;
+import org.pairwise.model.engine.SequenceScorer.Sequence;
+import org.pairwise.model.lora.LoraAdapter;
+import org.pairwise.model.lora.LoraGradients;
+import org.pairwise.trainer.data.Truncation;
+import org.pairwise.trainer.dpo.DpoLoss;
+import org.pairwise.trainer.dpo.LogitSums;
+import org.pairwise.trainer.dpo.PairBatch;
+
+/**
+ * One micro-batch of DPO: the 2B sequences (B chosen, then B rejected, each prompt ++ completion) go through the
+ * policy once with layer state kept, the reference log-probs come from {@link ReferenceLogps}, the loss gives
+ * d(loss)/d(sequence log-prob), and the backward pass spreads each over that sequence's completion positions and
+ * accumulates into the LoRA gradients. Letters: B pairs, S = 2B sequences, T padded length, N = S*T.
+ */
+public final class DpoStep {
+    /** What one micro-batch produced: the loss's view, its output, the logits sums for TRL's metric, tokens seen. */
+    public record Result(PairBatch batch, DpoLoss.Output out, LogitSums logits, long tokens) {}
+
+    private final LlamaModel model;
+    private final Backend be;
+    private final LoraAdapter policy;
+    private final LoraGradients grads;
+    private final DpoLoss loss;
+    private final ReferenceLogps reference;
+    private Activations act;
+    private LlamaBackward backward;
+    private int capS, capT;
+
+    public DpoStep(LlamaModel model, LoraAdapter policy, LoraGradients grads, DpoLoss loss, ReferenceLogps reference) {
+        this.model = model;
+        this.be = model.backend();
+        this.policy = policy;
+        this.grads = grads;
+        this.loss = loss;
+        this.reference = reference;
+    }
+
+    /** Sequences in DpoStep order: the B chosen ones, then the B rejected ones. */
+    public static List<Sequence> sequences(List<Truncation.Pair> pairs) {
+        List<Sequence> out = new ArrayList<>(2 * pairs.size());
+        for (Truncation.Pair p : pairs) {
+            out.add(sequence(p.chosen()));
+        }
+        for (Truncation.Pair p : pairs) {
+            out.add(sequence(p.rejected()));
+        }
+        return out;
+    }
+
+    // A prompt truncated away entirely (keep_end) leaves no position to predict the first completion token from:
+    // that token then conditions the rest and is not scored itself.
+    private static Sequence sequence(Truncation.Sequence s) {
+        return new Sequence(s.ids(), Math.max(1, s.prompt().length));
+    }
+
+    /**
+     * Forward, loss, and (when backward is true) the backward pass scaled by lossScale (1/gradient_accumulation_steps,
+     * as the Trainer divides the loss), accumulated into the gradients.
+     */
+    public Result run(List<Truncation.Pair> pairs, double lossScale, boolean backward) {
+        int B = pairs.size(), S = 2 * B;
+        List<Sequence> seqs = sequences(pairs);
+        List<Score> ref = reference.get(seqs);
+        int T = 0;
+        long tokens = 0;
+        for (Sequence s : seqs) {
+            T = Math.max(T, s.ids().length);
+            tokens += s.ids().length;
+        }
+        int max = model.config().maxPositionEmbeddings();
+        if (T > max) {
+            throw new IllegalArgumentException("a sequence of " + T + " tokens exceeds the model's context of " + max
+                    + "; lower max_length");
+        }
+        ensureCapacity(S, T);
+        int N = S * T;
+        int[] tokenIds = new int[N], targets = new int[N];
+        Arrays.fill(targets, -1);
+        for (int s = 0; s < S; s++) {
+            int[] ids = seqs.get(s).ids();
+            System.arraycopy(ids, 0, tokenIds, s * T, ids.length);
+            for (int t = seqs.get(s).promptLength() - 1; t + 1 < ids.length; t++) {
+                targets[s * T + t] = ids[t + 1];
+            }
+        }
+        KvCache cache = model.newCache(S, T);
+        model.forward(act, cache, tokenIds, S, T, 0, policy);
+        float[] logp = new float[N], logitSum = new float[N];
+        model.tokenLogprobs(act, targets, N, logp, logitSum);
+        double[] seqLogp = new double[S], seqLogits = new double[S];
+        long[] counts = new long[S];
+        int[] completion = new int[S];
+        long V = model.config().vocabSize();
+        for (int s = 0; s < S; s++) {
+            for (int t = 0; t < T; t++) {
+                if (targets[s * T + t] >= 0) {
+                    seqLogp[s] += logp[s * T + t];
+                    seqLogits[s] += logitSum[s * T + t];
+                    completion[s]++;
+                }
+            }
+            counts[s] = completion[s] * V;
+        }
+        double[] refC = new double[B], refR = new double[B];
+        for (int i = 0; i < B; i++) {
+            refC[i] = ref.get(i).logprob();
+            refR[i] = ref.get(B + i).logprob();
+        }
+        PairBatch batch = new PairBatch(Arrays.copyOfRange(seqLogp, 0, B), Arrays.copyOfRange(seqLogp, B, S), refC,
+                refR, Arrays.copyOfRange(completion, 0, B), Arrays.copyOfRange(completion, B, S));
+        LogitSums logits = new LogitSums(Arrays.copyOfRange(seqLogits, 0, B), Arrays.copyOfRange(counts, 0, B),
+                Arrays.copyOfRange(seqLogits, B, S), Arrays.copyOfRange(counts, B, S));
+        DpoLoss.Output out = new DpoLoss.Output(B);
+        loss.forward(batch, out);
+        if (backward) {
+            loss.backward(batch, out, lossScale);
+            float[] dlogp = new float[N];
+            for (int s = 0; s < S; s++) {
+                double d = s < B ? out.dChosen[s] : out.dRejected[s - B];
+                for (int t = 0; t < T; t++) {
+                    if (targets[s * T + t] >= 0) {
+                        dlogp[s * T + t] = (float) d;
+                    }
+                }
+            }
+            this.backward.backward(act, cache, targets, be.upload(dlogp), S, T, policy, grads);
+        }
+        return new Result(batch, out, logits, tokens);
+    }
+
+    // Activation buffers grow to the largest micro-batch seen and are reused: a step allocates no layer state.
+    private void ensureCapacity(int S, int T) {
+        if (act == null || S > capS || T > capT) {
+            capS = Math.max(S, capS);
+            capT = Math.max(T, capT);
+            act = model.newTrainingActivations(capS, capT);
+            backward = new LlamaBackward(model, capS * capT);
+        }
+    }
+}
