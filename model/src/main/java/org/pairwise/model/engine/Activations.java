@@ -12,6 +12,7 @@ import org.pairwise.model.ModelConfig;
 public final class Activations {
     final int maxN;
     final boolean training;
+    final boolean checkpointed; // only xIn is per layer; backward recomputes the rest layer by layer
     final Tensor[] xIn;    // (N,C) residual stream entering layer l
     final Tensor[] xn1;    // (N,C) input_layernorm(xIn)
     final Tensor[] rstd1;  // (N)
@@ -42,25 +43,27 @@ public final class Activations {
     Tensor loraOut;
     int loraRank;
 
-    private Activations(Backend be, ModelConfig c, int maxN, int maxB, boolean training) {
+    private Activations(Backend be, ModelConfig c, int maxN, int maxB, boolean training, boolean checkpointed) {
         this.maxN = maxN;
         this.training = training;
+        this.checkpointed = checkpointed;
+        boolean keep = training && !checkpointed;
         int L = c.numLayers();
         long n = maxN, C = c.hiddenSize(), I = c.intermediateSize(), QD = c.qDim();
-        xIn = perLayer(be, L, n * C, training);
-        xn1 = perLayer(be, L, n * C, training);
-        rstd1 = perLayer(be, L, n, training);
-        q = perLayer(be, L, n * QD, training);
-        attOut = perLayer(be, L, n * QD, training);
+        xIn = perLayer(be, L, n * C, training);  // kept per layer even when checkpointed
+        xn1 = perLayer(be, L, n * C, keep);
+        rstd1 = perLayer(be, L, n, keep);
+        q = perLayer(be, L, n * QD, keep);
+        attOut = perLayer(be, L, n * QD, keep);
         // Training batches are B sequences of T = maxN / B positions; the probabilities are (B,NH,T,T).
         long T = training ? maxN / maxB : 0;
-        att = training ? perLayer(be, L, (long) maxB * c.numHeads() * T * T, true) : new Tensor[L];
-        xMid = training ? perLayer(be, L, n * C, true) : xIn;
-        xn2 = perLayer(be, L, n * C, training);
-        rstd2 = perLayer(be, L, n, training);
-        gate = perLayer(be, L, n * I, training);
-        up = perLayer(be, L, n * I, training);
-        mlp = perLayer(be, L, n * I, training);
+        att = training ? perLayer(be, L, (long) maxB * c.numHeads() * T * T, keep) : new Tensor[L];
+        xMid = training ? perLayer(be, L, n * C, keep) : xIn;
+        xn2 = perLayer(be, L, n * C, keep);
+        rstd2 = perLayer(be, L, n, keep);
+        gate = perLayer(be, L, n * I, keep);
+        up = perLayer(be, L, n * I, keep);
+        mlp = perLayer(be, L, n * I, keep);
         xOut = training ? be.allocate(n * C) : xIn[0];
         xn = be.allocate(n * C);
         rstdOut = be.allocate(n);
@@ -74,12 +77,12 @@ public final class Activations {
 
     /** Shared buffers for scoring and generation: one layer's worth, reused by every layer. */
     static Activations inference(Backend be, ModelConfig c, int maxN) {
-        return new Activations(be, c, maxN, 1, false);
+        return new Activations(be, c, maxN, 1, false, false);
     }
 
-    /** Per-layer buffers for B sequences of T positions, kept for the backward pass. */
-    static Activations training(Backend be, ModelConfig c, int B, int T) {
-        return new Activations(be, c, B * T, B, true);
+    /** Buffers for B sequences of T positions that the backward pass can read (or rebuild, when checkpointed). */
+    static Activations training(Backend be, ModelConfig c, int B, int T, boolean checkpointed) {
+        return new Activations(be, c, B * T, B, true, checkpointed);
     }
 
     private static Tensor[] perLayer(Backend be, int layers, long size, boolean distinct) {

@@ -72,6 +72,9 @@ public final class LlamaBackward {
         be.rmsnormBackward(dx, null, dxn, a.xOut, a.rstdOut, w.finalNorm(), N, C);
         for (int l = c.numLayers() - 1; l >= 0; l--) {
             LlamaWeights.Layer L = w.layers()[l];
+            if (a.checkpointed) {
+                model.layerForward(a, cache, l, positions, B, T, 0, ad, false);
+            }
             // MLP block: x_out = x_mid + down(silu(gate(xn2)) * up(xn2)); dx holds d x_out = d down's output.
             be.zero(dmlp);
             be.matmulBackward(dmlp, null, dx, L.wDown(), N, I, C);

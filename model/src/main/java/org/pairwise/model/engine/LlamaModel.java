@@ -67,9 +67,12 @@ public final class LlamaModel {
         return Activations.inference(be, cfg, maxN);
     }
 
-    /** Buffers that keep every layer's activations of B sequences of T positions, for {@link LlamaBackward}. */
-    public Activations newTrainingActivations(int B, int T) {
-        return Activations.training(be, cfg, B, T);
+    /**
+     * Buffers for {@link LlamaBackward} over B sequences of up to T positions: every layer's activations, or, with
+     * gradient checkpointing, only each layer's input (the rest is recomputed one layer at a time in backward).
+     */
+    public Activations newTrainingActivations(int B, int T, boolean gradientCheckpointing) {
+        return Activations.training(be, cfg, B, T, gradientCheckpointing);
     }
 
     LlamaWeights weights() {
@@ -118,49 +121,64 @@ public final class LlamaModel {
         for (int n = 0; n < N; n++) {
             positions[n] = pos0 + n % T;
         }
-        long NC = (long) N * C;
         be.embeddingForward(a.xIn[0], tokens, w.embed(), N, C);
         for (int l = 0; l < w.layers().length; l++) {
-            LlamaWeights.Layer L = w.layers()[l];
-            Tensor x = a.xIn[l];
-            be.rmsnormForward(a.xn1[l], a.rstd1[l], x, L.attnNorm(), cfg.rmsNormEps(), N, C);
-            be.matmulForward(a.q[l], a.xn1[l], L.wq(), L.bq(), N, C, QD);
-            lora(adapter, a, l, "q_proj", a.q[l], a.xn1[l], N);
-            be.matmulForward(a.k, a.xn1[l], L.wk(), L.bk(), N, C, KVD);
-            lora(adapter, a, l, "k_proj", a.k, a.xn1[l], N);
-            be.matmulForward(a.v, a.xn1[l], L.wv(), L.bv(), N, C, KVD);
-            lora(adapter, a, l, "v_proj", a.v, a.xn1[l], N);
-            be.ropeForward(a.q[l], positions, rope, N, NH, HS);
-            be.ropeForward(a.k, positions, rope, N, KV, HS);
-            for (int b = 0; b < B; b++) {
-                long dst = ((long) b * cache.maxT + pos0) * KVD;
-                be.copy(cache.k[l], dst, a.k, (long) b * T * KVD, (long) T * KVD);
-                be.copy(cache.v[l], dst, a.v, (long) b * T * KVD, (long) T * KVD);
-            }
-            be.attentionForward(a.attOut[l], a.att[l], a.q[l], cache.k[l], cache.v[l], B, T, pos0, cache.maxT,
-                    NH, KV, HS);
-            be.matmulForward(a.proj, a.attOut[l], L.wo(), null, N, QD, C);
-            lora(adapter, a, l, "o_proj", a.proj, a.attOut[l], N);
-            Tensor mid = a.xMid[l];
-            if (mid != x) {
-                be.copy(mid, 0, x, 0, NC);
-            }
-            be.add(mid, a.proj, NC);
-            be.rmsnormForward(a.xn2[l], a.rstd2[l], mid, L.mlpNorm(), cfg.rmsNormEps(), N, C);
-            be.matmulForward(a.gate[l], a.xn2[l], L.wGate(), null, N, C, I);
-            lora(adapter, a, l, "gate_proj", a.gate[l], a.xn2[l], N);
-            be.matmulForward(a.up[l], a.xn2[l], L.wUp(), null, N, C, I);
-            lora(adapter, a, l, "up_proj", a.up[l], a.xn2[l], N);
-            be.swigluForward(a.mlp[l], a.gate[l], a.up[l], N, I);
-            be.matmulForward(a.proj, a.mlp[l], L.wDown(), null, N, I, C);
-            lora(adapter, a, l, "down_proj", a.proj, a.mlp[l], N);
-            Tensor next = l + 1 < w.layers().length ? a.xIn[l + 1] : a.xOut;
-            if (next != mid) {
-                be.copy(next, 0, mid, 0, NC);
-            }
-            be.add(next, a.proj, NC);
+            layerForward(a, cache, l, positions, B, T, pos0, adapter, true);
         }
         be.rmsnormForward(a.xn, a.rstdOut, a.xOut, w.finalNorm(), cfg.rmsNormEps(), N, C);
+    }
+
+    /**
+     * Layer l over (B,T) positions: reads a.xIn[l], keeps its state in a's layer-l buffers and the cache, and, when
+     * writeNext, writes the residual stream after the layer into a.xIn[l+1] (or a.xOut). Gradient checkpointing calls
+     * it again in backward with writeNext false, to rebuild a layer's state from its kept input.
+     */
+    void layerForward(Activations a, KvCache cache, int l, int[] positions, int B, int T, int pos0,
+                      LoraAdapter adapter, boolean writeNext) {
+        int N = B * T;
+        int C = cfg.hiddenSize(), QD = cfg.qDim(), KVD = cfg.kvDim(), I = cfg.intermediateSize();
+        int NH = cfg.numHeads(), KV = cfg.numKvHeads(), HS = cfg.headDim();
+        long NC = (long) N * C;
+        LlamaWeights.Layer L = w.layers()[l];
+        Tensor x = a.xIn[l];
+        be.rmsnormForward(a.xn1[l], a.rstd1[l], x, L.attnNorm(), cfg.rmsNormEps(), N, C);
+        be.matmulForward(a.q[l], a.xn1[l], L.wq(), L.bq(), N, C, QD);
+        lora(adapter, a, l, "q_proj", a.q[l], a.xn1[l], N);
+        be.matmulForward(a.k, a.xn1[l], L.wk(), L.bk(), N, C, KVD);
+        lora(adapter, a, l, "k_proj", a.k, a.xn1[l], N);
+        be.matmulForward(a.v, a.xn1[l], L.wv(), L.bv(), N, C, KVD);
+        lora(adapter, a, l, "v_proj", a.v, a.xn1[l], N);
+        be.ropeForward(a.q[l], positions, rope, N, NH, HS);
+        be.ropeForward(a.k, positions, rope, N, KV, HS);
+        for (int b = 0; b < B; b++) {
+            long dst = ((long) b * cache.maxT + pos0) * KVD;
+            be.copy(cache.k[l], dst, a.k, (long) b * T * KVD, (long) T * KVD);
+            be.copy(cache.v[l], dst, a.v, (long) b * T * KVD, (long) T * KVD);
+        }
+        be.attentionForward(a.attOut[l], a.att[l], a.q[l], cache.k[l], cache.v[l], B, T, pos0, cache.maxT, NH, KV, HS);
+        be.matmulForward(a.proj, a.attOut[l], L.wo(), null, N, QD, C);
+        lora(adapter, a, l, "o_proj", a.proj, a.attOut[l], N);
+        Tensor mid = a.xMid[l];
+        if (mid != x) {
+            be.copy(mid, 0, x, 0, NC);
+        }
+        be.add(mid, a.proj, NC);
+        be.rmsnormForward(a.xn2[l], a.rstd2[l], mid, L.mlpNorm(), cfg.rmsNormEps(), N, C);
+        be.matmulForward(a.gate[l], a.xn2[l], L.wGate(), null, N, C, I);
+        lora(adapter, a, l, "gate_proj", a.gate[l], a.xn2[l], N);
+        be.matmulForward(a.up[l], a.xn2[l], L.wUp(), null, N, C, I);
+        lora(adapter, a, l, "up_proj", a.up[l], a.xn2[l], N);
+        be.swigluForward(a.mlp[l], a.gate[l], a.up[l], N, I);
+        if (!writeNext) {
+            return;
+        }
+        be.matmulForward(a.proj, a.mlp[l], L.wDown(), null, N, I, C);
+        lora(adapter, a, l, "down_proj", a.proj, a.mlp[l], N);
+        Tensor next = l + 1 < w.layers().length ? a.xIn[l + 1] : a.xOut;
+        if (next != mid) {
+            be.copy(next, 0, mid, 0, NC);
+        }
+        be.add(next, a.proj, NC);
     }
 
     // out (N,OUT) += scaling * (inp (N,IN) @ A^T) @ B^T, when this projection is adapted

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.pairwise.accel.Backend;
 import org.pairwise.accel.DType;
 import org.pairwise.accel.Tensor;
@@ -48,9 +48,9 @@ class LlamaBackwardTest {
     static final int[] PROMPT = {2, 1};
     static final int[] LENGTH = {7, 4};
 
-    @ParameterizedTest
-    @ValueSource(strings = {"llama", "qwen2"})
-    void loraGradientsMatchFiniteDifferencesOfTheReference(String arch) throws Exception {
+    @ParameterizedTest(name = "{0}, gradient checkpointing {1}")
+    @CsvSource({"llama, false", "qwen2, false", "qwen2, true"})
+    void loraGradientsMatchFiniteDifferencesOfTheReference(String arch, boolean checkpointing) throws Exception {
         ModelConfig c = arch.equals("llama") ? TestCheckpoints.llama(67, false) : TestCheckpoints.qwen2(71);
         LoraConfig lc = new LoraConfig(2, 3, LoraConfig.ALL_TARGETS, 0, false, "test");
         try (Checkpoint base = TestCheckpoints.random(c, 31, DType.F32)) {
@@ -70,7 +70,7 @@ class LlamaBackwardTest {
                     g[b * T + t] = scored ? (float) (rng.nextDouble() * 2 - 1) : 0f;
                 }
             }
-            Activations a = model.newTrainingActivations(B, T);
+            Activations a = model.newTrainingActivations(B, T, checkpointing);
             KvCache cache = model.newCache(B, T);
             model.forward(a, cache, tokens, B, T, 0);
             float[] logp = new float[N];

@@ -27,7 +27,7 @@ import org.pairwise.model.lora.LoraAdapter;
 import org.pairwise.model.lora.LoraConfig;
 
 /** A PEFT adapter applied at run time computes what the merged weights W + scaling * B A compute. */
-class LoraForwardTest {
+public class LoraForwardTest {
     static Backend be;
 
     @TempDir
@@ -44,7 +44,7 @@ class LoraForwardTest {
     }
 
     /** Writes a random PEFT adapter; returns the A and B values by key. */
-    static Map<String, float[]> writeAdapter(Path dir, ModelConfig c, LoraConfig lc, long seed) throws Exception {
+    public static Map<String, float[]> writeAdapter(Path dir, ModelConfig c, LoraConfig lc, long seed) throws Exception {
         SplittableRandom rng = new SplittableRandom(seed);
         Map<String, float[]> values = new LinkedHashMap<>();
         List<TensorData> tensors = new ArrayList<>();

@@ -11,7 +11,7 @@ import org.pairwise.model.load.TensorData;
  * An independent, plain double-precision Llama forward over one sequence, written from the HF modeling code's
  * equations (no KV cache, no kernels, no batching): the yardstick the engine is tested against.
  */
-final class ReferenceDecoder {
+public final class ReferenceDecoder {
     private final Checkpoint ck;
     private final ModelConfig c;
 
@@ -20,11 +20,11 @@ final class ReferenceDecoder {
     private final double loraScaling;
     private final int loraRank;
 
-    ReferenceDecoder(Checkpoint ck) {
+    public ReferenceDecoder(Checkpoint ck) {
         this(ck, Map.of(), 0, 0);
     }
 
-    ReferenceDecoder(Checkpoint ck, Map<String, double[]> lora, double loraScaling, int loraRank) {
+    public ReferenceDecoder(Checkpoint ck, Map<String, double[]> lora, double loraScaling, int loraRank) {
         this.ck = ck;
         this.c = ck.config();
         this.lora = lora;
@@ -33,7 +33,7 @@ final class ReferenceDecoder {
     }
 
     /** logits (T, V) for the token sequence. */
-    double[][] logits(int[] tokens) {
+    public double[][] logits(int[] tokens) {
         int T = tokens.length, C = c.hiddenSize(), HS = c.headDim(), NH = c.numHeads(), KV = c.numKvHeads();
         double[][] x = new double[T][];
         for (int t = 0; t < T; t++) {
@@ -99,7 +99,7 @@ final class ReferenceDecoder {
         return out;
     }
 
-    static double logSoftmax(double[] logits, int target) {
+    public static double logSoftmax(double[] logits, int target) {
         double max = Double.NEGATIVE_INFINITY;
         for (double v : logits) {
             max = Math.max(max, v);

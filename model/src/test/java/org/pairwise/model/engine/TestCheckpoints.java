@@ -13,21 +13,21 @@ import org.pairwise.model.load.Checkpoint;
 import org.pairwise.model.load.TensorData;
 
 /** Small random checkpoints built in memory, and the llama.cpp Q/K row permutation between HF and GGUF layouts. */
-final class TestCheckpoints {
+public final class TestCheckpoints {
     private TestCheckpoints() {}
 
-    static ModelConfig llama(int vocab, boolean tied) {
+    public static ModelConfig llama(int vocab, boolean tied) {
         return new ModelConfig("LlamaForCausalLM", 40, 2, 4, 2, 10, 52, vocab, 64, 1e-5f, 10000.0, null,
                 RopeTable.Pairing.HALVES, tied, false, 1, new int[] {2});
     }
 
-    static ModelConfig qwen2(int vocab) {
+    public static ModelConfig qwen2(int vocab) {
         return new ModelConfig("Qwen2ForCausalLM", 48, 2, 6, 2, 8, 60, vocab, 64, 1e-6f, 1000000.0, null,
                 RopeTable.Pairing.HALVES, true, true, -1, new int[] {2});
     }
 
     /** Random weights (std 0.2, norms near 1) stored as dtype; F32 values are first rounded through BF16 if asked. */
-    static Checkpoint random(ModelConfig c, long seed, DType dtype) {
+    public static Checkpoint random(ModelConfig c, long seed, DType dtype) {
         SplittableRandom rng = new SplittableRandom(seed);
         Map<String, float[]> values = new LinkedHashMap<>();
         Map<String, long[]> shapes = new LinkedHashMap<>();
@@ -57,7 +57,7 @@ final class TestCheckpoints {
         return build(c, values, shapes, dtype);
     }
 
-    static Checkpoint build(ModelConfig c, Map<String, float[]> values, Map<String, long[]> shapes, DType dtype) {
+    public static Checkpoint build(ModelConfig c, Map<String, float[]> values, Map<String, long[]> shapes, DType dtype) {
         Arena arena = Arena.ofShared();
         Map<String, TensorData> tensors = new LinkedHashMap<>();
         for (var e : values.entrySet()) {
@@ -77,7 +77,7 @@ final class TestCheckpoints {
     }
 
     /** Values rounded to what BF16 can hold, so F32 and BF16 copies hold the same numbers. */
-    static Map<String, float[]> roundedToBf16(Checkpoint ck) {
+    public static Map<String, float[]> roundedToBf16(Checkpoint ck) {
         Map<String, float[]> out = new LinkedHashMap<>();
         ck.tensors().forEach((name, t) -> {
             float[] v = DTypes.toFloats(t.data(), t.dtype(), Math.toIntExact(t.numel()));
@@ -89,7 +89,7 @@ final class TestCheckpoints {
         return out;
     }
 
-    static Map<String, long[]> shapes(Checkpoint ck) {
+    public static Map<String, long[]> shapes(Checkpoint ck) {
         Map<String, long[]> out = new LinkedHashMap<>();
         ck.tensors().forEach((name, t) -> out.put(name, t.shape()));
         return out;
@@ -99,7 +99,7 @@ final class TestCheckpoints {
      * llama.cpp's converter permutation: within each head, row j*(HS/2)+i (HF's halves) moves to row 2i+j, so that
      * adjacent dimensions pair up. Applied to q_proj/k_proj weights and biases; the config switches to ADJACENT.
      */
-    static Checkpoint toAdjacentLayout(Checkpoint hf) {
+    public static Checkpoint toAdjacentLayout(Checkpoint hf) {
         ModelConfig c = hf.config();
         Map<String, float[]> values = new LinkedHashMap<>();
         hf.tensors().forEach((name, t) -> {

@@ -37,8 +37,12 @@ public final class DpoStep {
     private LlamaBackward backward;
     private int capS, capT;
 
-    public DpoStep(LlamaModel model, LoraAdapter policy, LoraGradients grads, DpoLoss loss, ReferenceLogps reference) {
+    private final boolean gradientCheckpointing;
+
+    public DpoStep(LlamaModel model, LoraAdapter policy, LoraGradients grads, DpoLoss loss, ReferenceLogps reference,
+                   boolean gradientCheckpointing) {
         this.model = model;
+        this.gradientCheckpointing = gradientCheckpointing;
         this.be = model.backend();
         this.policy = policy;
         this.grads = grads;
@@ -144,7 +148,7 @@ public final class DpoStep {
         if (act == null || S > capS || T > capT) {
             capS = Math.max(S, capS);
             capT = Math.max(T, capT);
-            act = model.newTrainingActivations(capS, capT);
+            act = model.newTrainingActivations(capS, capT, gradientCheckpointing);
             backward = new LlamaBackward(model, capS * capT);
         }
     }

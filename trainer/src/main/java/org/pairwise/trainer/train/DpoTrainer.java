@@ -87,7 +87,7 @@ public final class DpoTrainer {
                 config.adamEpsilon(), config.weightDecay(), config.maxGradNorm());
         DpoLoss loss = new DpoLoss(config.lossParams());
         ReferenceLogps refLogps = new ReferenceLogps(new SequenceScorer(model, batchTokens), reference, 1 << 20);
-        DpoStep step = new DpoStep(model, adapter, grads, loss, refLogps);
+        DpoStep step = new DpoStep(model, adapter, grads, loss, refLogps, config.gradientCheckpointing());
 
         Path out = Path.of(config.outputDir());
         Files.createDirectories(out);

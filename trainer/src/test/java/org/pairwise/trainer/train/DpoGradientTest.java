@@ -1,0 +1,157 @@
+package org.pairwise.trainer.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.pairwise.accel.Backend;
+import org.pairwise.accel.DType;
+import org.pairwise.accel.cpu.CpuBackend;
+import org.pairwise.model.ModelConfig;
+import org.pairwise.model.engine.LlamaModel;
+import org.pairwise.model.engine.LoraForwardTest;
+import org.pairwise.model.engine.ReferenceDecoder;
+import org.pairwise.model.engine.SequenceScorer;
+import org.pairwise.model.engine.TestCheckpoints;
+import org.pairwise.model.load.Checkpoint;
+import org.pairwise.model.lora.LoraAdapter;
+import org.pairwise.model.lora.LoraConfig;
+import org.pairwise.model.lora.LoraGradients;
+import org.pairwise.trainer.data.Truncation;
+import org.pairwise.trainer.dpo.DpoLoss;
+import org.pairwise.trainer.dpo.LossType;
+import org.pairwise.trainer.dpo.PairBatch;
+
+/**
+ * The whole DPO gradient, loss through the model into every LoRA tensor, against central finite differences of the
+ * same loss computed in double precision: policy log-probs from the independent reference decoder with the adapter,
+ * reference log-probs from it without, and the loss formula in double. For every loss type, on a tiny Llama and a
+ * tiny Qwen2 with q/k/v biases, with a non-zero adapter on all seven projections.
+ */
+class DpoGradientTest {
+    static Backend be;
+
+    @BeforeAll
+    static void open() {
+        be = new CpuBackend(2);
+    }
+
+    @AfterAll
+    static void close() {
+        be.close();
+    }
+
+    static Stream<Arguments> cases() {
+        List<Arguments> out = new ArrayList<>();
+        for (String arch : List.of("llama", "qwen2")) {
+            for (LossType t : LossType.values()) {
+                out.add(Arguments.of(arch, t));
+            }
+        }
+        return out.stream();
+    }
+
+    static final int[][] PROMPTS = {{1, 17, 5}, {1, 40}};
+    static final int[][] CHOSEN = {{33, 60, 2}, {9, 41, 12, 2}};
+    static final int[][] REJECTED = {{8, 2}, {41, 41, 3, 30, 2}};
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("cases")
+    void everyLoraGradientMatchesFiniteDifferencesOfTheLoss(String arch, LossType type) throws Exception {
+        ModelConfig c = arch.equals("llama") ? TestCheckpoints.llama(67, false) : TestCheckpoints.qwen2(71);
+        LoraConfig lc = new LoraConfig(2, 3, LoraConfig.ALL_TARGETS, 0, false, "test");
+        double labelSmoothing = type == LossType.EXO_PAIR ? 1e-3 : 0;
+        DpoLoss.Params params = new DpoLoss.Params(List.of(type), null, 0.5, labelSmoothing, 0.05, false);
+        Path dir = Files.createTempDirectory("adapter");
+        try (Checkpoint base = TestCheckpoints.random(c, 41, DType.F32)) {
+            Map<String, float[]> ab = LoraForwardTest.writeAdapter(dir, c, lc, 12);
+            LlamaModel model = LlamaModel.load(base, be);
+            LoraAdapter adapter = LoraAdapter.load(dir, c, be);
+            LoraGradients grads = new LoraGradients(adapter, c, be);
+            ReferenceLogps ref = new ReferenceLogps(new SequenceScorer(model, 256), null, 100);
+            List<Truncation.Pair> pairs = new ArrayList<>();
+            for (int i = 0; i < PROMPTS.length; i++) {
+                pairs.add(new Truncation.Pair(i + 1, new Truncation.Sequence(PROMPTS[i], CHOSEN[i]),
+                        new Truncation.Sequence(PROMPTS[i], REJECTED[i])));
+            }
+            DpoStep step = new DpoStep(model, adapter, grads, new DpoLoss(params), ref, false);
+            DpoStep.Result r = step.run(pairs, 1.0, true);
+
+            Map<String, double[]> lora = new LinkedHashMap<>();
+            ab.forEach((k, v) -> {
+                double[] d = new double[v.length];
+                for (int i = 0; i < v.length; i++) {
+                    d[i] = v[i];
+                }
+                lora.put(k, d);
+            });
+            ReferenceDecoder policy = new ReferenceDecoder(base, lora, lc.scaling(), lc.r());
+            ReferenceDecoder reference = new ReferenceDecoder(base);
+            double[] refC = new double[2], refR = new double[2];
+            for (int i = 0; i < 2; i++) {
+                refC[i] = seqLogp(reference, PROMPTS[i], CHOSEN[i]);
+                refR[i] = seqLogp(reference, PROMPTS[i], REJECTED[i]);
+            }
+            DpoLoss loss = new DpoLoss(params);
+            assertEquals(loss(loss, policy, refC, refR), r.out().loss, 1e-4 * (1 + Math.abs(r.out().loss)),
+                    "the loss itself");
+            SplittableRandom rng = new SplittableRandom(3);
+            for (int l = 0; l < c.numLayers(); l++) {
+                for (String p : lc.targetModules()) {
+                    LoraGradients.Pair g = grads.pair(l, p);
+                    for (String which : List.of("A", "B")) {
+                        double[] param = lora.get(LoraConfig.key(l, p, which));
+                        float[] got = be.download(which.equals("A") ? g.dA() : g.dB());
+                        for (int trial = 0; trial < 2; trial++) {
+                            int i = rng.nextInt(param.length);
+                            double keep = param[i], h = 1e-5;
+                            param[i] = keep + h;
+                            double up = loss(loss, policy, refC, refR);
+                            param[i] = keep - h;
+                            double down = loss(loss, policy, refC, refR);
+                            param[i] = keep;
+                            double fd = (up - down) / (2 * h);
+                            assertEquals(fd, got[i], 2e-4 + 3e-2 * Math.abs(fd),
+                                    type + " layer " + l + " " + p + " " + which + "[" + i + "]");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    static double loss(DpoLoss loss, ReferenceDecoder policy, double[] refC, double[] refR) {
+        double[] pc = new double[2], pr = new double[2];
+        int[] nc = new int[2], nr = new int[2];
+        for (int i = 0; i < 2; i++) {
+            pc[i] = seqLogp(policy, PROMPTS[i], CHOSEN[i]);
+            pr[i] = seqLogp(policy, PROMPTS[i], REJECTED[i]);
+            nc[i] = CHOSEN[i].length;
+            nr[i] = REJECTED[i].length;
+        }
+        return loss.forwardAt(new PairBatch(pc, pr, refC, refR, nc, nr), 0, new DpoLoss.Output(2));
+    }
+
+    static double seqLogp(ReferenceDecoder dec, int[] prompt, int[] completion) {
+        int[] ids = new int[prompt.length + completion.length];
+        System.arraycopy(prompt, 0, ids, 0, prompt.length);
+        System.arraycopy(completion, 0, ids, prompt.length, completion.length);
+        double[][] logits = dec.logits(ids);
+        double s = 0;
+        for (int t = prompt.length - 1; t + 1 < ids.length; t++) {
+            s += ReferenceDecoder.logSoftmax(logits[t], ids[t + 1]);
+        }
+        return s;
+    }
+}
