@@ -34,9 +34,35 @@ public final class PreferenceJsonl {
         this.vocabSize = vocabSize;
     }
 
-    /** Every record of the file; a malformed one fails with its line number. */
+    /**
+     * Every record of the file, JSONL or one JSON array of records; a malformed record fails with its line number
+     * (for an array, its 1-based position).
+     */
     public List<PreferenceExample> read(Path file) throws IOException {
         List<PreferenceExample> out = new ArrayList<>();
+        if (startsWithArray(file)) {
+            JsonNode all;
+            try {
+                all = MAPPER.readTree(file.toFile());
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new IllegalArgumentException(file + ": not valid JSON: " + e.getOriginalMessage(), e);
+            }
+            for (int i = 0; i < all.size(); i++) {
+                JsonNode node = all.get(i);
+                try {
+                    if (!node.isObject()) {
+                        throw new IllegalArgumentException("expected a JSON object");
+                    }
+                    out.add(parse(node, i + 1));
+                } catch (RuntimeException e) {
+                    throw new IllegalArgumentException(file + ": record " + (i + 1) + ": " + e.getMessage(), e);
+                }
+            }
+            if (out.isEmpty()) {
+                throw new IllegalArgumentException(file + ": no records");
+            }
+            return out;
+        }
         try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             String line;
             int n = 0;
@@ -52,6 +78,18 @@ public final class PreferenceJsonl {
             throw new IllegalArgumentException(file + ": no records");
         }
         return out;
+    }
+
+    private static boolean startsWithArray(Path file) throws IOException {
+        try (java.io.Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            int c;
+            while ((c = r.read()) != -1) {
+                if (!Character.isWhitespace(c)) {
+                    return c == '[';
+                }
+            }
+            return false;
+        }
     }
 
     PreferenceExample parse(String text, int line, Path file) {
