@@ -62,6 +62,15 @@ public final class LlamaModel {
         return new KvCache(be, cfg.numLayers(), batch, maxT, cfg.kvDim());
     }
 
+    /** Copies positions [0, len) of row srcRow of one cache into row dstRow of another (same model, same maxT). */
+    public void copyCacheRow(KvCache src, int srcRow, KvCache dst, int dstRow, int len) {
+        long kvd = cfg.kvDim();
+        for (int l = 0; l < cfg.numLayers(); l++) {
+            be.copy(dst.k[l], dstRow * dst.maxT * kvd, src.k[l], srcRow * src.maxT * kvd, len * kvd);
+            be.copy(dst.v[l], dstRow * dst.maxT * kvd, src.v[l], srcRow * src.maxT * kvd, len * kvd);
+        }
+    }
+
     /** Buffers for scoring and generation over up to maxN positions (layers share them). */
     public Activations newActivations(int maxN) {
         return Activations.inference(be, cfg, maxN);

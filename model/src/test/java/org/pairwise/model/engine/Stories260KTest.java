@@ -63,6 +63,17 @@ class Stories260KTest {
                 assertTrue(inTop5 || logits[v] < TOP5_LOGITS[4], "token " + v + " outranks the reference top 5");
             }
             Generation g = new Generator(m).generate(new int[] {1}, SamplingParams.greedy(40), null);
+            // The pair path (one prefill, shared cache, batched decode) gives the same greedy text twice.
+            Generation[] pair = new Generator(m).generatePair(new int[] {1}, SamplingParams.greedy(40), null, null, null);
+            assertArrayEquals(GREEDY_AFTER_BOS, pair[0].tokenIds());
+            assertArrayEquals(GREEDY_AFTER_BOS, pair[1].tokenIds());
+            // Sampled: each row is the single-sequence generation with its own seed (seed, seed + 1).
+            SamplingParams sampled = new SamplingParams(30, 0.9, 0.95, 0, 77);
+            Generation[] two = new Generator(m).generatePair(new int[] {1, 403}, sampled, null, null, null);
+            assertArrayEquals(new Generator(m).generate(new int[] {1, 403}, sampled, null).tokenIds(), two[0].tokenIds());
+            assertArrayEquals(new Generator(m).generate(new int[] {1, 403}, new SamplingParams(30, 0.9, 0.95, 0, 78),
+                    null).tokenIds(), two[1].tokenIds());
+            assertTrue(!java.util.Arrays.equals(two[0].tokenIds(), two[1].tokenIds()), "two different samples");
             assertArrayEquals(GREEDY_AFTER_BOS, g.tokenIds());
             try (Tokenizer tok = Tokenizer.fromJson(ck.tokenizerJson(), ck.tokenizerConfigJson(), 1, 2)) {
                 assertTrue(tok.decode(g.tokenIds(), true).startsWith(

@@ -170,7 +170,7 @@ public final class DpoTrainer {
                     Map<String, Double> bco = Map.of("mean", m.mean(), "std", m.std(), "var", m.var(), "count", m.count());
                     TrainerCheckpoint.save(out.resolve("checkpoint-" + globalStep), adapter, optimizer,
                             new TrainerCheckpoint.State(globalStep, optimizer.skippedSteps(), epochIndex, microInEpoch,
-                                    epoch, numTokens, bco, history), be);
+                                    epoch, numTokens, bco, history, 0, 0), be);
                 }
                 progress(globalStep, total, startStep, started, last);
             }

@@ -34,8 +34,13 @@ public final class TrainerCheckpoint {
     private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     /** Where training stands after an optimizer step. */
+    /**
+     * Where training stands after an optimizer step. Offline runs track the data position (epoch, micro-batch);
+     * the continual trainer tracks the last vote it trained on and the policy version it published.
+     */
     public record State(int globalStep, int optimizerSkippedSteps, int epochIndex, int microBatchesInEpoch,
-                        double epoch, long numTokens, Map<String, Double> bcoMoments, List<Map<String, Object>> logHistory) {}
+                        double epoch, long numTokens, Map<String, Double> bcoMoments, List<Map<String, Object>> logHistory,
+                        long lastVoteId, int policyVersion) {}
 
     private TrainerCheckpoint() {}
 
@@ -63,6 +68,8 @@ public final class TrainerCheckpoint {
         json.put("micro_batches_in_epoch", state.microBatchesInEpoch());
         json.put("num_tokens", state.numTokens());
         json.put("bco_moments", state.bcoMoments());
+        json.put("last_vote_id", state.lastVoteId());
+        json.put("policy_version", state.policyVersion());
         json.put("log_history", state.logHistory());
         Files.writeString(tmp.resolve(STATE_FILE), MAPPER.writeValueAsString(json));
         // The directory appears whole or not at all: a crash mid-save never leaves a checkpoint that looks complete.
@@ -95,7 +102,9 @@ public final class TrainerCheckpoint {
         return new State(((Number) json.get("global_step")).intValue(), skipped,
                 ((Number) json.get("epoch_index")).intValue(), ((Number) json.get("micro_batches_in_epoch")).intValue(),
                 ((Number) json.get("epoch")).doubleValue(), ((Number) json.get("num_tokens")).longValue(), bco,
-                (List<Map<String, Object>>) json.getOrDefault("log_history", List.of()));
+                (List<Map<String, Object>>) json.getOrDefault("log_history", List.of()),
+                ((Number) json.getOrDefault("last_vote_id", 0)).longValue(),
+                ((Number) json.getOrDefault("policy_version", 0)).intValue());
     }
 
     private static void fill(Backend be, Tensor dst, TensorData src, String name) {
@@ -103,6 +112,28 @@ public final class TrainerCheckpoint {
             throw new IllegalArgumentException("optimizer state for " + name + " is missing or has the wrong size");
         }
         be.upload(dst, 0, DTypes.toFloats(src.data(), src.dtype(), (int) src.numel()), 0, (int) src.numel());
+    }
+
+    /** The checkpoint-N directory with the highest N under root that has a complete state file, or null. */
+    public static Path latest(Path root) throws IOException {
+        if (!Files.isDirectory(root)) {
+            return null;
+        }
+        Path best = null;
+        int bestStep = -1;
+        try (var dirs = Files.list(root)) {
+            for (Path d : dirs.toList()) {
+                String name = d.getFileName().toString();
+                if (name.matches("checkpoint-\\d+") && Files.isRegularFile(d.resolve(STATE_FILE))) {
+                    int step = Integer.parseInt(name.substring("checkpoint-".length()));
+                    if (step > bestStep) {
+                        bestStep = step;
+                        best = d;
+                    }
+                }
+            }
+        }
+        return best;
     }
 
     static void deleteRecursively(Path p) throws IOException {

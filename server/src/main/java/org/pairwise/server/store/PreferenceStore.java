@@ -1,0 +1,114 @@
+package org.pairwise.server.store;
+
+import java.io.Writer;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The durable preference stream: prompts, pairs, votes and trainer checkpoints in one SQLite file. Writes go through
+ * one writer thread with group commit (many votes per transaction); a vote's future completes only after its
+ * transaction commits, so an acknowledged vote is on disk. Futures complete on store threads: callers on an event
+ * loop hop back to it (Vert.x: {@code Future.fromCompletionStage(f, context)}).
+ */
+public interface PreferenceStore extends AutoCloseable {
+
+    /** The four answers a person can give. */
+    enum Choice {
+        A, B, TIE, BOTH_BAD;
+
+        public String wire() {
+            return name().toLowerCase();
+        }
+
+        public static Choice fromWire(String s) {
+            for (Choice c : values()) {
+                if (c.wire().equals(s)) {
+                    return c;
+                }
+            }
+            throw new IllegalArgumentException("choice must be one of a, b, tie, both_bad; got '" + s + "'");
+        }
+    }
+
+    /** A prompt; messagesJson is the conversation as JSON, or null for plain text. */
+    record PromptRecord(long id, String source, String text, String messagesJson, long createdAtMillis) {}
+
+    /**
+     * A generated pair as stored: both responses in the order shown (a = left), which generator sample each side is,
+     * the prompt's token ids, each side's token ids and per-token log-probs, the policy version and the sampling
+     * settings (JSON).
+     */
+    record PairRecord(String pairId, long promptId, String promptText, int[] promptIds, String aText, int[] aTokenIds,
+                      float[] aLogprobs, String aFinish, String bText, int[] bTokenIds, float[] bLogprobs,
+                      String bFinish, boolean aIsFirstSample, int policyVersion, String settingsJson,
+                      long createdAtMillis) {}
+
+    /** A vote to record. annotator, idempotencyKey and comment may be null. */
+    record VoteRequest(String pairId, Choice choice, String annotator, String idempotencyKey, String comment) {}
+
+    /** A stored vote; trainedAtVersion is the policy version the trainer had when it consumed it, or null. */
+    record VoteRecord(long id, String pairId, Choice choice, String annotator, String idempotencyKey, String comment,
+                      long createdAtMillis, Integer trainedAtVersion) {}
+
+    /** The outcome of {@link #recordVote}. */
+    sealed interface VoteResult {
+        /** Newly stored and committed. */
+        record Created(VoteRecord vote) implements VoteResult {}
+
+        /** The same vote was already stored (same idempotency key, or same annotator and pair, same choice). */
+        record Duplicate(VoteRecord original) implements VoteResult {}
+
+        /** A different vote already holds that idempotency key or that annotator/pair. */
+        record Conflict(VoteRecord original) implements VoteResult {}
+
+        record UnknownPair(String pairId) implements VoteResult {}
+    }
+
+    /** Thrown (as the future's failure) when the writer's queue is full: the caller answers 429, nothing is lost. */
+    final class StoreBusyException extends RuntimeException {
+        public StoreBusyException(String message) {
+            super(message);
+        }
+    }
+
+    /** An A/B vote joined with its pair, as the trainer needs it. */
+    record TrainableVote(long voteId, String pairId, Choice choice, int[] promptIds, int[] chosenIds,
+                         int[] rejectedIds, int pairPolicyVersion) {}
+
+    CompletableFuture<Long> addPrompt(String source, String text, String messagesJson);
+
+    CompletableFuture<List<PromptRecord>> prompts(int limit);
+
+    CompletableFuture<Void> addPair(PairRecord pair);
+
+    CompletableFuture<Optional<PairRecord>> pair(String pairId);
+
+    /** Validates against the pair, dedupes, and commits with group commit; fails with StoreBusyException when full. */
+    CompletableFuture<VoteResult> recordVote(VoteRequest vote);
+
+    /** A/B votes with id &gt; afterVoteId in id order (ties and both-bad are never returned), at most limit. */
+    CompletableFuture<List<TrainableVote>> trainableVotesAfter(long afterVoteId, int limit);
+
+    /** Records that the trainer consumed these votes at this policy version. */
+    CompletableFuture<Void> markTrained(List<Long> voteIds, int policyVersion);
+
+    /** Counts for /api/stats: by choice, by annotator, by policy version of the pair, totals. */
+    CompletableFuture<StoreStats> stats();
+
+    record StoreStats(long prompts, long pairs, long votes, java.util.Map<String, Long> byChoice,
+                      java.util.Map<String, Long> byAnnotator, java.util.Map<Integer, Long> byPolicyVersion,
+                      long untrainedAbVotes) {}
+
+    /** The latest votes with their pairs, newest first (dashboard). */
+    CompletableFuture<List<VoteRecord>> latestVotes(int limit);
+
+    /**
+     * Streams every A/B vote as TRL JSONL to out ("standard": prompt/chosen/rejected strings; "conversational":
+     * message lists), reading the table in chunks: never the whole table in memory. Blocking: call on a worker.
+     */
+    void exportVotes(String format, Writer out) throws java.io.IOException;
+
+    @Override
+    void close();
+}
