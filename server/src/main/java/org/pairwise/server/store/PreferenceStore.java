@@ -104,6 +104,18 @@ public interface PreferenceStore extends AutoCloseable {
     CompletableFuture<List<VoteRecord>> latestVotes(int limit);
 
     /**
+     * A trainer checkpoint: the optimizer step, the policy version it published, the id of the last vote trained on
+     * (a restart resumes with {@link #trainableVotesAfter} from it) and where the adapter and optimizer files are.
+     */
+    record TrainerCheckpoint(long step, int policyVersion, long lastVoteId, String path, long createdAtMillis) {}
+
+    /** Records a checkpoint durably (completes after its commit). */
+    CompletableFuture<Void> recordCheckpoint(TrainerCheckpoint checkpoint);
+
+    /** The most recently recorded checkpoint, if any. */
+    CompletableFuture<Optional<TrainerCheckpoint>> latestCheckpoint();
+
+    /**
      * Streams every A/B vote as TRL JSONL to out ("standard": prompt/chosen/rejected strings; "conversational":
      * message lists), reading the table in chunks: never the whole table in memory. Blocking: call on a worker.
      */

@@ -1,0 +1,272 @@
+package org.pairwise.server.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * The one thread that writes. It takes whatever is queued (up to maxBatch writes), runs it all in one transaction,
+ * commits — one fsync for the whole batch under synchronous=FULL — and only then completes the futures, so a
+ * completed future means the write is on disk. Each write runs under its own savepoint: one failing write (a foreign
+ * key, a constraint) is rolled back alone and fails alone, the rest of the batch still commits.
+ *
+ * <p>Bounded writes (votes from the outside world) are admitted only while fewer than {@code boundedCapacity} of them
+ * wait; past that they fail at once with {@link PreferenceStore.StoreBusyException}. Internal writes (prompts, pairs,
+ * training marks, checkpoints) come from our own components at a pace we control and are always admitted, so the
+ * trainer never has to retry a bookkeeping write.
+ */
+final class GroupCommitWriter implements AutoCloseable {
+
+    /** A unit of work on the writer's connection, inside the open transaction. */
+    @FunctionalInterface
+    interface Work<T> {
+        T run(Tx tx) throws SQLException;
+    }
+
+    /** The writer's view of its connection: prepared statements are cached because the same few run per write. */
+    static final class Tx {
+        private final Connection conn;
+        private final Map<String, PreparedStatement> statements = new HashMap<>();
+
+        private Tx(Connection conn) {
+            this.conn = conn;
+        }
+
+        PreparedStatement prepare(String sql) throws SQLException {
+            PreparedStatement ps = statements.get(sql);
+            if (ps == null) {
+                ps = conn.prepareStatement(sql);
+                statements.put(sql, ps);
+            }
+            return ps;
+        }
+
+        long lastInsertRowid() throws SQLException {
+            try (ResultSet rs = prepare("SELECT last_insert_rowid()").executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+
+        private void exec(String sql) throws SQLException {
+            prepare(sql).execute();
+        }
+
+        private void closeStatements() {
+            for (PreparedStatement ps : statements.values()) {
+                try {
+                    ps.close();
+                } catch (SQLException ignored) {
+                    // closing the connection next frees it anyway
+                }
+            }
+            statements.clear();
+        }
+    }
+
+    private record Pending<T>(Work<T> work, CompletableFuture<T> future, boolean bounded) {}
+
+    /** Enqueued last by close(): everything before it is written, then the thread ends. */
+    private static final Pending<Void> STOP = new Pending<>(null, null, false);
+
+    private final Connection conn;
+    private final Tx tx;
+    private final int boundedCapacity;
+    private final int maxBatch;
+    private final LinkedBlockingQueue<Pending<?>> queue = new LinkedBlockingQueue<>();
+    private final AtomicInteger boundedQueued = new AtomicInteger();
+    // Submitters hold the read side; close() takes the write side, so nothing slips in behind STOP.
+    private final ReentrantReadWriteLock gate = new ReentrantReadWriteLock();
+    private boolean closed;
+    private volatile Throwable died;
+    private final AtomicLong transactions = new AtomicLong();
+    private final AtomicLong writes = new AtomicLong();
+    private final Thread thread;
+
+    GroupCommitWriter(Connection conn, String threadName, int boundedCapacity, int maxBatch) {
+        if (boundedCapacity < 1 || maxBatch < 1) {
+            throw new IllegalArgumentException("capacity and batch size must be positive");
+        }
+        this.conn = conn;
+        this.tx = new Tx(conn);
+        this.boundedCapacity = boundedCapacity;
+        this.maxBatch = maxBatch;
+        // Daemon: an unclosed store must not keep a CLI alive; nothing acknowledged is at risk, since
+        // acknowledgement waits for the commit.
+        this.thread = Thread.ofPlatform().name(threadName).daemon(true).start(this::loop);
+    }
+
+    /** Always admitted (internal writes). */
+    <T> CompletableFuture<T> submit(Work<T> work) {
+        return enqueue(work, false);
+    }
+
+    /** Admitted only while the bounded queue has room; otherwise fails with StoreBusyException. */
+    <T> CompletableFuture<T> submitBounded(Work<T> work) {
+        return enqueue(work, true);
+    }
+
+    /** Committed transactions so far (each one fsync). */
+    long transactions() {
+        return transactions.get();
+    }
+
+    /** Writes committed so far, across all transactions. */
+    long writes() {
+        return writes.get();
+    }
+
+    private <T> CompletableFuture<T> enqueue(Work<T> work, boolean bounded) {
+        gate.readLock().lock();
+        try {
+            if (closed) {
+                return CompletableFuture.failedFuture(new IllegalStateException("the preference store is closed"));
+            }
+            if (died != null) {
+                return CompletableFuture.failedFuture(new IllegalStateException("the store writer died", died));
+            }
+            if (bounded && boundedQueued.incrementAndGet() > boundedCapacity) {
+                boundedQueued.decrementAndGet();
+                return CompletableFuture.failedFuture(new PreferenceStore.StoreBusyException(
+                        "the preference store's write queue is full (" + boundedCapacity + " waiting); retry shortly"));
+            }
+            Pending<T> p = new Pending<>(work, new CompletableFuture<>(), bounded);
+            queue.add(p);
+            return p.future();
+        } finally {
+            gate.readLock().unlock();
+        }
+    }
+
+    private void loop() {
+        List<Pending<?>> batch = new ArrayList<>(maxBatch);
+        try {
+            boolean stopping = false;
+            while (!stopping) {
+                try {
+                    batch.add(queue.take());
+                } catch (InterruptedException e) {
+                    continue; // only STOP ends the loop, so nothing queued is dropped
+                }
+                queue.drainTo(batch, maxBatch - 1);
+                if (batch.getLast() == STOP) {
+                    batch.removeLast();
+                    stopping = true;
+                }
+                for (Pending<?> p : batch) {
+                    if (p.bounded()) {
+                        boundedQueued.decrementAndGet();
+                    }
+                }
+                if (!batch.isEmpty()) {
+                    commit(batch);
+                }
+                batch.clear();
+            }
+        } catch (Throwable t) {
+            died = t;
+            batch.forEach(p -> failQuietly(p, t));
+            queue.forEach(p -> failQuietly(p, t));
+        }
+    }
+
+    private static void failQuietly(Pending<?> p, Throwable t) {
+        if (p != STOP) {
+            p.future().completeExceptionally(t);
+        }
+    }
+
+    private void commit(List<Pending<?>> batch) {
+        Object[] results = new Object[batch.size()];
+        Throwable[] failures = new Throwable[batch.size()];
+        try {
+            tx.exec("BEGIN IMMEDIATE");
+            for (int i = 0; i < batch.size(); i++) {
+                tx.exec("SAVEPOINT w");
+                try {
+                    results[i] = batch.get(i).work().run(tx);
+                    tx.exec("RELEASE w");
+                } catch (SQLException | RuntimeException e) {
+                    failures[i] = e instanceof SQLException sql
+                            ? new StoreException("write failed: " + sql.getMessage(), sql) : e;
+                    tx.exec("ROLLBACK TO w");
+                    tx.exec("RELEASE w");
+                }
+            }
+            tx.exec("COMMIT");
+        } catch (SQLException e) {
+            // Nothing of this batch is durable: say so to every caller rather than acknowledge anything.
+            rollbackQuietly(e);
+            StoreException failure = new StoreException("transaction failed, none of its "
+                    + batch.size() + " writes is stored: " + e.getMessage(), e);
+            batch.forEach(p -> p.future().completeExceptionally(failure));
+            return;
+        }
+        transactions.incrementAndGet();
+        writes.addAndGet(batch.size());
+        for (int i = 0; i < batch.size(); i++) {
+            complete(batch.get(i), results[i], failures[i]);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> void complete(Pending<T> p, Object result, Throwable failure) {
+        if (failure != null) {
+            p.future().completeExceptionally(failure);
+        } else {
+            p.future().complete((T) result);
+        }
+    }
+
+    private void rollbackQuietly(SQLException cause) {
+        try {
+            tx.exec("ROLLBACK");
+        } catch (SQLException e) {
+            // "no transaction is active" when BEGIN itself failed: nothing to undo.
+            cause.addSuppressed(e);
+        }
+    }
+
+    /** Writes everything already queued, commits it, then closes the connection. New writes fail from now on. */
+    @Override
+    public void close() {
+        gate.writeLock().lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            queue.add(STOP);
+        } finally {
+            gate.writeLock().unlock();
+        }
+        boolean interrupted = false;
+        while (thread.isAlive()) {
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                interrupted = true; // finish the drain first: stopping halfway would fail queued writes
+            }
+        }
+        tx.closeStatements();
+        try {
+            conn.close();
+        } catch (SQLException ignored) {
+            // every batch has committed or failed its futures; nothing is left to lose
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+package org.pairwise.server.store;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+
+/**
+ * Versioned schema. The version lives in {@code PRAGMA user_version} (the file header, so it commits atomically with
+ * the DDL). A change to the schema is a new {@link Migration} appended to {@link #ALL}; a migration that has shipped is
+ * never edited, because files out there already ran it.
+ */
+final class Migrations {
+
+    /** One step from version - 1 to version. */
+    record Migration(int version, String description, List<String> statements) {}
+
+    static final List<Migration> ALL = List.of(
+            new Migration(1, "prompts, pairs, preferences, trainer checkpoints", List.of(
+                    // Times are milliseconds since the epoch: datetime(created_at / 1000, 'unixepoch') in sqlite3.
+                    """
+                    CREATE TABLE prompts (
+                        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+                        source        TEXT    NOT NULL,
+                        text          TEXT    NOT NULL,
+                        messages_json TEXT,
+                        created_at    INTEGER NOT NULL
+                    )""",
+                    // Token ids and log-probs are little-endian int32/float32 BLOBs (see Blobs).
+                    """
+                    CREATE TABLE pairs (
+                        pair_id           TEXT    PRIMARY KEY,
+                        prompt_id         INTEGER NOT NULL REFERENCES prompts(id),
+                        prompt_text       TEXT    NOT NULL,
+                        prompt_ids        BLOB,
+                        a_text            TEXT    NOT NULL,
+                        a_token_ids       BLOB,
+                        a_logprobs        BLOB,
+                        a_finish          TEXT,
+                        b_text            TEXT    NOT NULL,
+                        b_token_ids       BLOB,
+                        b_logprobs        BLOB,
+                        b_finish          TEXT,
+                        a_is_first_sample INTEGER NOT NULL CHECK (a_is_first_sample IN (0, 1)),
+                        policy_version    INTEGER NOT NULL,
+                        settings_json     TEXT,
+                        created_at        INTEGER NOT NULL
+                    )""",
+                    "CREATE INDEX pairs_prompt ON pairs(prompt_id)",
+                    "CREATE INDEX pairs_policy_version ON pairs(policy_version)",
+                    """
+                    CREATE TABLE preferences (
+                        id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+                        pair_id            TEXT    NOT NULL REFERENCES pairs(pair_id),
+                        choice             TEXT    NOT NULL CHECK (choice IN ('a', 'b', 'tie', 'both_bad')),
+                        annotator          TEXT,
+                        idempotency_key    TEXT    UNIQUE,
+                        comment            TEXT,
+                        created_at         INTEGER NOT NULL,
+                        trained_at_version INTEGER
+                    )""",
+                    "CREATE INDEX preferences_pair ON preferences(pair_id)",
+                    // The writer dedupes before inserting; this index is the database's own guarantee of one vote
+                    // per named annotator and pair (anonymous votes are not deduped by person).
+                    """
+                    CREATE UNIQUE INDEX preferences_annotator_pair ON preferences(annotator, pair_id)
+                        WHERE annotator IS NOT NULL""",
+                    // The trainer's backlog and the stats' untrained count, without scanning trained history.
+                    """
+                    CREATE INDEX preferences_untrained_ab ON preferences(id)
+                        WHERE trained_at_version IS NULL AND choice IN ('a', 'b')""",
+                    """
+                    CREATE TABLE trainer_checkpoints (
+                        id             INTEGER PRIMARY KEY AUTOINCREMENT,
+                        step           INTEGER NOT NULL,
+                        policy_version INTEGER NOT NULL,
+                        last_vote_id   INTEGER NOT NULL,
+                        path           TEXT    NOT NULL,
+                        created_at     INTEGER NOT NULL
+                    )""")));
+
+    private Migrations() {}
+
+    static int latestVersion(List<Migration> migrations) {
+        return migrations.isEmpty() ? 0 : migrations.getLast().version();
+    }
+
+    /**
+     * Brings the file up to the latest version, one transaction per migration, and returns the version it ended at.
+     * Refuses a file written by a newer build rather than guess at a schema it does not know.
+     */
+    static int migrate(Connection conn, List<Migration> migrations) throws SQLException {
+        for (int i = 0; i < migrations.size(); i++) {
+            if (migrations.get(i).version() != i + 1) {
+                throw new IllegalArgumentException("migrations must be numbered 1, 2, 3, ... in order");
+            }
+        }
+        int latest = latestVersion(migrations);
+        try (Statement st = conn.createStatement()) {
+            int current = userVersion(st);
+            if (current > latest) {
+                throw new IllegalStateException("the database is at schema version " + current
+                        + " but this build knows only up to " + latest + "; use a newer pairwise");
+            }
+            for (Migration m : migrations.subList(current, migrations.size())) {
+                // IMMEDIATE takes the write lock first, so two processes opening a fresh file cannot both migrate.
+                st.execute("BEGIN IMMEDIATE");
+                try {
+                    if (userVersion(st) >= m.version()) {
+                        st.execute("ROLLBACK");
+                        continue;
+                    }
+                    for (String sql : m.statements()) {
+                        st.execute(sql);
+                    }
+                    st.execute("PRAGMA user_version = " + m.version());
+                    st.execute("COMMIT");
+                } catch (SQLException | RuntimeException e) {
+                    try {
+                        st.execute("ROLLBACK");
+                    } catch (SQLException rollbackFailure) {
+                        e.addSuppressed(rollbackFailure);
+                    }
+                    throw e;
+                }
+            }
+            return userVersion(st);
+        }
+    }
+
+    static int userVersion(Statement st) throws SQLException {
+        try (ResultSet rs = st.executeQuery("PRAGMA user_version")) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+}

@@ -1,0 +1,149 @@
+package org.pairwise.server.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.pairwise.server.store.PreferenceStore.Choice;
+import org.pairwise.server.store.PreferenceStore.PairRecord;
+import org.pairwise.server.store.PreferenceStore.PromptRecord;
+import org.pairwise.server.store.PreferenceStore.StoreStats;
+import org.pairwise.server.store.PreferenceStore.TrainableVote;
+import org.pairwise.server.store.PreferenceStore.TrainerCheckpoint;
+import org.pairwise.server.store.PreferenceStore.VoteRecord;
+
+/** The reads, each run on a reader thread's read-only connection. */
+final class Queries {
+    private Queries() {}
+
+    static List<PromptRecord> prompts(Connection c, int limit) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT " + Rows.PROMPT_COLUMNS + " FROM prompts ORDER BY id LIMIT ?")) {
+            ps.setInt(1, limit);
+            List<PromptRecord> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(Rows.prompt(rs));
+                }
+            }
+            return out;
+        }
+    }
+
+    static Optional<PairRecord> pair(Connection c, String pairId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT " + Rows.PAIR_COLUMNS + " FROM pairs WHERE pair_id = ?")) {
+            ps.setString(1, pairId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(Rows.pair(rs)) : Optional.empty();
+            }
+        }
+    }
+
+    /** chosen = the side the person preferred, rejected = the other side, whichever sample each side was. */
+    static List<TrainableVote> trainableVotesAfter(Connection c, long afterVoteId, int limit) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT v.id, v.pair_id, v.choice, p.prompt_ids, p.a_token_ids, p.b_token_ids, p.policy_version
+                FROM preferences v JOIN pairs p ON p.pair_id = v.pair_id
+                WHERE v.id > ? AND v.choice IN ('a', 'b')
+                ORDER BY v.id LIMIT ?""")) {
+            ps.setLong(1, afterVoteId);
+            ps.setInt(2, limit);
+            List<TrainableVote> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    Choice choice = Choice.fromWire(rs.getString(3));
+                    int[] a = Rows.ints(rs, 5);
+                    int[] b = Rows.ints(rs, 6);
+                    boolean aWins = choice == Choice.A;
+                    out.add(new TrainableVote(rs.getLong(1), rs.getString(2), choice, Rows.ints(rs, 4),
+                            aWins ? a : b, aWins ? b : a, rs.getInt(7)));
+                }
+            }
+            return out;
+        }
+    }
+
+    static List<VoteRecord> latestVotes(Connection c, int limit) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT " + Rows.VOTE_COLUMNS + " FROM preferences ORDER BY id DESC LIMIT ?")) {
+            ps.setInt(1, limit);
+            List<VoteRecord> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(Rows.vote(rs));
+                }
+            }
+            return out;
+        }
+    }
+
+    static Optional<TrainerCheckpoint> latestCheckpoint(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT " + Rows.CHECKPOINT_COLUMNS + " FROM trainer_checkpoints ORDER BY id DESC LIMIT 1");
+             ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? Optional.of(Rows.checkpoint(rs)) : Optional.empty();
+        }
+    }
+
+    /**
+     * byAnnotator leaves out anonymous votes (no name to key them by); they are in the totals. One read transaction,
+     * so the numbers agree with each other even while votes keep arriving.
+     */
+    static StoreStats stats(Connection c) throws SQLException {
+        c.setAutoCommit(false);
+        try {
+            long prompts = count(c, "SELECT COUNT(*) FROM prompts");
+            long pairs = count(c, "SELECT COUNT(*) FROM pairs");
+            long votes = count(c, "SELECT COUNT(*) FROM preferences");
+            long untrained = count(c, "SELECT COUNT(*) FROM preferences"
+                    + " WHERE trained_at_version IS NULL AND choice IN ('a', 'b')");
+            Map<String, Long> byChoice = new LinkedHashMap<>();
+            for (Choice ch : Choice.values()) {
+                byChoice.put(ch.wire(), 0L);
+            }
+            Map<String, Long> byAnnotator = new LinkedHashMap<>();
+            Map<Integer, Long> byVersion = new LinkedHashMap<>();
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT choice, COUNT(*) FROM preferences GROUP BY choice");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    byChoice.put(rs.getString(1), rs.getLong(2));
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement("SELECT annotator, COUNT(*) FROM preferences"
+                    + " WHERE annotator IS NOT NULL GROUP BY annotator ORDER BY annotator");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    byAnnotator.put(rs.getString(1), rs.getLong(2));
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT p.policy_version, COUNT(*) FROM preferences v JOIN pairs p ON p.pair_id = v.pair_id
+                    GROUP BY p.policy_version ORDER BY p.policy_version""");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    byVersion.put(rs.getInt(1), rs.getLong(2));
+                }
+            }
+            return new StoreStats(prompts, pairs, votes, Collections.unmodifiableMap(byChoice),
+                    Collections.unmodifiableMap(byAnnotator), Collections.unmodifiableMap(byVersion), untrained);
+        } finally {
+            c.rollback();
+            c.setAutoCommit(true);
+        }
+    }
+
+    private static long count(Connection c, String sql) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+}

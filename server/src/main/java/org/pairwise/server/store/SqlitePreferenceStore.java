@@ -1,0 +1,165 @@
+package org.pairwise.server.store;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The embedded preference store: one SQLite file in WAL mode. Writes go to the {@link GroupCommitWriter} (one thread,
+ * one connection, many writes per fsync); reads go to a {@link ReadPool} of read-only connections, so a slow stats
+ * query never delays a vote. The file is an ordinary SQLite database: {@code sqlite3 data/pairwise.db} opens it.
+ */
+public final class SqlitePreferenceStore implements PreferenceStore {
+
+    /**
+     * Most writes in one transaction. Past a few hundred the fsync is no longer the cost, and a bound keeps the
+     * latency of the first vote in a batch from growing with the queue.
+     */
+    static final int MAX_BATCH = 512;
+    static final int READ_THREADS = 2;
+
+    private final Path file;
+    private final GroupCommitWriter writer;
+    private final ReadPool readers;
+
+    /** Creates the parent folder and the file if needed, and brings the schema up to date. */
+    public SqlitePreferenceStore(Path dbFile, int writeQueueCapacity) {
+        this.file = dbFile.toAbsolutePath();
+        Connection conn = null;
+        try {
+            if (file.getParent() != null) {
+                Files.createDirectories(file.getParent());
+            }
+            conn = Sqlite.openWriter(file);
+            Migrations.migrate(conn, Migrations.ALL);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the folder for " + file, e);
+        } catch (SQLException | RuntimeException e) {
+            closeQuietly(conn);
+            throw new StoreException("cannot open the preference store " + file + ": " + e.getMessage(), e);
+        }
+        this.writer = new GroupCommitWriter(conn, "pairwise-store-writer", writeQueueCapacity, MAX_BATCH);
+        this.readers = new ReadPool(file, READ_THREADS, "pairwise-store-read-");
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    /** Transactions committed by the writer so far (one fsync each); with {@link #writesCommitted} for metrics. */
+    public long transactionsCommitted() {
+        return writer.transactions();
+    }
+
+    /** Writes handled in committed transactions (one that failed alone was rolled back to its savepoint). */
+    public long writesCommitted() {
+        return writer.writes();
+    }
+
+    @Override
+    public CompletableFuture<Long> addPrompt(String source, String text, String messagesJson) {
+        Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(text, "text");
+        if (messagesJson != null) {
+            try {
+                TrlExport.checkMessages(messagesJson);
+            } catch (IllegalArgumentException e) {
+                return CompletableFuture.failedFuture(e);
+            }
+        }
+        return writer.submit(Writes.addPrompt(source, text, messagesJson, System.currentTimeMillis()));
+    }
+
+    @Override
+    public CompletableFuture<List<PromptRecord>> prompts(int limit) {
+        return readers.submit(c -> Queries.prompts(c, limit));
+    }
+
+    /** createdAtMillis 0 means "now". */
+    @Override
+    public CompletableFuture<Void> addPair(PairRecord pair) {
+        Objects.requireNonNull(pair.pairId(), "pairId");
+        long createdAt = pair.createdAtMillis() > 0 ? pair.createdAtMillis() : System.currentTimeMillis();
+        return writer.submit(Writes.addPair(pair, createdAt));
+    }
+
+    @Override
+    public CompletableFuture<Optional<PairRecord>> pair(String pairId) {
+        return readers.submit(c -> Queries.pair(c, pairId));
+    }
+
+    @Override
+    public CompletableFuture<VoteResult> recordVote(VoteRequest vote) {
+        if (vote.pairId() == null || vote.choice() == null) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException("a vote needs a pair_id and a choice"));
+        }
+        return writer.submitBounded(Writes.recordVote(vote, System.currentTimeMillis()));
+    }
+
+    @Override
+    public CompletableFuture<List<TrainableVote>> trainableVotesAfter(long afterVoteId, int limit) {
+        return readers.submit(c -> Queries.trainableVotesAfter(c, afterVoteId, limit));
+    }
+
+    @Override
+    public CompletableFuture<Void> markTrained(List<Long> voteIds, int policyVersion) {
+        List<Long> ids = List.copyOf(voteIds); // the caller may reuse its list before the writer gets to it
+        return writer.submit(Writes.markTrained(ids, policyVersion));
+    }
+
+    @Override
+    public CompletableFuture<StoreStats> stats() {
+        return readers.submit(Queries::stats);
+    }
+
+    @Override
+    public CompletableFuture<List<VoteRecord>> latestVotes(int limit) {
+        return readers.submit(c -> Queries.latestVotes(c, limit));
+    }
+
+    @Override
+    public CompletableFuture<Void> recordCheckpoint(TrainerCheckpoint checkpoint) {
+        long createdAt = checkpoint.createdAtMillis() > 0 ? checkpoint.createdAtMillis() : System.currentTimeMillis();
+        return writer.submit(Writes.recordCheckpoint(checkpoint, createdAt));
+    }
+
+    @Override
+    public CompletableFuture<Optional<TrainerCheckpoint>> latestCheckpoint() {
+        return readers.submit(Queries::latestCheckpoint);
+    }
+
+    /** Blocking, on the caller's thread with its own read-only connection (an export can run for minutes). */
+    @Override
+    public void exportVotes(String format, Writer out) throws IOException {
+        TrlExport.export(file, format, out);
+    }
+
+    /**
+     * Commits everything already queued (their futures complete normally), then closes every connection. The writer
+     * closes last: the last connection to close checkpoints the WAL into the main file and removes it, and only a
+     * read-write connection can.
+     */
+    @Override
+    public void close() {
+        readers.close();
+        writer.close();
+    }
+
+    private static void closeQuietly(Connection c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (SQLException ignored) {
+                // already failing with the cause that matters
+            }
+        }
+    }
+}
