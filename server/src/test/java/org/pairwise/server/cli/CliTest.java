@@ -164,9 +164,10 @@ class CliTest {
         assertEquals(0, r.code(), r.err());
         assertEquals(0, run("score", "--model", model, "--data", data.toString(), "--out", plain.toString()).code());
         JsonNode a = Json.MAPPER.readTree(Files.readString(out)), p = Json.MAPPER.readTree(Files.readString(plain));
-        // The reference is the base model: the same numbers as scoring without the adapter.
-        assertEquals(p.get("chosen_logps").asDouble(), a.get("ref_chosen_logps").asDouble(), 1e-5);
-        assertEquals(p.get("rejected_logps").asDouble(), a.get("ref_rejected_logps").asDouble(), 1e-5);
+        // The reference is the base model: the same numbers as scoring without the adapter (to float rounding: the
+        // JIT's compiled Vector API code and its interpreted fallback round differently in the last bits).
+        assertEquals(p.get("chosen_logps").asDouble(), a.get("ref_chosen_logps").asDouble(), 1e-4);
+        assertEquals(p.get("rejected_logps").asDouble(), a.get("ref_rejected_logps").asDouble(), 1e-4);
         assertTrue(Math.abs(a.get("chosen_logps").asDouble() - p.get("chosen_logps").asDouble()) > 1e-3,
                 "the adapter changes the policy's log-probs");
         assertEquals(0.5 * (a.get("chosen_logps").asDouble() - a.get("ref_chosen_logps").asDouble()),
