@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 @Command(name = "pairwise", mixinStandardHelpOptions = true, version = "pairwise 0.1.0",
         description = "Online preference alignment (continual DPO) of language models.",
         subcommands = {GenerateCommand.class, ScoreCommand.class, TokenizeCommand.class, InfoCommand.class,
-                BenchCommand.class})
+                BenchCommand.class, TrainCommand.class, MergeCommand.class, ServeCommand.class})
 public final class Main implements Runnable {
 
     /** Exit codes: 1 for a failure while running, 2 for bad usage (picocli's convention). */
@@ -31,6 +31,7 @@ public final class Main implements Runnable {
         CommandLine cli = new CommandLine(new Main());
         cli.setOut(out);
         cli.setErr(err);
+        TrainCommand.describeFields(cli.getSubcommands().get("train"));
         // A user error is one readable line, not a stack trace; PAIRWISE_DEBUG=1 shows the trace.
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             err.println("pairwise: error: " + oneLine(e));

@@ -1,0 +1,206 @@
+package org.pairwise.server;
+
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.pairwise.accel.Backend;
+import org.pairwise.accel.Backends;
+import org.pairwise.model.Engine;
+import org.pairwise.model.engine.LlamaModel;
+import org.pairwise.model.lora.LoraAdapter;
+import org.pairwise.model.sample.SamplingParams;
+import org.pairwise.server.auth.AdminToken;
+import org.pairwise.server.config.ServeConfig;
+import org.pairwise.server.gen.GeneratorVerticle;
+import org.pairwise.server.gen.PairGenerator;
+import org.pairwise.server.gen.PairGenerator.PromptInput;
+import org.pairwise.server.gen.PairPool;
+import org.pairwise.server.gen.PromptSet;
+import org.pairwise.server.http.ApiServices;
+import org.pairwise.server.http.HttpVerticle;
+import org.pairwise.server.store.PreferenceStore;
+import org.pairwise.server.store.SqlitePreferenceStore;
+import org.pairwise.server.train.PublishedPolicies;
+import org.pairwise.server.train.TrainerLoop;
+import org.pairwise.server.train.TrainerVerticle;
+import org.pairwise.trainer.online.ContinualTrainer;
+
+/**
+ * The whole online loop in one process: the model opened twice over the same memory-mapped weights (one backend per
+ * thread budget: generation, training), the preference store, the pair pool, the trainer, and the Vert.x verticles
+ * in front of them. {@link #start} returns once the server listens; {@link #close} stops it cleanly (no new
+ * requests, the generation and the step in progress finish, a trainer checkpoint, the store drained).
+ */
+public final class PairwiseServer implements AutoCloseable {
+    /** The SQLite file under data_dir. */
+    public static final String DB_FILE = "pairwise.db";
+
+    /** Opens the preference store (tests substitute one that misbehaves on purpose). */
+    @FunctionalInterface
+    public interface StoreOpener {
+        PreferenceStore open(Path dbFile, int writeQueueCapacity) throws Exception;
+    }
+
+    private final ServeConfig config;
+    private final AdminToken adminToken;
+    private final Deque<AutoCloseable> resources;
+    private final Vertx vertx;
+    private final List<String> deployments;
+    private final int port;
+    private boolean closed;
+
+    private PairwiseServer(ServeConfig config, AdminToken adminToken, Deque<AutoCloseable> resources, Vertx vertx,
+                           List<String> deployments, int port) {
+        this.config = config;
+        this.adminToken = adminToken;
+        this.resources = resources;
+        this.vertx = vertx;
+        this.deployments = deployments;
+        this.port = port;
+    }
+
+    public static PairwiseServer start(ServeConfig cfg) throws Exception {
+        return start(cfg, SqlitePreferenceStore::new);
+    }
+
+    public static PairwiseServer start(ServeConfig cfg, StoreOpener opener) throws Exception {
+        Deque<AutoCloseable> opened = new ArrayDeque<>();
+        try {
+            Path data = cfg.dataPath();
+            Files.createDirectories(data);
+            AdminToken token = AdminToken.resolve(cfg.adminToken(), data);
+            Engine engine = Engine.open(cfg.model(), cfg.tokenizer() == null ? null : Path.of(cfg.tokenizer()),
+                    cfg.backend(), cfg.resolvedGenerationThreads());
+            opened.push(engine);
+            // Training gets its own backend (thread pool) over the same mapped weights: no copy of the model.
+            Backend trainBackend = Backends.open(cfg.backend(), cfg.resolvedTrainingThreads());
+            opened.push(trainBackend);
+            LlamaModel trainModel = LlamaModel.load(engine.checkpoint(), trainBackend);
+            PreferenceStore store = opener.open(data.resolve(DB_FILE), cfg.writeQueueCapacity());
+            opened.push(store);
+
+            Path initialAdapter = cfg.adapter() == null ? null : Path.of(cfg.adapter());
+            ContinualTrainer trainer = new ContinualTrainer(trainModel, cfg.dpo(), cfg.publishEvery(),
+                    cfg.trainerDir(), cfg.keepCheckpoints(), engine.checkpoint().source(),
+                    initialAdapter == null ? null : LoraAdapter.load(initialAdapter, engine.config(), trainBackend));
+            PublishedPolicies policies = new PublishedPolicies(data.resolve("policy"), initialAdapter,
+                    cfg.keepCheckpoints());
+
+            // Seeds move on with every stored pair, so a restart does not serve the pairs of the previous run again.
+            long pairsSoFar = store.stats().get().pairs();
+            long seed = cfg.dpo().seed() + 2 * pairsSoFar;
+            PairGenerator generator = new PairGenerator(engine, engine.model(), new SamplingParams(cfg.maxNewTokens(),
+                    cfg.temperature(), cfg.topP(), cfg.topK(), seed), null, 0);
+            PairPool pool = new PairPool(generator, store, cfg.poolSize(), engine.config(), engine.backend(), seed);
+            opened.push(() -> pool.stop().get(60, TimeUnit.SECONDS));
+            TrainerLoop loop = new TrainerLoop(trainer, trainBackend, store, policies, cfg.batchWindowMs(),
+                    cfg.dpo().saveSteps(), cfg.trainerDir(), pool::busy);
+            opened.push(() -> loop.stop().get(120, TimeUnit.SECONDS));
+
+            ContinualTrainer.Resumed resumed = loop.resume();
+            Path policyDir = policies.existing(resumed.policyVersion());
+            if (policyDir != null) {
+                generator.setPolicy(LoraAdapter.load(policyDir, engine.config(), engine.backend()),
+                        resumed.policyVersion());
+            }
+            if (cfg.prompts() == null) {
+                pool.loadPrompts(PromptSet.builtin(), PromptSet.BUILTIN_SOURCE);
+            } else {
+                Path file = Path.of(cfg.prompts());
+                List<PromptInput> prompts = PromptSet.parse(Files.readString(file), file.toString());
+                pool.loadPrompts(prompts, "file:" + file.getFileName());
+            }
+
+            PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            Vertx vertx = Vertx.builder()
+                    .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
+                    .withMetrics(new MicrometerMetricsFactory(registry)).build();
+            opened.push(() -> await(vertx.close()));
+            ExecutorService io = Executors.newCachedThreadPool(Thread.ofPlatform().name("pairwise-io-", 0).daemon()
+                    .factory());
+            opened.push(io::shutdownNow);
+            ServerMetrics metrics = new ServerMetrics(registry, pool, loop);
+
+            String trainerId = await(vertx.deployVerticle(new TrainerVerticle(loop, metrics)));
+            String generatorId = await(vertx.deployVerticle(new GeneratorVerticle(pool, metrics)));
+            HttpVerticle http = new HttpVerticle(new ApiServices(cfg, store, pool, loop, policies, token.value(),
+                    registry, metrics, io));
+            String httpId = await(vertx.deployVerticle(http));
+            // Undeployed in this order on close: HTTP first (no new votes), then generation and training.
+            return new PairwiseServer(cfg, token, opened, vertx, List.of(httpId, generatorId, trainerId),
+                    http.actualPort());
+        } catch (Exception | Error e) {
+            closeAll(opened, e);
+            throw e;
+        }
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public String url() {
+        String host = config.host().equals("0.0.0.0") || config.host().equals("::") ? "localhost" : config.host();
+        return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+    }
+
+    public String adminToken() {
+        return adminToken.value();
+    }
+
+    /** Whether this start generated the admin token (the only time it is printed), and where it is kept. */
+    public AdminToken adminTokenInfo() {
+        return adminToken;
+    }
+
+    public ServeConfig config() {
+        return config;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        Exception first = null;
+        for (String id : deployments) {
+            try {
+                await(vertx.undeploy(id));
+            } catch (Exception e) {
+                first = first == null ? e : first;
+            }
+        }
+        closeAll(resources, first);
+    }
+
+    private static <T> T await(Future<T> f) throws Exception {
+        return f.toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
+    }
+
+    private static void closeAll(Deque<AutoCloseable> resources, Throwable cause) {
+        while (!resources.isEmpty()) {
+            try {
+                resources.pop().close();
+            } catch (Exception e) {
+                if (cause != null) {
+                    cause.addSuppressed(e);
+                } else {
+                    org.slf4j.LoggerFactory.getLogger(PairwiseServer.class).warn("error while closing", e);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,285 @@
+package org.pairwise.server.gen;
+
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Iterator;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.random.RandomGenerator;
+import org.pairwise.accel.Backend;
+import org.pairwise.model.ModelConfig;
+import org.pairwise.model.lora.LoraAdapter;
+import org.pairwise.model.sample.SamplingParams;
+import org.pairwise.server.gen.PairGenerator.GeneratedPair;
+import org.pairwise.server.gen.PairGenerator.PromptInput;
+import org.pairwise.server.gen.PairGenerator.Sample;
+import org.pairwise.server.gen.PairGenerator.TextListener;
+import org.pairwise.server.store.PreferenceStore;
+import org.pairwise.server.store.PreferenceStore.PairRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps {@code poolSize} pairs ready so that {@link #next()} answers from memory, and generates pairs for
+ * people's own prompts on demand. One generation thread does all of it, on-demand work first (a person is watching
+ * it stream); every pair is stored before it is handed out, so a vote always finds its pair. When a new policy
+ * arrives, pairs of older versions are replaced one by one and pairs of the current version are served first.
+ */
+public final class PairPool {
+    private static final Logger LOG = LoggerFactory.getLogger(PairPool.class);
+
+    /** A stored pair as a person sees it: sides already randomised, which sample is A kept server-side. */
+    public record ServedPair(String pairId, PromptInput prompt, Sample a, Sample b, int policyVersion) {}
+
+    private final PairGenerator generator;
+    private final PreferenceStore store;
+    private final ActivePrompts prompts;
+    private final int poolSize;
+    private final ModelConfig modelConfig;
+    private final Backend backend;
+    private final RandomGenerator sides = RandomGenerator.of("L64X128MixRandom");
+    private final Deque<ServedPair> ready = new ArrayDeque<>();
+    private final Deque<CompletableFuture<ServedPair>> waiters = new ArrayDeque<>();
+    private final LinkedBlockingQueue<Runnable> tasks = new LinkedBlockingQueue<>();
+    private final CompletableFuture<Void> stopped = new CompletableFuture<>();
+    private final Thread worker;
+    private volatile Consumer<ServedPair> onGenerated = p -> {};
+    private volatile boolean running = true;
+    private volatile boolean busy;
+
+    public PairPool(PairGenerator generator, PreferenceStore store, int poolSize, ModelConfig modelConfig,
+                    Backend backend, long seed) {
+        this.generator = generator;
+        this.store = store;
+        this.poolSize = poolSize;
+        this.modelConfig = modelConfig;
+        this.backend = backend;
+        this.prompts = new ActivePrompts(generator, store, modelConfig.maxPositionEmbeddings(), seed);
+        this.worker = Thread.ofPlatform().name("pairwise-generator").daemon().unstarted(this::run);
+    }
+
+    /** Loads the prompt set (blocking: waits on the store); call before {@link #start()}. */
+    public void loadPrompts(List<PromptInput> configured, String source) throws InterruptedException,
+            ExecutionException {
+        prompts.load(configured, source);
+        if (prompts.size() == 0) {
+            throw new IllegalArgumentException("no prompts to generate from");
+        }
+    }
+
+    public void start() {
+        worker.start();
+    }
+
+    public void onGenerated(Consumer<ServedPair> listener) {
+        this.onGenerated = listener;
+    }
+
+    /** A ready pair now, or the next one generated (the pool is empty only while warming up or under a rush). */
+    public CompletableFuture<ServedPair> next() {
+        CompletableFuture<ServedPair> f;
+        synchronized (this) {
+            ServedPair p = takeCurrentFirst();
+            if (p != null) {
+                f = CompletableFuture.completedFuture(p);
+            } else {
+                f = new CompletableFuture<>();
+                waiters.add(f);
+            }
+        }
+        wake();
+        return f;
+    }
+
+    /** Generates a pair for a person's own prompt, streaming each side's text; stored before the future completes. */
+    public CompletableFuture<ServedPair> generate(PromptInput input, TextListener onA, TextListener onB) {
+        CompletableFuture<ServedPair> f = new CompletableFuture<>();
+        tasks.add(() -> {
+            try {
+                int[] ids = prompts.encode(input);
+                long promptId = store.addPrompt("user", input.display(), PromptSet.messagesJson(input)).get();
+                f.complete(produce(new ActivePrompts.Active(promptId, input, ids), onA, onB));
+            } catch (Throwable t) {
+                f.completeExceptionally(t instanceof ExecutionException && t.getCause() != null ? t.getCause() : t);
+            }
+        });
+        return f;
+    }
+
+    /** Stores and activates uploaded prompts (blocking: tokenizes and waits on the store); returns how many. */
+    public int addPrompts(List<PromptInput> inputs) throws InterruptedException, ExecutionException {
+        int n = prompts.add(inputs, ActivePrompts.UPLOAD_SOURCE);
+        wake();
+        return n;
+    }
+
+    /** Loads the published adapter between generations (on the generation thread: the load reads files). */
+    public void switchPolicy(Path adapterDir, int version) {
+        tasks.add(() -> {
+            if (version <= generator.policyVersion()) {
+                return;
+            }
+            try {
+                generator.setPolicy(LoraAdapter.load(adapterDir, modelConfig, backend), version);
+                LOG.info("generating with policy version {}", version);
+            } catch (Exception e) {
+                LOG.warn("could not load policy version {} from {}: {}", version, adapterDir, e.toString());
+            }
+        });
+    }
+
+    public int policyVersion() {
+        return generator.policyVersion();
+    }
+
+    public synchronized int readyCount() {
+        return ready.size();
+    }
+
+    public int promptCount() {
+        return prompts.size();
+    }
+
+    public SamplingParams params() {
+        return generator.params();
+    }
+
+    /** Whether the generation thread is working; the trainer yields to it. */
+    public boolean busy() {
+        return busy || !tasks.isEmpty();
+    }
+
+    /** Finishes the generation in progress, fails waiting requests, and ends the thread. */
+    public CompletableFuture<Void> stop() {
+        running = false;
+        wake();
+        if (!worker.isAlive() && !stopped.isDone()) {
+            stopped.complete(null);  // never started
+        }
+        return stopped;
+    }
+
+    private void run() {
+        try {
+            while (running) {
+                Runnable task = tasks.poll();
+                if (task == null && needsPair()) {
+                    task = this::refill;
+                }
+                if (task == null) {
+                    task = tasks.poll(1, TimeUnit.SECONDS);
+                }
+                if (task != null && running) {
+                    busy = true;
+                    try {
+                        task.run();
+                    } finally {
+                        busy = false;
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            synchronized (this) {
+                waiters.forEach(w -> w.completeExceptionally(new IllegalStateException("the server is stopping")));
+                waiters.clear();
+            }
+            for (Runnable t; (t = tasks.poll()) != null; ) {
+                LOG.debug("dropping generation task at shutdown: {}", t);
+            }
+            stopped.complete(null);
+        }
+    }
+
+    private void refill() {
+        ActivePrompts.Active p = prompts.next();
+        try {
+            ServedPair pair = produce(p, null, null);
+            synchronized (this) {
+                // A waiter whose request timed out is already completed; the pair then goes to the next one.
+                for (CompletableFuture<ServedPair> w; (w = waiters.poll()) != null; ) {
+                    if (w.complete(pair)) {
+                        return;
+                    }
+                }
+                if (ready.size() >= poolSize) {
+                    evictStale();
+                }
+                ready.add(pair);
+            }
+        } catch (Exception e) {
+            // A failing prompt or a store hiccup must not kill the pool; pause so a persistent failure cannot spin.
+            LOG.warn("could not generate a pair for prompt {}: {}", p.id(), e.toString());
+            sleepQuietly(1000);
+        }
+    }
+
+    private ServedPair produce(ActivePrompts.Active p, TextListener onA, TextListener onB) throws Exception {
+        // Which sample becomes side A is decided before generation so each side's stream goes to the right place.
+        boolean aIsFirst = sides.nextBoolean();
+        GeneratedPair g = generator.generate(p.input(), p.ids(), aIsFirst ? onA : onB, aIsFirst ? onB : onA);
+        Sample a = aIsFirst ? g.first() : g.second(), b = aIsFirst ? g.second() : g.first();
+        String id = UUID.randomUUID().toString();
+        SamplingParams s = g.params();
+        String settings = io.vertx.core.json.JsonObject.of("max_new_tokens", s.maxNewTokens(), "temperature",
+                s.temperature(), "top_p", s.topP(), "top_k", s.topK(), "seed", s.seed()).encode();
+        store.addPair(new PairRecord(id, p.id(), p.input().display(), g.promptIds(), a.text(), a.tokenIds(),
+                a.logprobs(), a.finishReason(), b.text(), b.tokenIds(), b.logprobs(), b.finishReason(), aIsFirst,
+                g.policyVersion(), settings, System.currentTimeMillis())).get();
+        ServedPair pair = new ServedPair(id, p.input(), a, b, g.policyVersion());
+        onGenerated.accept(pair);
+        return pair;
+    }
+
+    private synchronized boolean needsPair() {
+        if (!waiters.isEmpty() || ready.size() < poolSize) {
+            return true;
+        }
+        int current = generator.policyVersion();
+        return ready.stream().anyMatch(p -> p.policyVersion() < current);
+    }
+
+    private void evictStale() {
+        int current = generator.policyVersion();
+        for (Iterator<ServedPair> it = ready.iterator(); it.hasNext(); ) {
+            if (it.next().policyVersion() < current) {
+                it.remove();  // stays in the store unvoted: generated, never shown
+                return;
+            }
+        }
+        ready.poll();
+    }
+
+    private ServedPair takeCurrentFirst() {
+        int current = generator.policyVersion();
+        for (Iterator<ServedPair> it = ready.iterator(); it.hasNext(); ) {
+            ServedPair p = it.next();
+            if (p.policyVersion() >= current) {
+                it.remove();
+                return p;
+            }
+        }
+        return ready.poll();
+    }
+
+    private void wake() {
+        if (tasks.isEmpty()) {
+            tasks.offer(() -> {});
+        }
+    }
+
+    private static void sleepQuietly(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

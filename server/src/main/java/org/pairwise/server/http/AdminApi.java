@@ -1,0 +1,106 @@
+package org.pairwise.server.http;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+import org.pairwise.server.Addresses;
+import org.pairwise.server.gen.PairPool;
+import org.pairwise.server.gen.PromptSet;
+import org.pairwise.server.store.PreferenceStore;
+import org.pairwise.server.train.PublishedPolicies;
+
+/** The admin routes (behind {@link Auth#admin}): prompt upload, export, adapter download, trainer pause/resume. */
+final class AdminApi {
+    private static final List<String> FORMATS = List.of("standard", "conversational");
+
+    private final PreferenceStore store;
+    private final PairPool pool;
+    private final PublishedPolicies policies;
+    private final EventBus bus;
+    private final Executor io;
+    private final Context context;
+
+    AdminApi(PreferenceStore store, PairPool pool, PublishedPolicies policies, EventBus bus, Executor io,
+             Context context) {
+        this.store = store;
+        this.pool = pool;
+        this.policies = policies;
+        this.bus = bus;
+        this.io = io;
+        this.context = context;
+    }
+
+    /** POST /api/prompts: a JSONL or text body, or the first file of a multipart upload. */
+    void uploadPrompts(RoutingContext ctx) {
+        Future<Buffer> content = ctx.fileUploads().isEmpty()
+                ? Future.succeededFuture(ctx.body().buffer() == null ? Buffer.buffer() : ctx.body().buffer())
+                : ctx.vertx().fileSystem().readFile(ctx.fileUploads().getFirst().uploadedFileName());
+        content.compose(buf -> Future.fromCompletionStage(CompletableFuture.supplyAsync(() -> {
+            // Tokenizing every prompt to validate it is CPU work: off the event loop.
+            try {
+                return pool.addPrompts(PromptSet.parse(buf.toString(StandardCharsets.UTF_8), "upload"));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new java.util.concurrent.CompletionException(e.getCause());
+            }
+        }, io), context))
+                .onSuccess(n -> Responses.json(ctx, 201, new JsonObject().put("added", n)
+                        .put("prompts", pool.promptCount())))
+                .onFailure(ctx::fail);
+    }
+
+    /** GET /api/export?format=standard|conversational: TRL JSONL of the A/B votes, streamed. */
+    void export(RoutingContext ctx) {
+        String format = ctx.queryParams().get("format") == null ? "standard" : ctx.queryParams().get("format");
+        if (!FORMATS.contains(format)) {
+            throw ApiError.badRequest("format must be standard or conversational, got '" + format + "'");
+        }
+        BlockingStream.pipe(ctx, context, io, "application/jsonl; charset=utf-8", "preferences-" + format + ".jsonl",
+                out -> {
+                    Writer w = new OutputStreamWriter(out, StandardCharsets.UTF_8);
+                    store.exportVotes(format, w);
+                    w.flush();
+                });
+    }
+
+    /** GET /api/adapter: the adapter the generator samples from now, as a PEFT zip. */
+    void adapter(RoutingContext ctx) {
+        int version = pool.policyVersion();
+        Path dir = policies.existing(version);
+        if (dir == null) {
+            throw new ApiError(404, "no adapter yet: policy version " + version + " is the base model",
+                    new JsonObject().put("policy_version", version));
+        }
+        BlockingStream.pipe(ctx, context, io, "application/zip", "pairwise-adapter-v" + version + ".zip", out -> {
+            try (ZipOutputStream zip = new ZipOutputStream(out)) {
+                for (String name : List.of("adapter_config.json", "adapter_model.safetensors")) {
+                    zip.putNextEntry(new ZipEntry(name));
+                    Files.copy(dir.resolve(name), zip);
+                    zip.closeEntry();
+                }
+            }
+        });
+    }
+
+    /** POST /api/trainer/pause and /resume: takes effect between steps. */
+    void trainer(RoutingContext ctx, String command) {
+        bus.<JsonObject>request(Addresses.TRAINER_CONTROL, command)
+                .onSuccess(m -> Responses.json(ctx, 200, m.body()))
+                .onFailure(ctx::fail);
+    }
+}

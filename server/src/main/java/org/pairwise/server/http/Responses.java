@@ -1,0 +1,73 @@
+package org.pairwise.server.http;
+
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.Json;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+
+/** Writing JSON replies and reading JSON request bodies, with the checks every handler needs. */
+final class Responses {
+    private Responses() {}
+
+    static void json(RoutingContext ctx, int status, Object body) {
+        ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json; charset=utf-8")
+                .end(Json.encode(body));
+    }
+
+    /** The body as a JSON object, or 400 naming what is wrong with it. */
+    static JsonObject object(RoutingContext ctx) {
+        var body = ctx.body();
+        if (body == null || body.buffer() == null || body.buffer().length() == 0) {
+            throw ApiError.badRequest("the request body must be a JSON object");
+        }
+        Object v;
+        try {
+            v = Json.decodeValue(body.buffer());
+        } catch (DecodeException e) {
+            throw new ApiError(400, "malformed JSON", e.getMessage());
+        }
+        if (!(v instanceof JsonObject o)) {
+            throw ApiError.badRequest("the request body must be a JSON object");
+        }
+        return o;
+    }
+
+    static String requiredString(JsonObject o, String key, int maxLength) {
+        String s = optionalString(o, key, maxLength);
+        if (s == null || s.isEmpty()) {
+            throw ApiError.badRequest(key + " is required (a non-empty string)");
+        }
+        return s;
+    }
+
+    static String optionalString(JsonObject o, String key, int maxLength) {
+        Object v = o.getValue(key);
+        if (v == null) {
+            return null;
+        }
+        if (!(v instanceof String s)) {
+            throw ApiError.badRequest(key + " must be a string");
+        }
+        if (s.length() > maxLength) {
+            throw ApiError.badRequest(key + " is longer than " + maxLength + " characters");
+        }
+        return s;
+    }
+
+    /** An integer query parameter, or the default when absent. */
+    static int intParam(RoutingContext ctx, String name, int dflt, int min, int max) {
+        String v = ctx.queryParams().get(name);
+        if (v == null) {
+            return dflt;
+        }
+        try {
+            int n = Integer.parseInt(v.strip());
+            if (n < min || n > max) {
+                throw ApiError.badRequest(name + " must be in " + min + ".." + max + ", got " + n);
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw ApiError.badRequest(name + " must be an integer, got '" + v + "'");
+        }
+    }
+}

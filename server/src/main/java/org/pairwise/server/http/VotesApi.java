@@ -1,0 +1,100 @@
+package org.pairwise.server.http;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import org.pairwise.server.Addresses;
+import org.pairwise.server.ServerMetrics;
+import org.pairwise.server.store.PreferenceStore;
+import org.pairwise.server.store.PreferenceStore.Choice;
+import org.pairwise.server.store.PreferenceStore.VoteRequest;
+import org.pairwise.server.store.PreferenceStore.VoteResult;
+
+/**
+ * POST /api/preferences: validate, store (acknowledged only after the commit), then announce on the event bus.
+ * GET /api/votes/latest: the newest votes with their pairs, for the dashboard.
+ */
+final class VotesApi {
+    private static final int MAX_ID = 200;
+    private static final int MAX_COMMENT = 4000;
+
+    private final PreferenceStore store;
+    private final EventBus bus;
+    private final ServerMetrics metrics;
+    private final Context context;
+    /** Commit times of the last minute's votes (event-loop only), for votes_per_minute. */
+    private final ArrayDeque<Long> recent = new ArrayDeque<>();
+
+    VotesApi(PreferenceStore store, EventBus bus, ServerMetrics metrics, Context context) {
+        this.store = store;
+        this.bus = bus;
+        this.metrics = metrics;
+        this.context = context;
+    }
+
+    void record(RoutingContext ctx) {
+        JsonObject body = Responses.object(ctx);
+        String pairId = Responses.requiredString(body, "pair_id", MAX_ID);
+        Choice choice;
+        try {
+            choice = Choice.fromWire(Responses.requiredString(body, "choice", 20));
+        } catch (IllegalArgumentException e) {
+            throw ApiError.badRequest(e.getMessage());
+        }
+        String fromToken = ctx.get(Auth.ANNOTATOR);
+        String annotator = fromToken != null ? fromToken : Responses.optionalString(body, "annotator", MAX_ID);
+        String key = Responses.optionalString(body, "idempotency_key", MAX_ID);
+        String comment = Responses.optionalString(body, "comment", MAX_COMMENT);
+        Future.fromCompletionStage(store.recordVote(new VoteRequest(pairId, choice, annotator, key, comment)), context)
+                .onSuccess(r -> reply(ctx, r))
+                .onFailure(ctx::fail);
+    }
+
+    private void reply(RoutingContext ctx, VoteResult result) {
+        switch (result) {
+            case VoteResult.Created c -> {
+                JsonObject v = Wire.vote(c.vote());
+                Responses.json(ctx, 201, v);
+                long now = System.currentTimeMillis();
+                recent.add(now);
+                metrics.vote(c.vote().choice().wire());
+                bus.publish(Addresses.PREFERENCES_RECORDED, v);
+            }
+            case VoteResult.Duplicate d -> Responses.json(ctx, 200, Wire.vote(d.original()).put("duplicate", true));
+            case VoteResult.Conflict c -> ctx.fail(new ApiError(409, "a different vote already exists for this "
+                    + "idempotency key, or from this annotator on this pair", Wire.vote(c.original())));
+            case VoteResult.UnknownPair u -> ctx.fail(new ApiError(404, "unknown pair",
+                    new JsonObject().put("pair_id", u.pairId())));
+        }
+    }
+
+    /** Votes committed by this process in the last minute. Event-loop only. */
+    int votesPerMinute() {
+        long cutoff = System.currentTimeMillis() - 60_000;
+        while (!recent.isEmpty() && recent.peekFirst() < cutoff) {
+            recent.pollFirst();
+        }
+        return recent.size();
+    }
+
+    void latest(RoutingContext ctx) {
+        int limit = Responses.intParam(ctx, "limit", 20, 1, 100);
+        Future.fromCompletionStage(store.latestVotes(limit), context)
+                .compose(votes -> {
+                    List<Future<JsonObject>> joined = new ArrayList<>();
+                    for (var v : votes) {
+                        joined.add(Future.fromCompletionStage(store.pair(v.pairId()), context)
+                                .map(p -> Wire.vote(v).put("pair", p.map(Wire::storedPair).orElse(null))));
+                    }
+                    return Future.all(joined).map(all -> new JsonArray(all.list()));
+                })
+                .onSuccess(a -> Responses.json(ctx, 200, new JsonObject().put("votes", a)))
+                .onFailure(ctx::fail);
+    }
+}

@@ -1,0 +1,256 @@
+package org.pairwise.server.train;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.pairwise.accel.Backend;
+import org.pairwise.server.store.PreferenceStore;
+import org.pairwise.server.store.PreferenceStore.TrainableVote;
+import org.pairwise.trainer.online.ContinualTrainer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The trainer's thread: reads A/B votes after the last trained one straight from the store (the store is the queue,
+ * so a missed wake-up or a restart loses nothing), takes a DPO step when a full batch is waiting or the first waiting
+ * vote has waited batch_window_ms, marks the votes trained, and publishes each new policy version as an adapter
+ * directory. Steps wait while the generator is busy: on a small machine people waiting for a pair come first.
+ */
+public final class TrainerLoop {
+    private static final Logger LOG = LoggerFactory.getLogger(TrainerLoop.class);
+    private static final int HISTORY = 10_000;
+    private static final long MAX_YIELD_MS = 10_000;
+
+    /** Where a step's results go (the trainer verticle puts them on the event bus). */
+    public interface Events {
+        void step(JsonObject step);
+
+        void policy(int version, int step, Path adapterDir);
+
+        void state(JsonObject state);
+    }
+
+    private final ContinualTrainer trainer;
+    private final Backend backend;
+    private final PreferenceStore store;
+    private final PublishedPolicies policies;
+    private final long windowMs;
+    private final int saveSteps;
+    private final Path checkpointRoot;
+    private final BooleanSupplier generatorBusy;
+    private final Semaphore signal = new Semaphore(0);
+    private final CompletableFuture<Void> stopped = new CompletableFuture<>();
+    private final List<JsonObject> history = new ArrayList<>();
+    private final Thread thread;
+    private volatile Events events;
+    private volatile boolean running = true;
+    private volatile boolean paused;
+    private volatile String state = "starting";
+    private volatile String error;
+    private volatile long lastVoteId;
+    private volatile int checkpointedStep;
+
+    public TrainerLoop(ContinualTrainer trainer, Backend backend, PreferenceStore store, PublishedPolicies policies,
+                       long windowMs, int saveSteps, Path checkpointRoot, BooleanSupplier generatorBusy) {
+        this.trainer = trainer;
+        this.backend = backend;
+        this.store = store;
+        this.policies = policies;
+        this.windowMs = windowMs;
+        this.saveSteps = saveSteps;
+        this.checkpointRoot = checkpointRoot;
+        this.generatorBusy = generatorBusy;
+        this.thread = Thread.ofPlatform().name("pairwise-trainer").daemon().unstarted(this::run);
+        // A hint only (Linux ignores it without -XX:ThreadPriorityPolicy); the real yield is in awaitGenerator.
+        thread.setPriority(Thread.MIN_PRIORITY);
+    }
+
+    /**
+     * Restores the newest checkpoint; returns the policy version to serve and its adapter directory (null for the
+     * base model). Call before {@link #start}.
+     */
+    public ContinualTrainer.Resumed resume() throws IOException {
+        ContinualTrainer.Resumed r = trainer.resume();
+        policies.dropNewerThan(r.policyVersion());
+        if (r.policyVersion() > 0 && policies.existing(r.policyVersion()) == null) {
+            policies.save(r.policy(), backend, r.policyVersion());
+        }
+        lastVoteId = r.lastVoteId();
+        checkpointedStep = r.step();
+        synchronized (history) {
+            for (Map<String, Object> line : trainer.history()) {
+                history.add(new JsonObject(new java.util.LinkedHashMap<>(line)));
+            }
+        }
+        LOG.info("trainer resumed at step {}, policy version {}, after vote {}", r.step(), r.policyVersion(),
+                r.lastVoteId());
+        return r;
+    }
+
+    public void start(Events events) {
+        this.events = events;
+        thread.start();
+    }
+
+    /** A vote was recorded (or the loop should look again). */
+    public void wake() {
+        signal.release();
+    }
+
+    public JsonObject setPaused(boolean pause) {
+        paused = pause;
+        wake();
+        JsonObject s = status();
+        events.state(s);
+        return s;
+    }
+
+    public JsonObject status() {
+        JsonObject s = new JsonObject().put("state", state).put("paused", paused).put("steps", trainer.steps())
+                .put("policy_version", trainer.policyVersion()).put("last_vote_id", lastVoteId)
+                .put("votes_per_step", trainer.votesPerStep()).put("batch_window_ms", windowMs);
+        return error == null ? s : s.put("error", error);
+    }
+
+    /** Logged steps with a step number above {@code since}, oldest first. */
+    public JsonArray history(int since) {
+        JsonArray out = new JsonArray();
+        synchronized (history) {
+            for (JsonObject line : history) {
+                if (line.getInteger("step", 0) > since) {
+                    out.add(line.copy());
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Finishes the step in progress, writes a checkpoint if any step is not in one yet, and ends the thread. */
+    public CompletableFuture<Void> stop() {
+        running = false;
+        wake();
+        if (!thread.isAlive() && !stopped.isDone()) {
+            stopped.complete(null);  // never started
+        }
+        return stopped;
+    }
+
+    private void run() {
+        long firstWaitingSince = -1;
+        try {
+            setState("idle");
+            while (running) {
+                if (paused) {
+                    setState("paused");
+                    signal.tryAcquire(1, TimeUnit.SECONDS);
+                    continue;
+                }
+                List<TrainableVote> batch = store.trainableVotesAfter(lastVoteId, trainer.votesPerStep()).get();
+                if (batch.isEmpty()) {
+                    firstWaitingSince = -1;
+                    setState("idle");
+                    signal.tryAcquire(1, TimeUnit.SECONDS);
+                    continue;
+                }
+                if (batch.size() < trainer.votesPerStep()) {
+                    long now = System.currentTimeMillis();
+                    firstWaitingSince = firstWaitingSince < 0 ? now : firstWaitingSince;
+                    long left = windowMs - (now - firstWaitingSince);
+                    if (left > 0) {
+                        setState("waiting");
+                        signal.tryAcquire(Math.min(left, 1000), TimeUnit.MILLISECONDS);
+                        continue;
+                    }
+                }
+                awaitGenerator();
+                step(batch);
+                firstWaitingSince = -1;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Throwable t) {
+            // The votes stay in the store untrained; a restart retries them. Serving goes on.
+            error = t.toString();
+            LOG.error("trainer stopped", t);
+        } finally {
+            try {
+                if (trainer.steps() > checkpointedStep) {
+                    trainer.checkpoint();
+                    recordCheckpoint();
+                }
+            } catch (Exception e) {
+                LOG.error("could not write the final checkpoint", e);
+            }
+            setState(error == null ? "stopped" : "failed");
+            stopped.complete(null);
+        }
+    }
+
+    private void step(List<TrainableVote> batch) throws Exception {
+        setState("training");
+        List<ContinualTrainer.Vote> votes = new ArrayList<>(batch.size());
+        List<Long> ids = new ArrayList<>(batch.size());
+        for (TrainableVote v : batch) {
+            votes.add(new ContinualTrainer.Vote(v.voteId(), v.promptIds(), v.chosenIds(), v.rejectedIds(),
+                    v.pairPolicyVersion()));
+            ids.add(v.voteId());
+        }
+        int versionBefore = trainer.policyVersion();
+        long started = System.nanoTime();
+        ContinualTrainer.StepReport r = trainer.step(votes);
+        store.markTrained(ids, versionBefore).get();
+        lastVoteId = r.lastVoteId();
+        if (trainer.steps() % saveSteps == 0) {  // ContinualTrainer wrote one inside step()
+            recordCheckpoint();
+        }
+        JsonObject line = new JsonObject().put("step", r.step());
+        r.metrics().forEach((k, v) -> line.put(k, Double.isFinite(v) ? v : null));
+        line.put("first_vote_id", ids.getFirst()).put("last_vote_id", r.lastVoteId()).put("applied", r.applied())
+                .put("step_seconds", (System.nanoTime() - started) / 1e9).put("time", System.currentTimeMillis());
+        synchronized (history) {
+            history.add(line);
+            if (history.size() > HISTORY) {
+                history.removeFirst();
+            }
+        }
+        events.step(line.copy());
+        if (r.published() != null) {
+            Path dir = policies.save(r.published(), backend, r.policyVersion());
+            events.policy(r.policyVersion(), r.step(), dir);
+        }
+    }
+
+    /** The checkpoint directory is the truth a restart reads; the row lets people see it in the database. */
+    private void recordCheckpoint() throws Exception {
+        checkpointedStep = trainer.steps();
+        store.recordCheckpoint(new PreferenceStore.TrainerCheckpoint(trainer.steps(), trainer.policyVersion(),
+                trainer.lastVoteId(), checkpointRoot.resolve("checkpoint-" + trainer.steps()).toString(),
+                System.currentTimeMillis())).get();
+    }
+
+    private void awaitGenerator() throws InterruptedException {
+        long until = System.currentTimeMillis() + MAX_YIELD_MS;
+        while (generatorBusy.getAsBoolean() && running && System.currentTimeMillis() < until) {
+            setState("yielding");
+            Thread.sleep(20);
+        }
+    }
+
+    private void setState(String s) {
+        if (!s.equals(state)) {
+            state = s;
+            Events e = events;
+            if (e != null) {
+                e.state(status());
+            }
+        }
+    }
+}

@@ -1,0 +1,98 @@
+package org.pairwise.server;
+
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+import org.pairwise.server.config.ServeConfig;
+
+/** Settings and helpers shared by the server tests: small, fast settings on stories260K (or the demo model). */
+public final class TestServers {
+    private TestServers() {}
+
+    /** stories260K when the shared models are here (real text, real tokenizer), else the built-in demo model. */
+    public static String model() {
+        Path gguf = Path.of(System.getProperty("pairwise.shared.models", "../shared/models"), "stories260K",
+                "stories260K.gguf");
+        return Files.isRegularFile(gguf) ? gguf.toString() : "demo";
+    }
+
+    /** One DPO step per vote, a policy version per step, short responses, one thread each (the CI box has two). */
+    public static Map<String, String> fastSettings(Path dataDir) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("model", model());
+        m.put("data_dir", dataDir.toString());
+        m.put("port", "0");
+        m.put("max_new_tokens", "16");
+        m.put("pool_size", "2");
+        m.put("batch_size", "1");
+        m.put("publish_every", "1");
+        m.put("batch_window_ms", "200");
+        m.put("generation_threads", "1");
+        m.put("training_threads", "1");
+        return m;
+    }
+
+    public static ServeConfig config(Path dataDir, Map<String, String> overrides) {
+        Map<String, String> m = fastSettings(dataDir);
+        m.putAll(overrides);
+        return ServeConfig.defaults().withOverrides(m);
+    }
+
+    /** Blocking request helpers for tests (the test thread is not an event loop, so await() parks it). */
+    public record Client(WebClient web, int port, String adminToken) {
+        public HttpResponse<Buffer> get(String path) {
+            return send(HttpMethod.GET, path, null, MultiMap.caseInsensitiveMultiMap());
+        }
+
+        public HttpResponse<Buffer> admin(HttpMethod method, String path) {
+            return send(method, path, null, MultiMap.caseInsensitiveMultiMap()
+                    .add("Authorization", "Bearer " + adminToken));
+        }
+
+        public HttpResponse<Buffer> post(String path, String body) {
+            return send(HttpMethod.POST, path, body, MultiMap.caseInsensitiveMultiMap()
+                    .add("Content-Type", "application/json"));
+        }
+
+        public HttpResponse<Buffer> vote(String pairId, String choice, String annotator) {
+            return post("/api/preferences", new JsonObject().put("pair_id", pairId).put("choice", choice)
+                    .put("annotator", annotator).encode());
+        }
+
+        public HttpResponse<Buffer> send(HttpMethod method, String path, String body, MultiMap headers) {
+            var req = web.request(method, port, "127.0.0.1", path).putHeaders(headers);
+            Future<HttpResponse<Buffer>> f = body == null ? req.send() : req.sendBuffer(Buffer.buffer(body));
+            return f.await();
+        }
+    }
+
+    /** Polls until the value satisfies the condition; fails with the last value seen. */
+    public static <T> T await(Supplier<T> value, Predicate<T> done, Duration timeout, String what) {
+        long end = System.nanoTime() + timeout.toNanos();
+        T v = value.get();
+        while (!done.test(v)) {
+            if (System.nanoTime() > end) {
+                throw new AssertionError("timed out waiting for " + what + "; last value: " + v);
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+            v = value.get();
+        }
+        return v;
+    }
+}
