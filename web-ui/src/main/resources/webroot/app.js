@@ -1,0 +1,316 @@
+// The annotator page: show a pair, take a vote, show the next pair. Model text and prompts are untrusted: they are
+// only ever written with textContent / text nodes, never parsed as HTML.
+import { ApiError, backoffMs, call, describe, readSse, sleep, uuid, errorOf } from './api.js';
+
+const $ = (id) => document.getElementById(id);
+const promptEl = $('prompt');
+const paneA = $('response-a');
+const paneB = $('response-b');
+const metaEl = $('pair-meta');
+const statusEl = $('status');
+const countEl = $('vote-count');
+const annotatorEl = $('annotator');
+const askForm = $('ask-form');
+const askPrompt = $('ask-prompt');
+const askSubmit = $('ask-submit');
+const voteButtons = [...document.querySelectorAll('.vote button')];
+const tokenField = $('token-field');
+const tokenEl = $('annotator-token');
+
+const CONFIRM_MS = 400;
+const NAME_KEY = 'pairwise.annotator';
+const TOKEN_KEY = 'pairwise.annotatorToken';
+
+const state = {
+  pair: null, // the pair on screen, votable once shown in full
+  next: null, // Promise of the prefetched pair (or null when the prefetch failed)
+  voting: false,
+  streaming: false,
+  voted: new Set(),
+};
+
+// ---- small view helpers ----
+
+function setStatus(text, kind = '') {
+  statusEl.textContent = text;
+  statusEl.className = `status ${kind}`;
+}
+
+function updateButtons() {
+  const enabled = state.pair !== null && !state.voting && !state.streaming;
+  for (const b of voteButtons) b.disabled = !enabled;
+}
+
+function authHeaders() {
+  const t = tokenEl.value.trim();
+  return t ? { Authorization: `Bearer ${t}` } : {};
+}
+
+/** In token mode the server answers 401: ask for the token and resolve once the person has entered one. */
+function needToken() {
+  tokenField.hidden = false;
+  setStatus('This server asks for an annotator token: enter yours at the top of the page.', 'warn');
+  tokenEl.focus();
+  return new Promise((resolve) => tokenEl.addEventListener('change', resolve, { once: true }));
+}
+
+function annotator() {
+  return annotatorEl.value.trim();
+}
+
+// The count is per name on this browser: two people sharing a machine under different names each see their own.
+function countKey() {
+  return `pairwise.votes.${annotator() || 'anonymous'}`;
+}
+
+function showCount() {
+  countEl.textContent = String(Number(localStorage.getItem(countKey()) ?? 0));
+}
+
+function render(pair, { own = false } = {}) {
+  state.pair = null;
+  updateButtons();
+  promptEl.textContent = pair.prompt ?? '';
+  promptEl.removeAttribute('aria-busy');
+  // A streamed pair's final event may carry only its id: the panes already hold the streamed text then.
+  if (pair.a?.text !== undefined) paneA.textContent = pair.a.text;
+  if (pair.b?.text !== undefined) paneB.textContent = pair.b.text;
+  paneA.classList.remove('streaming');
+  paneB.classList.remove('streaming');
+  const version = pair.policy_version !== undefined ? `policy v${pair.policy_version}` : '';
+  metaEl.textContent = own ? `(your prompt${version ? `, ${version}` : ''})` : version ? `(${version})` : '';
+  // Enable voting only after the browser has painted both responses, so a key held down from the previous vote
+  // cannot land on a pair nobody has seen yet.
+  requestAnimationFrame(() =>
+    requestAnimationFrame(() => {
+      state.pair = pair;
+      // Lets a reader of the DOM (support staff, the browser tests) tie what is shown to the stored pair.
+      document.body.dataset.pairId = pair.pair_id ?? '';
+      updateButtons();
+    }),
+  );
+}
+
+// ---- pairs ----
+
+async function fetchPairOnce() {
+  return (await call('/api/pairs/next', { headers: authHeaders() })).json;
+}
+
+/** Fetches a pair, retrying politely while the server is busy, unreachable, or has none ready yet. */
+async function fetchPair() {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fetchPairOnce();
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) {
+        await needToken();
+        continue;
+      }
+      if (!(e instanceof ApiError) || !(e.status === 0 || e.status === 429 || e.status >= 500)) {
+        setStatus(`Could not load a pair: ${describe(e)}`, 'err');
+        throw e;
+      }
+      const ms = backoffMs(attempt, e.retryAfter);
+      const why = e.status === 0 ? 'Cannot reach the server' : e.status === 429 ? 'The server is busy'
+        : 'No pair is ready yet';
+      setStatus(`${why}; retrying in ${Math.ceil(ms / 1000)} s…`, 'warn');
+      await sleep(ms);
+    }
+  }
+}
+
+function prefetch() {
+  // One silent try: if it fails, showNext fetches again with visible retries.
+  state.next = fetchPairOnce().catch(() => null);
+}
+
+async function showNext() {
+  let pair = state.next ? await state.next : null;
+  state.next = null;
+  if (!pair || state.voted.has(pair.pair_id)) {
+    pair = await fetchPair();
+  }
+  if (statusEl.classList.contains('warn')) setStatus('');
+  render(pair);
+  prefetch();
+}
+
+// ---- votes ----
+
+async function vote(choice) {
+  const pair = state.pair;
+  if (!pair || state.voting || state.streaming) return;
+  state.voting = true;
+  updateButtons();
+  // One key per vote, reused by every retry of it: the server stores it once however often it arrives.
+  const body = { pair_id: pair.pair_id, choice, idempotency_key: uuid() };
+  if (annotator()) body.annotator = annotator();
+  let outcome;
+  for (let attempt = 0; !outcome; attempt++) {
+    try {
+      const { status } = await call('/api/preferences', { method: 'POST', body, headers: authHeaders() });
+      outcome = status === 201 ? 'created' : 'duplicate';
+    } catch (e) {
+      if (e instanceof ApiError && (e.status === 0 || e.status === 429 || e.status >= 500)) {
+        const ms = backoffMs(attempt, e.retryAfter);
+        const why = e.status === 429 ? 'The server is busy' : e.status === 0 ? 'Connection lost' : 'Server error';
+        setStatus(`${why}; retrying your vote in ${Math.ceil(ms / 1000)} s…`, 'warn');
+        await sleep(ms);
+      } else if (e instanceof ApiError && e.status === 401) {
+        await needToken();
+      } else if (e instanceof ApiError && e.status === 409) {
+        outcome = 'conflict';
+      } else if (e instanceof ApiError && e.status === 404) {
+        outcome = 'gone';
+      } else {
+        setStatus(`Your vote was not recorded: ${describe(e)}`, 'err');
+        state.voting = false;
+        updateButtons();
+        return;
+      }
+    }
+  }
+  state.voted.add(pair.pair_id);
+  // Nothing is votable until the next pair is on screen: a second key press must not reach the pair just voted on.
+  state.pair = null;
+  if (outcome === 'created') {
+    localStorage.setItem(countKey(), String(Number(localStorage.getItem(countKey()) ?? 0) + 1));
+    showCount();
+    setStatus('Recorded', 'ok');
+  } else if (outcome === 'duplicate') {
+    setStatus('Already recorded', 'ok');
+  } else if (outcome === 'conflict') {
+    setStatus('You had already voted differently on this pair; your first vote stands.', 'warn');
+  } else {
+    setStatus('That pair is no longer available; here is another.', 'warn');
+  }
+  await sleep(CONFIRM_MS);
+  state.voting = false;
+  try {
+    await showNext();
+  } catch {
+    // fetchPair already said why on the page.
+  }
+}
+
+for (const b of voteButtons) {
+  b.addEventListener('click', () => vote(b.dataset.choice));
+}
+
+document.addEventListener('keydown', (e) => {
+  if (e.ctrlKey || e.metaKey || e.altKey || e.repeat) return;
+  const t = e.target;
+  // Typing a name or a prompt that contains digits must not vote.
+  if (t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || t?.isContentEditable) return;
+  const i = ['1', '2', '3', '4'].indexOf(e.key);
+  if (i < 0) return;
+  e.preventDefault();
+  if (!voteButtons[i].disabled) vote(voteButtons[i].dataset.choice);
+});
+
+// ---- ask your own prompt (streamed) ----
+
+async function ask(prompt) {
+  state.streaming = true;
+  state.pair = null;
+  updateButtons();
+  askSubmit.disabled = true;
+  promptEl.textContent = prompt;
+  paneA.textContent = '';
+  paneB.textContent = '';
+  metaEl.textContent = '(your prompt)';
+  paneA.classList.add('streaming');
+  paneB.classList.add('streaming');
+  setStatus('Generating…');
+  let pair = null;
+  try {
+    for (let attempt = 0; ; attempt++) {
+      let res;
+      try {
+        res = await fetch('/api/pairs', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream', ...authHeaders() },
+          body: JSON.stringify({ prompt }),
+        });
+      } catch (e) {
+        throw new ApiError(0, 'network error', String(e));
+      }
+      if (res.status === 429) {
+        const err = await errorOf(res);
+        const ms = backoffMs(attempt, err.retryAfter);
+        setStatus(`The server is busy; retrying in ${Math.ceil(ms / 1000)} s…`, 'warn');
+        await sleep(ms);
+        continue;
+      }
+      if (res.status === 401) tokenField.hidden = false;
+      if (!res.ok) throw await errorOf(res);
+      if ((res.headers.get('Content-Type') ?? '').startsWith('text/event-stream')) {
+        await readSse(res, (ev) => {
+          const final = onStreamEvent(ev);
+          if (final) pair = final;
+        });
+      } else {
+        pair = await res.json();
+      }
+      break;
+    }
+    if (!pair) throw new Error('the stream ended before the pair was complete');
+    setStatus('');
+  } catch (e) {
+    setStatus(`Could not generate: ${describe(e)}`, 'err');
+  } finally {
+    state.streaming = false;
+    askSubmit.disabled = false;
+    paneA.classList.remove('streaming');
+    paneB.classList.remove('streaming');
+  }
+  if (pair) {
+    render({ ...pair, prompt: pair.prompt ?? prompt }, { own: true });
+  } else {
+    updateButtons();
+  }
+}
+
+/** Applies one streamed event; returns the finished pair when this event is the final one. */
+// The server's stream: events "a" and "b" carry {text} deltas of each side, "pair" the stored pair, "error" {error}.
+function onStreamEvent({ event, data }) {
+  if (event === 'error') {
+    throw new ApiError(500, data?.error ?? 'generation failed', data?.detail);
+  }
+  if (!data || typeof data !== 'object') return null;
+  if (event === 'pair') return data;
+  if ((event === 'a' || event === 'b') && typeof data.text === 'string') {
+    // A text node, never markup: the delta may hold half a tag, or a whole one.
+    (event === 'a' ? paneA : paneB).append(document.createTextNode(data.text));
+  }
+  return null;
+}
+
+askForm.addEventListener('submit', (e) => {
+  e.preventDefault();
+  const prompt = askPrompt.value.trim();
+  if (!prompt || state.streaming || state.voting) return;
+  ask(prompt);
+});
+
+// Enter sends, Shift+Enter makes a new line, as in chat boxes.
+askPrompt.addEventListener('keydown', (e) => {
+  if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+    e.preventDefault();
+    askForm.requestSubmit();
+  }
+});
+
+// ---- start ----
+
+annotatorEl.value = localStorage.getItem(NAME_KEY) ?? '';
+tokenEl.value = localStorage.getItem(TOKEN_KEY) ?? '';
+tokenField.hidden = tokenEl.value === '';
+tokenEl.addEventListener('change', () => localStorage.setItem(TOKEN_KEY, tokenEl.value.trim()));
+annotatorEl.addEventListener('input', () => {
+  localStorage.setItem(NAME_KEY, annotator());
+  showCount();
+});
+showCount();
+showNext().catch(() => {});
