@@ -98,8 +98,11 @@ class PreferenceJsonlTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> read(
                 "{\"prompt\":\"a\",\"chosen\":\"b\",\"rejected\":\"c\"}", "", "{\"prompt\":\"a\",\"chosen\":\"b\"}"));
         assertTrue(e.getMessage().contains(":3: missing field 'rejected'"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> read("[1,2]"));
+        e = assertThrows(IllegalArgumentException.class, () -> read("\"just text\""));
         assertTrue(e.getMessage().contains(":1: expected a JSON object"), e.getMessage());
+        // A file that starts with '[' is one JSON array of records; its records are named by position.
+        e = assertThrows(IllegalArgumentException.class, () -> read("[{\"prompt\":\"a\",\"chosen\":\"b\",\"rejected\":\"c\"}, 2]"));
+        assertTrue(e.getMessage().contains(": record 2: expected a JSON object"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
                 () -> read("{\"prompt_ids\":[1],\"chosen_ids\":[-4],\"rejected_ids\":[5]}"));
         assertTrue(e.getMessage().contains("chosen_ids[0] = -4 is not a token id"), e.getMessage());
