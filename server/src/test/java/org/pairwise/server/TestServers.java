@@ -1,5 +1,6 @@
 package org.pairwise.server;
 
+import org.pairwise.model.SharedModels;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
@@ -7,7 +8,6 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -22,9 +22,7 @@ public final class TestServers {
 
     /** stories260K when the shared models are here (real text, real tokenizer), else the built-in demo model. */
     public static String model() {
-        Path gguf = Path.of(System.getProperty("pairwise.shared.models", "../shared/models"), "stories260K",
-                "stories260K.gguf");
-        return Files.isRegularFile(gguf) ? gguf.toString() : "demo";
+        return SharedModels.find("stories260K/stories260K.gguf").map(Path::toString).orElse("demo");
     }
 
     /** One DPO step per vote, a policy version per step, short responses, one thread each (the CI box has two). */

@@ -3,9 +3,7 @@ package org.pairwise.model.engine;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -13,6 +11,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.pairwise.accel.Backend;
 import org.pairwise.accel.cpu.CpuBackend;
+import org.pairwise.model.SharedModels;
 import org.pairwise.model.load.Checkpoint;
 import org.pairwise.model.load.ModelSource;
 import org.pairwise.model.sample.SamplingParams;
@@ -39,9 +38,7 @@ class Stories260KTest {
     }
 
     static Path modelFile(String name) {
-        Path dir = Path.of(System.getProperty("pairwise.shared.models", "../shared/models"), "stories260K");
-        assumeTrue(Files.isDirectory(dir), "skipped: " + dir + " is absent (the shared test models are not here)");
-        return dir.resolve(name);
+        return SharedModels.require("stories260K/" + name);
     }
 
     @ParameterizedTest

@@ -1,6 +1,6 @@
 package org.pairwise.model.load;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import org.pairwise.model.SharedModels;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -18,12 +18,8 @@ import org.pairwise.model.tokenizer.TokenizerJsonBuilder;
 final class TestModels {
     private TestModels() {}
 
-    /** ../shared/models (or the pairwise.shared.models property); skips the test when it is absent. */
     static Path shared(String name) {
-        Path root = Path.of(System.getProperty("pairwise.shared.models", "../shared/models"));
-        Path p = root.resolve(name);
-        assumeTrue(Files.exists(p), "shared model files not available: " + p.toAbsolutePath());
-        return p;
+        return SharedModels.require(name);
     }
 
     static ModelConfig tinyConfig(String arch, boolean tied) {

@@ -1,5 +1,6 @@
 package org.pairwise.model.tokenizer;
 
+import org.pairwise.model.SharedModels;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -3,7 +3,6 @@ package org.pairwise.server.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
@@ -14,6 +13,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.pairwise.accel.DType;
+import org.pairwise.model.SharedModels;
 import org.pairwise.model.load.SafetensorsWriter;
 import org.pairwise.model.load.TensorData;
 import org.pairwise.model.load.Tensors;
@@ -35,9 +35,7 @@ class CliTest {
     }
 
     static String stories(String file) {
-        Path dir = Path.of(System.getProperty("pairwise.shared.models", "../shared/models"), "stories260K");
-        assumeTrue(Files.isDirectory(dir), "skipped: " + dir + " is absent (the shared test models are not here)");
-        return dir.resolve(file).toString();
+        return SharedModels.require("stories260K/" + file).toString();
     }
 
     static void assertOneLineError(Result r, String expected) {

@@ -1,5 +1,6 @@
 package org.pairwise.server.web;
 
+import org.pairwise.model.SharedModels;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -45,11 +46,7 @@ final class TestServer implements AutoCloseable {
         o.put("gradient_accumulation_steps", "1");
         o.put("publish_every", "1");
         o.put("pool_size", "4");
-        Path stories = Path.of(System.getProperty("pairwise.shared.models", "../shared/models"),
-                "stories260K", "stories260K.gguf");
-        if (Files.isRegularFile(stories)) {
-            o.put("model", stories.toString());
-        }
+        SharedModels.find("stories260K/stories260K.gguf").ifPresent(p -> o.put("model", p.toString()));
         o.putAll(extra);
         ServeConfig cfg = ServeConfig.defaults().withOverrides(o);
         return new TestServer(PairwiseServer.start(cfg), dataDir);

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,6 +13,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.pairwise.model.SharedModels;
 import org.pairwise.model.tokenizer.Tokenizer;
 
 /** TRL's four dataset formats, tokenized the way TRL tokenizes them, with the real Qwen3 tokenizer and template. */
@@ -25,9 +25,7 @@ class PreferenceJsonlTest {
 
     @BeforeAll
     static void open() {
-        Path dir = Path.of(System.getProperty("pairwise.shared.models", "../shared/models"), "qwen3-tokenizer");
-        assumeTrue(Files.isDirectory(dir), "skipped: " + dir + " is absent (the shared test models are not here)");
-        qwen3 = Tokenizer.fromDirectory(dir);
+        qwen3 = Tokenizer.fromDirectory(SharedModels.require("qwen3-tokenizer"));
     }
 
     @AfterAll

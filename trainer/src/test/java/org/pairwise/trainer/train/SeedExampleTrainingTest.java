@@ -2,7 +2,6 @@ package org.pairwise.trainer.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -15,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.pairwise.accel.Backend;
 import org.pairwise.accel.cpu.CpuBackend;
+import org.pairwise.model.SharedModels;
 import org.pairwise.model.engine.LlamaModel;
 import org.pairwise.model.load.Checkpoint;
 import org.pairwise.model.load.ModelSource;
@@ -37,9 +37,7 @@ class SeedExampleTrainingTest {
     Path tmp;
 
     static Path stories() {
-        Path dir = Path.of(System.getProperty("pairwise.shared.models", "../shared/models"), "stories260K");
-        assumeTrue(Files.isDirectory(dir), "skipped: " + dir + " is absent (the shared test models are not here)");
-        return dir.resolve("stories260K.gguf");
+        return SharedModels.require("stories260K/stories260K.gguf");
     }
 
     @Test
