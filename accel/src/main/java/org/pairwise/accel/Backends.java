@@ -1,17 +1,56 @@
 package org.pairwise.accel;
 
+import java.lang.reflect.InvocationTargetException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.pairwise.accel.cpu.CpuBackend;
 
 /** Opens a backend by its CLI name. */
 public final class Backends {
     private Backends() {}
 
+    /** Where the TornadoVM SDK is expected; its argfile carries the JVM flags the runtime needs. */
+    public static final Path TORNADO_ARGFILE = Path.of("/opt/tornadovm/tornado-argfile");
+
+    static final String TORNADO_MISSING = "TornadoVM is not installed: install the SDK under /opt/tornadovm (see README)"
+            + " and run with --backend tornadovm through bin/pairwise, which adds its JVM flags";
+
+    private static final String TORNADO_CLASS = "org.pairwise.accel.tornado.TornadoBackend";
+
     /** {@code threads <= 0} means one per available processor. */
     public static Backend open(String name, int threads) {
         int n = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         return switch (name) {
-            case "cpu", "auto" -> new CpuBackend(n);
-            default -> throw new IllegalArgumentException("unknown backend '" + name + "' (known: cpu, auto)");
+            case "cpu" -> new CpuBackend(n);
+            case "tornadovm" -> openTornado(n);
+            case "auto" -> tornadoGpu() ? openTornado(n) : new CpuBackend(n);
+            default -> throw new IllegalArgumentException("unknown backend '" + name + "' (known: cpu, tornadovm, auto)");
         };
+    }
+
+    // The tornadovm backend is compiled only where the SDK is, and its classes link only in a JVM started with the
+    // SDK's argfile (which sets tornado.load.runtime.implementation), so both are checked before touching it.
+    private static Backend openTornado(int threads) {
+        if (System.getProperty("tornado.load.runtime.implementation") == null) {
+            throw new IllegalArgumentException(TORNADO_MISSING);
+        }
+        try {
+            return (Backend) Class.forName(TORNADO_CLASS).getConstructor(int.class).newInstance(threads);
+        } catch (ReflectiveOperationException | LinkageError e) {
+            Throwable cause = e instanceof InvocationTargetException ite ? ite.getCause() : e;
+            throw new IllegalArgumentException(TORNADO_MISSING + " (" + cause + ")", cause);
+        }
+    }
+
+    /** True when the SDK is installed, this JVM runs its runtime, and its default device is a GPU. */
+    static boolean tornadoGpu() {
+        if (!Files.exists(TORNADO_ARGFILE) || System.getProperty("tornado.load.runtime.implementation") == null) {
+            return false;
+        }
+        try {
+            return (Boolean) Class.forName(TORNADO_CLASS).getMethod("defaultDeviceIsGpu").invoke(null);
+        } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
+            return false;
+        }
     }
 }

@@ -1,0 +1,111 @@
+package org.pairwise.accel.tornado;
+
+import uk.ac.manchester.tornado.api.annotations.Parallel;
+import uk.ac.manchester.tornado.api.math.TornadoMath;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+
+/**
+ * Device kernels that touch each float once or a few times: SwiGLU, add, scale, RoPE, AdamW and the blocked sum of
+ * squares. Scalars that change between calls (a scale, the learning rate, the step) travel in a small params array,
+ * so one compiled graph serves every call of its shape.
+ */
+final class PointwiseKernels {
+    private PointwiseKernels() {}
+
+    /** Floats per work-item in the sum of squares: partial sums stay float-accurate, the host adds them in double. */
+    static final int SUMSQ_BLOCK = 256;
+
+    // out (n) = silu(gate) * up
+    static void swigluForward(FloatArray out, FloatArray gate, FloatArray up, int n) {
+        for (@Parallel int i = 0; i < n; i++) {
+            float g = gate.get(i);
+            out.set(i, g / (1f + TornadoMath.exp(-g)) * up.get(i));
+        }
+    }
+
+    // dgate (n) += dout * up * sig * (1 + g * (1 - sig))
+    static void swigluBackwardGate(FloatArray dgate, FloatArray dout, FloatArray gate, FloatArray up, int n) {
+        for (@Parallel int i = 0; i < n; i++) {
+            float g = gate.get(i);
+            float sig = 1f / (1f + TornadoMath.exp(-g));
+            dgate.set(i, dgate.get(i) + dout.get(i) * up.get(i) * sig * (1f + g * (1f - sig)));
+        }
+    }
+
+    // dup (n) += dout * silu(gate)
+    static void swigluBackwardUp(FloatArray dup, FloatArray dout, FloatArray gate, int n) {
+        for (@Parallel int i = 0; i < n; i++) {
+            float g = gate.get(i);
+            dup.set(i, dup.get(i) + dout.get(i) * g / (1f + TornadoMath.exp(-g)));
+        }
+    }
+
+    // out (n) += inp (n)
+    static void add(FloatArray out, FloatArray inp, int n) {
+        for (@Parallel int i = 0; i < n; i++) {
+            out.set(i, out.get(i) + inp.get(i));
+        }
+    }
+
+    // x (n) *= params[0]
+    static void scale(FloatArray x, FloatArray params, int n) {
+        for (@Parallel int i = 0; i < n; i++) {
+            x.set(i, x.get(i) * params.get(0));
+        }
+    }
+
+    // x (N,H,HS) rotated in place; pair i of a head is (base + i*stride, base + i*stride + partner), i < pairs;
+    // cos, sin (maxPos, pairs); dir +1 rotates forward, -1 applies the transpose (backward). (OpenCL reserves the
+    // names half and sign, so the parameters avoid them.)
+    static void rope(FloatArray x, IntArray positions, FloatArray cos, FloatArray sin, float dir,
+                     int N, int H, int HS, int pairs, int stride, int partner) {
+        for (@Parallel int n = 0; n < N; n++) {
+            for (@Parallel int h = 0; h < H; h++) {
+                int t = positions.get(n) * pairs;
+                int base = (n * H + h) * HS;
+                for (int i = 0; i < pairs; i++) {
+                    int a = base + i * stride;
+                    int b = a + partner;
+                    float c = cos.get(t + i);
+                    float s = dir * sin.get(t + i);
+                    float x0 = x.get(a);
+                    float x1 = x.get(b);
+                    x.set(a, x0 * c - x1 * s);
+                    x.set(b, x0 * s + x1 * c);
+                }
+            }
+        }
+    }
+
+    // param, grad, m, v (n); params = {decay, stepSize, sqrtBias2, beta1, beta2, eps} as torch.optim.AdamW
+    static void adamw(FloatArray p, FloatArray g, FloatArray m, FloatArray v, FloatArray params, int n) {
+        for (@Parallel int i = 0; i < n; i++) {
+            float decay = params.get(0);
+            float stepSize = params.get(1);
+            float sqrtBias2 = params.get(2);
+            float beta1 = params.get(3);
+            float beta2 = params.get(4);
+            float eps = params.get(5);
+            float gi = g.get(i);
+            float mi = beta1 * m.get(i) + (1f - beta1) * gi;
+            float vi = beta2 * v.get(i) + (1f - beta2) * gi * gi;
+            m.set(i, mi);
+            v.set(i, vi);
+            p.set(i, p.get(i) * decay - stepSize * mi / (TornadoMath.sqrt(vi) / sqrtBias2 + eps));
+        }
+    }
+
+    // partial (blocks) = sum of x^2 over each block of SUMSQ_BLOCK floats of x (n)
+    static void sumOfSquares(FloatArray partial, FloatArray x, int n, int blocks) {
+        for (@Parallel int b = 0; b < blocks; b++) {
+            float acc = 0f;
+            int end = TornadoMath.min(n, (b + 1) * SUMSQ_BLOCK);
+            for (int i = b * SUMSQ_BLOCK; i < end; i++) {
+                float xi = x.get(i);
+                acc += xi * xi;
+            }
+            partial.set(b, acc);
+        }
+    }
+}
