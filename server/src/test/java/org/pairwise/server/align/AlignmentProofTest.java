@@ -102,6 +102,9 @@ class AlignmentProofTest {
         return ServeConfig.defaults().withOverrides(m);
     }
 
+    /** The shorter rule must shorten responses by more than this Welch t (observed -13.4); random votes must not. */
+    static final double LENGTH_T_BAR = -5;
+
     Result run(String rule, int votes, int checkpointEvery) throws Exception {
         ServeConfig cfg = config();
         try (PairwiseServer server = PairwiseServer.start(cfg); PolicyProbe probe = PolicyProbe.open(cfg, 2, 7)) {
@@ -150,7 +153,7 @@ class AlignmentProofTest {
         Result r = run("shorter", 100, 25);
         assertTrue(r.lengthFell(), "mean length before " + r.first().measurement().chars() + ", after "
                 + r.last().measurement().chars());
-        assertTrue(r.lengthWelchT() < -3, "Welch t " + r.lengthWelchT());
+        assertTrue(r.lengthWelchT() < LENGTH_T_BAR, "Welch t " + r.lengthWelchT());
     }
 
     @Test
@@ -160,8 +163,11 @@ class AlignmentProofTest {
                 + r.last().measurement().kl() + "), or this control shows nothing");
         assertFalse(r.wordRateAtLeastDoubled(), "random votes doubled the rate of '" + WORD + "': "
                 + r.first().measurement().wordRate() + " -> " + r.last().measurement().wordRate());
-        assertFalse(r.lengthFell(), "random votes shortened the responses: " + r.first().measurement().chars()
-                + " -> " + r.last().measurement().chars());
+        // Random votes still take DPO steps, and those move the mean length a little either way (observed Welch t
+        // from -2.4 to +0.7): the control only has to stay clear of the bar the shorter rule must pass.
+        assertTrue(r.lengthWelchT() > LENGTH_T_BAR, "random votes shortened the responses as much as the shorter "
+                + "rule must: " + r.first().measurement().chars() + " -> " + r.last().measurement().chars()
+                + ", Welch t " + r.lengthWelchT());
     }
 
     private static String line(String rule, AlignmentExperiment.Checkpoint c) {
