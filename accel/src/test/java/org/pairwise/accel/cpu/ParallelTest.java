@@ -122,8 +122,9 @@ class ParallelTest {
             be.rmsnormBackward(dx, dwn, be.upload(g), qt, rstd, wn, B * T * NH, HS);
             results[i] = concat(be, out, att, dq, dk, dv, norm, dx, dwn);
         }
-        // Not bit for bit: interpreted and compiled Vector API code reduce lanes in different orders.
-        assertClose("one vs four threads", results[1], results[0], 1e-6);
+        // Not bit for bit: interpreted and compiled Vector API code reduce lanes in different orders, and the RMSNorm
+        // weight gradient sums 320 float rows in a thread-count-dependent order (seen: 6e-6 apart on a value of 0.32).
+        assertClose("one vs four threads", results[1], results[0], 2e-5);
     }
 
     private static float[] concat(CpuBackend be, Tensor... ts) {
