@@ -21,7 +21,9 @@ final class ModelOptions {
     Path adapter;
 
     @Option(names = "--backend", defaultValue = "cpu", paramLabel = "NAME",
-            description = "Compute backend: cpu or auto. Default: ${DEFAULT-VALUE}.")
+            description = "Compute backend: cpu, tornadovm (needs the TornadoVM SDK under /opt/tornadovm; run through "
+                    + "bin/pairwise, which adds its JVM flags) or auto (tornadovm when the SDK reports a GPU, else cpu). "
+                    + "Default: ${DEFAULT-VALUE}.")
     String backend;
 
     @Option(names = "--threads", defaultValue = "0", paramLabel = "N",

@@ -12,6 +12,7 @@ import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -37,22 +38,31 @@ import org.pairwise.trainer.dpo.PairBatch;
  * The whole DPO gradient, loss through the model into every LoRA tensor, against central finite differences of the
  * same loss computed in double precision: policy log-probs from the independent reference decoder with the adapter,
  * reference log-probs from it without, and the loss formula in double. For every loss type, on a tiny Llama and a
- * tiny Qwen2 with q/k/v biases, with a non-zero adapter on all seven projections.
+ * tiny Qwen2 with q/k/v biases, with a non-zero adapter on all seven projections. The step runs on the backend
+ * {@link #openBackend()} gives (cpu here; the tornado test tree runs the same check on the tornadovm backend), over
+ * the cases {@link #cases()} lists; the reference side is the same double-precision decoder for every backend.
  */
-class DpoGradientTest {
-    static Backend be;
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+public class DpoGradientTest {
+    protected Backend be;
+
+    /** The backend the DPO step and its backward run on; one per test class, so kernels built per shape are reused. */
+    protected Backend openBackend() {
+        return new CpuBackend(2);
+    }
 
     @BeforeAll
-    static void open() {
-        be = new CpuBackend(2);
+    void open() {
+        be = openBackend();
     }
 
     @AfterAll
-    static void close() {
+    void close() {
         be.close();
     }
 
-    static Stream<Arguments> cases() {
+    /** Every loss type on both architectures. */
+    protected Stream<Arguments> cases() {
         List<Arguments> out = new ArrayList<>();
         for (String arch : List.of("llama", "qwen2")) {
             for (LossType t : LossType.values()) {
@@ -68,7 +78,7 @@ class DpoGradientTest {
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("cases")
-    void everyLoraGradientMatchesFiniteDifferencesOfTheLoss(String arch, LossType type) throws Exception {
+    public void everyLoraGradientMatchesFiniteDifferencesOfTheLoss(String arch, LossType type) throws Exception {
         ModelConfig c = arch.equals("llama") ? TestCheckpoints.llama(67, false) : TestCheckpoints.qwen2(71);
         LoraConfig lc = new LoraConfig(2, 3, LoraConfig.ALL_TARGETS, 0, false, "test");
         double labelSmoothing = type == LossType.EXO_PAIR ? 1e-3 : 0;
