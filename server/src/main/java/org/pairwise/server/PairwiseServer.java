@@ -103,7 +103,8 @@ public final class PairwiseServer implements AutoCloseable {
             long seed = cfg.dpo().seed() + 2 * pairsSoFar;
             PairGenerator generator = new PairGenerator(engine, engine.model(), new SamplingParams(cfg.maxNewTokens(),
                     cfg.temperature(), cfg.topP(), cfg.topK(), seed), null, 0);
-            PairPool pool = new PairPool(generator, store, cfg.poolSize(), engine.config(), engine.backend(), seed);
+            PairPool pool = new PairPool(generator, store, cfg.poolSize(), cfg.pairViews(), engine.config(),
+                    engine.backend(), seed);
             opened.push(() -> pool.stop().get(60, TimeUnit.SECONDS));
             TrainerLoop loop = new TrainerLoop(trainer, trainBackend, store, policies, cfg.batchWindowMs(),
                     cfg.dpo().saveSteps(), cfg.trainerDir(), pool::busy);

@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 @Command(name = "pairwise", mixinStandardHelpOptions = true, version = "pairwise 0.1.0",
         description = "Online preference alignment (continual DPO) of language models.",
         subcommands = {GenerateCommand.class, ScoreCommand.class, TokenizeCommand.class, InfoCommand.class,
-                BenchCommand.class, TrainCommand.class, MergeCommand.class, ServeCommand.class})
+                BenchCommand.class, TrainCommand.class, MergeCommand.class, ServeCommand.class, LoadtestCommand.class})
 public final class Main implements Runnable {
 
     /** Exit codes: 1 for a failure while running, 2 for bad usage (picocli's convention). */

@@ -44,6 +44,8 @@ public record ServeConfig(
         int maxBodyBytes,
         int writeQueueCapacity,
         String cors,
+        int pairViews,
+        boolean benchRoute,
         DpoConfig dpo) {
 
     /** Serving fields: snake_case name -> meaning and default (the DPO fields are documented by DpoConfig). */
@@ -101,6 +103,7 @@ public record ServeConfig(
         atLeast(1024, maxBodyBytes, "max_body_bytes");
         atLeast(1, writeQueueCapacity, "write_queue_capacity");
         nonBlank(cors, "cors");
+        atLeast(1, pairViews, "pair_views");
         if (dpo == null) {
             throw bad("dpo", "must be set");
         }
@@ -115,7 +118,7 @@ public record ServeConfig(
         DpoConfig dpo = DpoConfig.defaults().withOverrides(Map.of(
                 "per_device_train_batch_size", "4", "learning_rate", "5e-6", "save_steps", "10"));
         return new ServeConfig(DemoModel.SPEC, null, null, "cpu", 0, 0, "127.0.0.1", 8080, "data", null, "open",
-                List.of(), null, 4, 64, 1.0, 1.0, 0, 30_000, 2, 3, false, 1 << 20, 10_000, "off", dpo);
+                List.of(), null, 4, 64, 1.0, 1.0, 0, 30_000, 2, 3, false, 1 << 20, 10_000, "off", 1, false, dpo);
     }
 
     /** defaults, then {@code file} (may be null), then {@code PAIRWISE_*} variables, then {@code flags}. */
@@ -205,6 +208,11 @@ public record ServeConfig(
                 + "Default: 10000.");
         d.put("cors", "off, or the origin allowed to call the API cross-site (e.g. https://example.org, or *). "
                 + "Default: off.");
+        d.put("pair_views", "how many requests each ready pair is served to before it leaves the pool (each person "
+                + "still votes on a pair once). 1 gives every request a fresh pair; more lets a crowd outpace the "
+                + "generator without waiting, several people judging each pair. Default: 1.");
+        d.put("bench_route", "expose GET /api/bench/constant, a bare route returning a constant, so a load test can "
+                + "measure the HTTP framework's own ceiling on this server. Default: false.");
         return java.util.Collections.unmodifiableMap(d);
     }
 

@@ -2,13 +2,14 @@ package org.pairwise.server.gen;
 
 import java.nio.file.Path;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
-import java.util.Iterator;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.random.RandomGenerator;
@@ -30,6 +31,10 @@ import org.slf4j.LoggerFactory;
  * people's own prompts on demand. One generation thread does all of it, on-demand work first (a person is watching
  * it stream); every pair is stored before it is handed out, so a vote always finds its pair. When a new policy
  * arrives, pairs of older versions are replaced one by one and pairs of the current version are served first.
+ *
+ * <p>With {@code pairViews} above 1, a ready pair is served to that many requests before it leaves the pool, picked at
+ * random among the ready pairs (so one person asking again soon gets another pair, not the next in a fixed cycle):
+ * a crowd faster than the generator then never waits, and several people judge each pair.
  */
 public final class PairPool {
     private static final Logger LOG = LoggerFactory.getLogger(PairPool.class);
@@ -41,10 +46,11 @@ public final class PairPool {
     private final PreferenceStore store;
     private final ActivePrompts prompts;
     private final int poolSize;
+    private final int pairViews;
     private final ModelConfig modelConfig;
     private final Backend backend;
     private final RandomGenerator sides = RandomGenerator.of("L64X128MixRandom");
-    private final Deque<ServedPair> ready = new ArrayDeque<>();
+    private final ArrayList<Ready> ready = new ArrayList<>();
     private final Deque<CompletableFuture<ServedPair>> waiters = new ArrayDeque<>();
     private final LinkedBlockingQueue<Runnable> tasks = new LinkedBlockingQueue<>();
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
@@ -53,11 +59,31 @@ public final class PairPool {
     private volatile boolean running = true;
     private volatile boolean busy;
 
+    /** A ready pair and how many more requests it may be served to. Guarded by the pool's monitor. */
+    private static final class Ready {
+        final ServedPair pair;
+        int viewsLeft;
+
+        Ready(ServedPair pair, int views) {
+            this.pair = pair;
+            this.viewsLeft = views;
+        }
+    }
+
     public PairPool(PairGenerator generator, PreferenceStore store, int poolSize, ModelConfig modelConfig,
                     Backend backend, long seed) {
+        this(generator, store, poolSize, 1, modelConfig, backend, seed);
+    }
+
+    public PairPool(PairGenerator generator, PreferenceStore store, int poolSize, int pairViews,
+                    ModelConfig modelConfig, Backend backend, long seed) {
+        if (pairViews < 1) {
+            throw new IllegalArgumentException("pairViews must be >= 1, got " + pairViews);
+        }
         this.generator = generator;
         this.store = store;
         this.poolSize = poolSize;
+        this.pairViews = pairViews;
         this.modelConfig = modelConfig;
         this.backend = backend;
         this.prompts = new ActivePrompts(generator, store, modelConfig.maxPositionEmbeddings(), seed);
@@ -84,16 +110,22 @@ public final class PairPool {
     /** A ready pair now, or the next one generated (the pool is empty only while warming up or under a rush). */
     public CompletableFuture<ServedPair> next() {
         CompletableFuture<ServedPair> f;
+        boolean refill;
         synchronized (this) {
-            ServedPair p = takeCurrentFirst();
+            int before = ready.size();
+            ServedPair p = take();
             if (p != null) {
                 f = CompletableFuture.completedFuture(p);
             } else {
                 f = new CompletableFuture<>();
                 waiters.add(f);
             }
+            refill = p == null || ready.size() < before;
         }
-        wake();
+        // Waking the generator thread costs a context switch: only when there is something for it to do.
+        if (refill) {
+            wake();
+        }
         return f;
     }
 
@@ -212,7 +244,7 @@ public final class PairPool {
                 if (ready.size() >= poolSize) {
                     evictStale();
                 }
-                ready.add(pair);
+                ready.add(new Ready(pair, pairViews));
             }
         } catch (Exception e) {
             // A failing prompt or a store hiccup must not kill the pool; pause so a persistent failure cannot spin.
@@ -242,31 +274,45 @@ public final class PairPool {
         if (!waiters.isEmpty() || ready.size() < poolSize) {
             return true;
         }
-        int current = generator.policyVersion();
-        return ready.stream().anyMatch(p -> p.policyVersion() < current);
+        return firstWithVersion(generator.policyVersion(), false) >= 0;
     }
 
     private void evictStale() {
-        int current = generator.policyVersion();
-        for (Iterator<ServedPair> it = ready.iterator(); it.hasNext(); ) {
-            if (it.next().policyVersion() < current) {
-                it.remove();  // stays in the store unvoted: generated, never shown
-                return;
-            }
-        }
-        ready.poll();
+        int stale = firstWithVersion(generator.policyVersion(), false);
+        ready.remove(Math.max(stale, 0));  // stays in the store: generated, perhaps never voted on
     }
 
-    private ServedPair takeCurrentFirst() {
+    /** A ready pair of the current version if there is one, else the oldest; null when none is ready. */
+    private ServedPair take() {
+        if (ready.isEmpty()) {
+            return null;
+        }
         int current = generator.policyVersion();
-        for (Iterator<ServedPair> it = ready.iterator(); it.hasNext(); ) {
-            ServedPair p = it.next();
-            if (p.policyVersion() >= current) {
-                it.remove();
-                return p;
+        // One view per pair: the oldest first. Several: a random one, so no client sees a fixed cycle of pairs.
+        int i = pairViews == 1 ? 0 : ThreadLocalRandom.current().nextInt(ready.size());
+        if (ready.get(i).pair.policyVersion() < current) {
+            i = Math.max(firstWithVersion(current, true), 0);
+        }
+        Ready r = ready.get(i);
+        if (--r.viewsLeft == 0) {
+            if (pairViews == 1) {
+                ready.remove(i);  // keeps the rest in generation order
+            } else {
+                ready.set(i, ready.getLast());  // order does not matter when the pick is random
+                ready.removeLast();
             }
         }
-        return ready.poll();
+        return r.pair;
+    }
+
+    /** Index of the first ready pair whose version is current ({@code current} true) or older (false), or -1. */
+    private int firstWithVersion(int currentVersion, boolean current) {
+        for (int i = 0; i < ready.size(); i++) {
+            if ((ready.get(i).pair.policyVersion() >= currentVersion) == current) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private void wake() {

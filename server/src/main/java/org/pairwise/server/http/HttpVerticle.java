@@ -2,6 +2,7 @@ package org.pairwise.server.http;
 
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -31,7 +32,7 @@ public final class HttpVerticle extends VerticleBase {
         ServeConfig cfg = s.config();
         Auth auth = new Auth(s.adminToken(), cfg.annotation().equals("token"), cfg.annotatorTokens());
         Failures failures = new Failures(cfg.maxBodyBytes());
-        PairsApi pairs = new PairsApi(s.pool(), context);
+        PairsApi pairs = new PairsApi(s.pool(), context, cfg.poolSize());
         VotesApi votes = new VotesApi(s.store(), vertx.eventBus(), s.metrics(), context);
         StatsApi stats = new StatsApi(s.store(), s.pool(), s.trainer(), votes, cfg.poolSize(), context);
         AdminApi admin = new AdminApi(s.store(), s.pool(), s.policies(), vertx.eventBus(), s.io(), context);
@@ -44,7 +45,14 @@ public final class HttpVerticle extends VerticleBase {
                     .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST))
                     .allowedHeaders(Set.of("Content-Type", "Authorization", "Accept")));
         }
-        router.route("/api/*").handler(BodyHandler.create(cfg.dataPath().resolve("uploads").toString())
+        if (cfg.benchRoute()) {
+            // The framework's ceiling on this server, for load tests: routed like the API, but no work behind it.
+            Buffer constant = Buffer.buffer("{\"ok\":true}");
+            router.get("/api/bench/constant").handler(ctx -> ctx.response()
+                    .putHeader("Content-Type", "application/json; charset=utf-8").end(constant));
+        }
+        // Only POSTs carry bodies; a GET through the body handler would pay for buffering it has nothing to buffer.
+        router.post("/api/*").handler(BodyHandler.create(cfg.dataPath().resolve("uploads").toString())
                 .setBodyLimit(cfg.maxBodyBytes()).setDeleteUploadedFilesOnEnd(true));
 
         router.get("/api/pairs/next").handler(auth::annotator).handler(pairs::next);

@@ -2,14 +2,19 @@ package org.pairwise.server.http;
 
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.pairwise.server.gen.PairGenerator.PromptInput;
 import org.pairwise.server.gen.PairGenerator.TextListener;
 import org.pairwise.server.gen.PairPool;
+import org.pairwise.server.gen.PairPool.ServedPair;
 import org.pairwise.server.gen.PromptSet;
 
 /**
@@ -22,18 +27,40 @@ final class PairsApi {
 
     private final PairPool pool;
     private final Context context;
+    /**
+     * The encoded JSON of recently served pairs (event-loop only): with pair_views above 1 the same pair goes out many
+     * times, and encoding it again for each request was most of the cost of this route.
+     */
+    private final Map<String, Buffer> encoded;
 
-    PairsApi(PairPool pool, Context context) {
+    PairsApi(PairPool pool, Context context, int poolSize) {
         this.pool = pool;
         this.context = context;
+        int capacity = Math.max(16, 2 * poolSize);
+        this.encoded = new LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, Buffer> eldest) {
+                return size() > capacity;
+            }
+        };
     }
 
     void next(RoutingContext ctx) {
-        Future.fromCompletionStage(pool.next().orTimeout(NEXT_TIMEOUT_SECONDS, TimeUnit.SECONDS), context)
-                .onSuccess(p -> Responses.json(ctx, 200, Wire.pair(p)))
+        CompletableFuture<ServedPair> ready = pool.next();
+        if (ready.isDone() && !ready.isCompletedExceptionally()) {
+            sendPair(ctx, ready.join());  // from the pool, on this event loop: no hop through another task
+            return;
+        }
+        Future.fromCompletionStage(ready.orTimeout(NEXT_TIMEOUT_SECONDS, TimeUnit.SECONDS), context)
+                .onSuccess(p -> sendPair(ctx, p))
                 .onFailure(t -> ctx.fail(Failures.unwrap(t) instanceof TimeoutException
                         ? new ApiError(503, "no pair is ready yet: the generator is warming up or busy; retry")
                         : t));
+    }
+
+    private void sendPair(RoutingContext ctx, ServedPair p) {
+        Buffer body = encoded.computeIfAbsent(p.pairId(), id -> Wire.pair(p).toBuffer());
+        ctx.response().setStatusCode(200).putHeader("Content-Type", "application/json; charset=utf-8").end(body);
     }
 
     void create(RoutingContext ctx) {

@@ -2,6 +2,7 @@ package org.pairwise.server.http;
 
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -9,12 +10,15 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.pairwise.server.Addresses;
 import org.pairwise.server.ServerMetrics;
 import org.pairwise.server.store.PreferenceStore;
 import org.pairwise.server.store.PreferenceStore.Choice;
 import org.pairwise.server.store.PreferenceStore.VoteRequest;
 import org.pairwise.server.store.PreferenceStore.VoteResult;
+import org.slf4j.LoggerFactory;
 
 /**
  * POST /api/preferences: validate, store (acknowledged only after the commit), then announce on the event bus.
@@ -28,6 +32,9 @@ final class VotesApi {
     private final EventBus bus;
     private final ServerMetrics metrics;
     private final Context context;
+    private static final DeliveryOptions SHARED = new DeliveryOptions().setCodecName(SharedJsonCodec.NAME);
+    private final ConcurrentLinkedQueue<Runnable> committed = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean drainScheduled = new AtomicBoolean();
     /** Commit times of the last minute's votes (event-loop only), for votes_per_minute. */
     private final ArrayDeque<Long> recent = new ArrayDeque<>();
 
@@ -36,6 +43,7 @@ final class VotesApi {
         this.bus = bus;
         this.metrics = metrics;
         this.context = context;
+        SharedJsonCodec.register(bus);
     }
 
     void record(RoutingContext ctx) {
@@ -51,9 +59,37 @@ final class VotesApi {
         String annotator = fromToken != null ? fromToken : Responses.optionalString(body, "annotator", MAX_ID);
         String key = Responses.optionalString(body, "idempotency_key", MAX_ID);
         String comment = Responses.optionalString(body, "comment", MAX_COMMENT);
-        Future.fromCompletionStage(store.recordVote(new VoteRequest(pairId, choice, annotator, key, comment)), context)
-                .onSuccess(r -> reply(ctx, r))
-                .onFailure(ctx::fail);
+        store.recordVote(new VoteRequest(pairId, choice, annotator, key, comment)).whenComplete((r, t) ->
+                onLoop(() -> {
+                    if (t != null) {
+                        ctx.fail(t);
+                    } else {
+                        reply(ctx, r);
+                    }
+                }));
+    }
+
+    /**
+     * Runs {@code task} on this verticle's event loop. The store's writer completes a whole group commit at once;
+     * handing each vote to the loop separately cost a wake-up of the loop per vote on the writer's thread (most of
+     * its time under load, delaying the next commit). Queued here, one wake-up serves the batch.
+     */
+    private void onLoop(Runnable task) {
+        committed.add(task);
+        if (drainScheduled.compareAndSet(false, true)) {
+            context.runOnContext(v -> drainCommitted());
+        }
+    }
+
+    private void drainCommitted() {
+        drainScheduled.set(false);  // before polling: a task added from now on either is polled below or reschedules
+        for (Runnable task; (task = committed.poll()) != null; ) {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                LoggerFactory.getLogger(VotesApi.class).warn("replying to a vote failed", e);
+            }
+        }
     }
 
     private void reply(RoutingContext ctx, VoteResult result) {
@@ -64,7 +100,7 @@ final class VotesApi {
                 long now = System.currentTimeMillis();
                 recent.add(now);
                 metrics.vote(c.vote().choice().wire());
-                bus.publish(Addresses.PREFERENCES_RECORDED, v);
+                bus.publish(Addresses.PREFERENCES_RECORDED, v, SHARED);
             }
             case VoteResult.Duplicate d -> Responses.json(ctx, 200, Wire.vote(d.original()).put("duplicate", true));
             case VoteResult.Conflict c -> ctx.fail(new ApiError(409, "a different vote already exists for this "
