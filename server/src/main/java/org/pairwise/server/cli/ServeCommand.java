@@ -3,7 +3,6 @@ package org.pairwise.server.cli;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -68,31 +67,8 @@ final class ServeCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** --kebab-name VALUE, --kebab-name=VALUE, or a bare --flag (true) for serve settings and DPOConfig fields. */
     static Map<String, String> flags(List<String> args, CommandSpec spec) {
-        Map<String, String> out = new LinkedHashMap<>();
-        for (int i = 0; i < args.size(); i++) {
-            String a = args.get(i);
-            if (!a.startsWith("--")) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "unexpected argument '" + a + "'");
-            }
-            String name = a.substring(2), value;
-            int eq = name.indexOf('=');
-            if (eq >= 0) {
-                value = name.substring(eq + 1);
-                name = name.substring(0, eq);
-            } else if (i + 1 < args.size() && !args.get(i + 1).startsWith("--")) {
-                value = args.get(++i);
-            } else {
-                value = "true";
-            }
-            if (!ServeConfig.isField(name)) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "unknown option '--" + name
-                        + "' (not a serve setting nor a DPOConfig field; see pairwise serve --help)");
-            }
-            out.put(name, value);
-        }
-        return out;
+        return ConfigFlags.parse(args, spec, ServeConfig::isField, "not a serve setting nor a DPOConfig field");
     }
 
     static String settingsHelp() {

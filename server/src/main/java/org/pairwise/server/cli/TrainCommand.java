@@ -3,7 +3,6 @@ package org.pairwise.server.cli;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -83,30 +82,8 @@ final class TrainCommand implements Callable<Integer> {
         train.getCommandSpec().usageMessage().footer(footer.toArray(String[]::new));
     }
 
-    /** --kebab-name VALUE, --kebab-name=VALUE, or a bare --flag (true) for DPOConfig fields. */
     static Map<String, String> flags(List<String> args, CommandSpec spec) {
-        Map<String, String> out = new LinkedHashMap<>();
-        for (int i = 0; i < args.size(); i++) {
-            String a = args.get(i);
-            if (!a.startsWith("--")) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "unexpected argument '" + a + "'");
-            }
-            String name = a.substring(2), value;
-            int eq = name.indexOf('=');
-            if (eq >= 0) {
-                value = name.substring(eq + 1);
-                name = name.substring(0, eq);
-            } else if (i + 1 < args.size() && !args.get(i + 1).startsWith("--")) {
-                value = args.get(++i);
-            } else {
-                value = "true";
-            }
-            if (!DpoConfig.fieldNames().contains(name.replace('-', '_'))) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "unknown option '--" + name
-                        + "' (not a pairwise option nor a DPOConfig field; see pairwise train --help)");
-            }
-            out.put(name, value);
-        }
-        return out;
+        return ConfigFlags.parse(args, spec, name -> DpoConfig.fieldNames().contains(name.replace('-', '_')),
+                "not a pairwise option nor a DPOConfig field");
     }
 }
