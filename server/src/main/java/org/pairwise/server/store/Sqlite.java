@@ -23,7 +23,15 @@ final class Sqlite {
         config.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
         config.enforceForeignKeys(true);
         config.setBusyTimeout(BUSY_TIMEOUT_MS);
-        return config.createConnection(url(file));
+        Connection c = config.createConnection(url(file));
+        try (java.sql.Statement st = c.createStatement()) {
+            // Checkpoints run on WalCheckpointer's thread, not inside a vote batch's commit.
+            st.execute("PRAGMA wal_autocheckpoint = 0");
+        } catch (SQLException e) {
+            c.close();
+            throw e;
+        }
+        return c;
     }
 
     static Connection openReader(Path file) throws SQLException {

@@ -29,6 +29,7 @@ public final class SqlitePreferenceStore implements PreferenceStore {
     private final Path file;
     private final GroupCommitWriter writer;
     private final ReadPool readers;
+    private final WalCheckpointer checkpointer;
 
     /** Creates the parent folder and the file if needed, and brings the schema up to date. */
     public SqlitePreferenceStore(Path dbFile, int writeQueueCapacity) {
@@ -46,6 +47,14 @@ public final class SqlitePreferenceStore implements PreferenceStore {
             closeQuietly(conn);
             throw new StoreException("cannot open the preference store " + file + ": " + e.getMessage(), e);
         }
+        WalCheckpointer wal;
+        try {
+            wal = new WalCheckpointer(file);
+        } catch (SQLException e) {
+            closeQuietly(conn);
+            throw new StoreException("cannot open the preference store " + file + ": " + e.getMessage(), e);
+        }
+        this.checkpointer = wal;
         this.writer = new GroupCommitWriter(conn, "pairwise-store-writer", writeQueueCapacity, MAX_BATCH);
         this.readers = new ReadPool(file, READ_THREADS, "pairwise-store-read-");
     }
@@ -150,6 +159,7 @@ public final class SqlitePreferenceStore implements PreferenceStore {
     @Override
     public void close() {
         readers.close();
+        checkpointer.close();
         writer.close();
     }
 
