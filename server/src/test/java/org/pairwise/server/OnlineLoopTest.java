@@ -54,10 +54,16 @@ class OnlineLoopTest {
     @Order(1)
     void aVoteIsStoredTrainedOnAndTheNextPairsComeFromTheNewPolicy(Vertx vertx) {
         StringBuffer events = new StringBuffer();
+        java.util.concurrent.atomic.AtomicBoolean subscribed = new java.util.concurrent.atomic.AtomicBoolean();
         HttpClient sse = vertx.createHttpClient();
+        // Wait for the response head, not its first chunk: the server registers the subscriber before it answers,
+        // and a chunk that races ahead of the client's handler would otherwise leave this waiting for nothing.
         sse.request(new RequestOptions().setPort(server.port()).setHost("127.0.0.1").setURI("/api/events"))
-                .compose(r -> r.send()).onSuccess(resp -> resp.handler(b -> events.append(b.toString())));
-        TestServers.await(events::toString, s -> s.startsWith("retry:"), Duration.ofSeconds(10), "the event stream");
+                .compose(r -> r.send()).onSuccess(resp -> {
+                    resp.handler(b -> events.append(b.toString()));
+                    subscribed.set(true);
+                });
+        TestServers.await(subscribed::get, Boolean::booleanValue, Duration.ofSeconds(10), "the event stream");
 
         var next = http.get("/api/pairs/next");
         assertEquals(200, next.statusCode(), next.bodyAsString());
