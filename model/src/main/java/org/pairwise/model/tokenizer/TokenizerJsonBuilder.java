@@ -137,16 +137,7 @@ public final class TokenizerJsonBuilder {
         root.set("post_processor", bosId >= 0 ? prependBos(tokens.get(bosId), bosId) : byteLevelStep(false));
         root.set("decoder", byteLevelStep(false));
 
-        ObjectNode model = root.putObject("model");
-        model.put("type", "BPE");
-        model.putNull("dropout");
-        model.putNull("unk_token");
-        model.put("continuing_subword_prefix", "");
-        model.put("end_of_word_suffix", "");
-        model.put("fuse_unk", false);
-        model.put("byte_fallback", false);
-        model.put("ignore_merges", ignoreMerges);
-        model.set("vocab", vocab(tokens));
+        ObjectNode model = byteLevelBpeModel(root, tokens, ignoreMerges);
         ArrayNode mergeArray = JSON.createArrayNode();
         for (String merge : merges) {
             int space = merge.indexOf(' ', 1);
@@ -256,16 +247,7 @@ public final class TokenizerJsonBuilder {
         root.set("pre_tokenizer", byteLevelStep(false));
         root.set("post_processor", prependBos("<s>", 256));
         root.set("decoder", byteLevelStep(false));
-        ObjectNode model = root.putObject("model");
-        model.put("type", "BPE");
-        model.putNull("dropout");
-        model.putNull("unk_token");
-        model.put("continuing_subword_prefix", "");
-        model.put("end_of_word_suffix", "");
-        model.put("fuse_unk", false);
-        model.put("byte_fallback", false);
-        model.put("ignore_merges", false);
-        model.set("vocab", vocab(tokens));
+        ObjectNode model = byteLevelBpeModel(root, tokens, false);
         model.putArray("merges");
         return write(root);
     }
@@ -313,5 +295,20 @@ public final class TokenizerJsonBuilder {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot serialise tokenizer.json", e);
         }
+    }
+
+    // The "model" object of a GPT-2-style byte-level BPE: no unknown token, no byte fallback (bytes are in the vocab).
+    private static ObjectNode byteLevelBpeModel(ObjectNode root, List<String> tokens, boolean ignoreMerges) {
+        ObjectNode model = root.putObject("model");
+        model.put("type", "BPE");
+        model.putNull("dropout");
+        model.putNull("unk_token");
+        model.put("continuing_subword_prefix", "");
+        model.put("end_of_word_suffix", "");
+        model.put("fuse_unk", false);
+        model.put("byte_fallback", false);
+        model.put("ignore_merges", ignoreMerges);
+        model.set("vocab", vocab(tokens));
+        return model;
     }
 }
