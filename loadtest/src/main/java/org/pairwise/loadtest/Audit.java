@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Zero-loss audit: every vote the server acknowledged during the run is in its store, once. Uses only the public
@@ -182,6 +183,8 @@ public final class Audit {
 
     /** Key under which {@link #exportCounts} reports the number of lines; 0 is never a line hash. */
     private static final long ALL_LINES = 0L;
+    /** An export that stalls fails the audit instead of hanging the run. */
+    private static final long EXPORT_TIMEOUT_S = 300;
 
     /** Streams the standard TRL export and counts the lines this run expects (plus all lines under key 0). */
     private Future<Map<Long, Long>> exportCounts(VoteLedger ledger) {
@@ -192,6 +195,14 @@ public final class Audit {
                 .setAbsoluteURI(url.resolve("/api/export?format=standard").toString())
                 .putHeader("Authorization", "Bearer " + adminToken);
         Promise<Map<Long, Long>> done = Promise.promise();
+        // On a context of its own, the response callback runs on the connection's event loop before any body
+        // arrives; from a plain thread it is dispatched later and a short export can end before the handlers exist.
+        vertx.getOrCreateContext().runOnContext(ignored -> streamExport(http, req, expected, found, done));
+        return done.future().timeout(EXPORT_TIMEOUT_S, TimeUnit.SECONDS).eventually(() -> http.close());
+    }
+
+    private static void streamExport(HttpClient http, RequestOptions req, Map<Long, Long> expected,
+                                     Map<Long, Long> found, Promise<Map<Long, Long>> done) {
         http.request(req).compose(r -> r.send()).onSuccess(resp -> {
             if (resp.statusCode() != 200) {
                 resp.body().onComplete(b -> done.tryFail(new IllegalStateException("GET /api/export answered "
@@ -219,7 +230,6 @@ public final class Audit {
             lines.exceptionHandler(done::tryFail);
             lines.endHandler(v -> done.tryComplete(found));
         }).onFailure(done::tryFail);
-        return done.future().eventually(() -> http.close());
     }
 
 }
