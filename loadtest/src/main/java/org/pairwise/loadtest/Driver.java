@@ -64,10 +64,12 @@ final class Driver extends VerticleBase {
     public Future<?> start() {
         int loops = cfg.eventLoops();
         for (int a = index; a < cfg.annotators(); a += loops) {
-            annotators.add(annotator(a));
+            int person = a;
+            annotators.add(run.session.annotator(person, k -> annotator(person)));
         }
         if (annotators.isEmpty() && cfg.openLoop()) {
-            annotators.add(annotator(index % cfg.annotators()));  // more loops than people: share one
+            // More loops than people: this loop gets a copy of one, under a key of its own (not shared across loops).
+            annotators.add(run.session.annotator(-1 - index, k -> annotator(index % cfg.annotators())));
         }
         if (cfg.openLoop()) {
             schedule = new OpenLoopSchedule(run.startNanos, cfg.rate(), run.limit(), run.deadlineNanos, index, loops);
@@ -117,7 +119,9 @@ final class Driver extends VerticleBase {
             }
             inFlight++;
             Annotator an = annotators.get(nextAnnotator++ % annotators.size());
-            operation(an, i, due).onComplete(ar -> {
+            long ticket = run.ticketBase + i;
+            run.noteTicket(ticket);
+            operation(an, ticket, due).onComplete(ar -> {
                 inFlight--;
                 maybeFinishOpen();
             });

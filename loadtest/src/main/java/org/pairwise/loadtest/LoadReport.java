@@ -30,9 +30,10 @@ public record LoadReport(String startedAt, String runId, Map<String, Object> set
      * @param retries        retried sends (429 Too Many Requests, or no answer)
      * @param repeatedPairs  pairs served to an annotator who had already judged them (fetched again)
      * @param unknownOutcome votes sent whose answer never came: maybe stored, not acknowledged
+     * @param warmupAcknowledged votes acknowledged during the warm-up: not in the figures above, but audited
      */
     public record Votes(long acknowledged, long created, long duplicates, double perSecond, long retries,
-                        long repeatedPairs, long unknownOutcome) {}
+                        long repeatedPairs, long unknownOutcome, long warmupAcknowledged) {}
 
     static final ObjectMapper JSON = new ObjectMapper()
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
@@ -76,6 +77,10 @@ public record LoadReport(String startedAt, String runId, Map<String, Object> set
                             + "pairs skipped, %d with unknown outcome%n", votes.acknowledged(), votes.created(),
                     votes.duplicates(), votes.perSecond(), votes.retries(), votes.repeatedPairs(),
                     votes.unknownOutcome());
+            if (votes.warmupAcknowledged() > 0) {
+                out.printf("  (plus %d votes acknowledged during the warm-up; the audit covers those too)%n",
+                        votes.warmupAcknowledged());
+            }
         }
         if (notSent > 0) {
             out.printf("not sent: %d operations (the client had too many in flight; the offered rate was not met)%n",

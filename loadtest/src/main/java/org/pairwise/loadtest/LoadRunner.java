@@ -3,24 +3,19 @@ package org.pairwise.loadtest;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.PoolOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
-import io.vertx.ext.web.client.WebClientOptions;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -48,11 +43,13 @@ public final class LoadRunner {
             "Tom found a box in the garden.", "Write a story about a brave mouse.", "The sun was setting when");
 
     private final LoadConfig cfg;
-    final String runId = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()).substring(2);
+    final RunSession session;
+    final String runId;
     final Map<String, EndpointRecorder> recorders = new LinkedHashMap<>();
-    final VoteLedger ledger = new VoteLedger();
-    final AtomicLong tickets = new AtomicLong();
-    final AtomicLong keys = new AtomicLong();
+    final VoteLedger ledger;
+    /** The session's first operation index this phase may use; its ticket i is the phase's i-th operation. */
+    long ticketBase;
+    private final AtomicLong highestTicket = new AtomicLong(-1);
     final LongAdder retries = new LongAdder();
     final LongAdder repeats = new LongAdder();
     final LongAdder unknownOutcomes = new LongAdder();
@@ -62,11 +59,16 @@ public final class LoadRunner {
     long startNanos;
     long deadlineNanos;
     List<ServedPair> votePairs = List.of();
-    WebClient client;
-    Vertx vertx;
+    final WebClient client;
+    final Vertx vertx;
 
-    private LoadRunner(LoadConfig cfg) {
+    private LoadRunner(LoadConfig cfg, RunSession session) {
         this.cfg = cfg;
+        this.session = session;
+        this.runId = session.runId;
+        this.ledger = session.ledger;
+        this.client = session.client;
+        this.vertx = session.vertx;
         for (String e : switch (cfg.workload()) {
             case ANNOTATE -> cfg.ownPrompts() > 0 ? List.of(NEXT, OWN, VOTE) : List.of(NEXT, VOTE);
             case NEXT_PAIR -> List.of(NEXT);
@@ -79,60 +81,77 @@ public final class LoadRunner {
 
     /**
      * Runs {@code cfg} to the end (duration or count), audits if asked, and reports. Blocking. A warm-up, when
-     * asked, runs first in this process and is not reported; the audit's "before" is taken after it.
+     * asked, runs the same load first on the same connections and people and is not measured; the audit's "before"
+     * is taken ahead of it, so its votes are audited too.
      */
     public static LoadReport run(LoadConfig cfg) throws Exception {
-        if (!cfg.warmup().isZero()) {
-            new LoadRunner(cfg.warmupPhase()).execute();
+        try (RunSession session = new RunSession(cfg)) {
+            LoadRunner measured = new LoadRunner(cfg, session);
+            Audit audit = new Audit(session.vertx, session.client, cfg.url(), cfg.adminToken());
+            Audit.StatsSnapshot before = cfg.audit() && cfg.workload().votes() ? audit.stats().await() : null;
+            if (cfg.workload() == Workload.VOTE) {
+                session.votePairs = measured.fetchDistinctPairs(cfg.distinctPairs()).await();
+            }
+            long warmUnknown = 0;
+            if (!cfg.warmup().isZero()) {
+                LoadRunner warm = new LoadRunner(cfg.warmupPhase(), session);
+                warm.drive();
+                warmUnknown = warm.unknownOutcomes.sum();
+            }
+            // Nothing is in flight between the phases, so this splits the ledger exactly.
+            VoteLedger.Counts warmVotes = session.ledger.counts();
+            Instant started = Instant.now();
+            double elapsed = measured.drive();
+            Audit.Result auditResult = before == null ? null
+                    : audit.verify(session.ledger, before, warmUnknown + measured.unknownOutcomes.sum()).await();
+            return measured.report(started, elapsed, warmVotes, auditResult);
         }
-        return new LoadRunner(cfg).execute();
     }
 
     LoadConfig config() {
         return cfg;
     }
 
-    private LoadReport execute() throws Exception {
-        vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(cfg.eventLoops()));
-        try {
-            int port = cfg.url().getPort() > 0 ? cfg.url().getPort() : cfg.url().getScheme().equals("https") ? 443 : 80;
-            client = WebClient.create(vertx, new WebClientOptions().setDefaultHost(cfg.url().getHost())
-                    .setDefaultPort(port).setSsl(cfg.url().getScheme().equals("https")).setKeepAlive(true)
-                    .setTcpNoDelay(true).setPipelining(cfg.pipelining() > 1).setPipeliningLimit(cfg.pipelining())
-                    .setUserAgent("pairwise-loadtest"),
-                    new PoolOptions().setHttp1MaxSize(cfg.connections()).setMaxWaitQueueSize(-1));
-            Audit audit = new Audit(vertx, client, cfg.url(), cfg.adminToken());
-            Audit.StatsSnapshot before = cfg.audit() && cfg.workload().votes() ? audit.stats().await() : null;
-            if (cfg.workload() == Workload.VOTE) {
-                votePairs = fetchDistinctPairs(cfg.distinctPairs()).await();
-            }
-
-            startNanos = System.nanoTime();
-            Instant started = Instant.now();
-            deadlineNanos = cfg.duration() == null ? Long.MAX_VALUE : startNanos + cfg.duration().toNanos();
-            long ticker = vertx.setPeriodic(1000, id -> tick());
-            List<Future<Void>> drivers = new ArrayList<>();
-            for (int i = 0; i < cfg.eventLoops(); i++) {
-                Driver d = new Driver(this, i);
-                drivers.add(vertx.deployVerticle(d).compose(id -> d.finished()));
-            }
-            Future.all(drivers).await();
-            vertx.cancelTimer(ticker);
-            double elapsed = (System.nanoTime() - startNanos) / 1e9;
-            tick();
-
-            Audit.Result auditResult = before == null ? null
-                    : audit.verify(ledger, before, unknownOutcomes.sum()).await();
-            List<EndpointSummary> endpoints = new ArrayList<>();
-            recorders.values().forEach(r -> endpoints.add(r.summary(elapsed)));
-            LoadReport.Votes votes = cfg.workload().votes() ? new LoadReport.Votes(ledger.acknowledged(),
-                    ledger.created(), ledger.duplicateReplies(), EndpointRecorder.round(ledger.acknowledged() / elapsed),
-                    retries.sum(), repeats.sum(), unknownOutcomes.sum()) : null;
-            return new LoadReport(started.toString(), runId, cfg.describe(), EndpointRecorder.round(elapsed),
-                    notSent.sum(), endpoints, votes, auditResult, List.copyOf(errorSamples));
-        } finally {
-            vertx.close().await();
+    /** Runs this phase's load until its deadline or count; returns the seconds it took. */
+    private double drive() {
+        votePairs = session.votePairs;
+        ticketBase = session.nextTicket.get();
+        startNanos = System.nanoTime();
+        deadlineNanos = cfg.duration() == null ? Long.MAX_VALUE : startNanos + cfg.duration().toNanos();
+        long ticker = vertx.setPeriodic(1000, id -> tick());
+        List<Future<Void>> drivers = new ArrayList<>();
+        List<String> deployments = new ArrayList<>();
+        for (int i = 0; i < cfg.eventLoops(); i++) {
+            Driver d = new Driver(this, i);
+            drivers.add(vertx.deployVerticle(d).compose(id -> {
+                synchronized (deployments) {
+                    deployments.add(id);
+                }
+                return d.finished();
+            }));
         }
+        Future.all(drivers).await();
+        vertx.cancelTimer(ticker);
+        double elapsed = (System.nanoTime() - startNanos) / 1e9;
+        tick();
+        session.nextTicket.accumulateAndGet(highestTicket.get() + 1, Math::max);
+        deployments.forEach(id -> vertx.undeploy(id).await());
+        return elapsed;
+    }
+
+    private LoadReport report(Instant started, double elapsed, VoteLedger.Counts warm, Audit.Result auditResult) {
+        List<EndpointSummary> endpoints = new ArrayList<>();
+        recorders.values().forEach(r -> endpoints.add(r.summary(elapsed)));
+        LoadReport.Votes votes = null;
+        if (cfg.workload().votes()) {
+            VoteLedger.Counts now = ledger.counts();
+            long acked = now.acknowledged() - warm.acknowledged();
+            votes = new LoadReport.Votes(acked, now.created() - warm.created(),
+                    now.duplicates() - warm.duplicates(), EndpointRecorder.round(acked / elapsed), retries.sum(),
+                    repeats.sum(), unknownOutcomes.sum(), warm.acknowledged());
+        }
+        return new LoadReport(started.toString(), runId, cfg.describe(), EndpointRecorder.round(elapsed),
+                notSent.sum(), endpoints, votes, auditResult, List.copyOf(errorSamples));
     }
 
     private synchronized void tick() {
@@ -189,8 +208,17 @@ public final class LoadRunner {
         if (System.nanoTime() >= deadlineNanos) {
             return -1;
         }
-        long t = tickets.getAndIncrement();
-        return t >= limit() ? -1 : t;
+        long t = session.nextTicket.getAndIncrement();
+        if (t - ticketBase >= limit() || t >= combinationLimit()) {
+            return -1;
+        }
+        noteTicket(t);
+        return t;
+    }
+
+    /** An open-loop driver started the operation with session ticket {@code t}. */
+    void noteTicket(long t) {
+        highestTicket.accumulateAndGet(t, Math::max);
     }
 
     /**
@@ -199,10 +227,13 @@ public final class LoadRunner {
      */
     long limit() {
         long n = cfg.count() > 0 ? cfg.count() : Long.MAX_VALUE;
-        if (cfg.workload() == Workload.VOTE && cfg.tokenMode()) {
-            n = Math.min(n, (long) cfg.annotatorTokens().size() * votePairs.size());
-        }
-        return n;
+        return Math.min(n, combinationLimit() - ticketBase);
+    }
+
+    /** Session tickets below this exist: in token mode a vote run has tokens x pairs combinations, over all phases. */
+    private long combinationLimit() {
+        return cfg.workload() == Workload.VOTE && cfg.tokenMode()
+                ? (long) cfg.annotatorTokens().size() * votePairs.size() : Long.MAX_VALUE;
     }
 
     boolean pastDeadline() {
@@ -221,7 +252,7 @@ public final class LoadRunner {
     }
 
     String nextIdempotencyKey() {
-        return "lt-" + runId + "-" + keys.incrementAndGet();
+        return "lt-" + runId + "-" + session.keys.incrementAndGet();
     }
 
     String ownPrompt(SplittableRandom rng) {

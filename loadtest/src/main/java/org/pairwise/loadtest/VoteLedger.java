@@ -34,6 +34,13 @@ public final class VoteLedger {
         }
     }
 
+    /** The ledger's totals at one moment. */
+    public record Counts(long acknowledged, long created, long duplicates) {}
+
+    public Counts counts() {
+        return new Counts(acknowledged(), created(), duplicateReplies());
+    }
+
     public long acknowledged() {
         return byId.size();
     }

@@ -40,7 +40,7 @@ class ReportRenderingTest {
                 List.of(new Audit.Check("every acknowledged A/B vote is in the export", Audit.Status.PASS, "ok")));
         return new LoadReport("2026-01-01T00:00:00Z", "abc123", cfg.describe(), 3.0, 0,
                 List.of(next.summary(3.0), vote.summary(3.0)),
-                new LoadReport.Votes(300, 300, 0, 100, 0, 0, 0), audit,
+                new LoadReport.Votes(300, 300, 0, 100, 0, 0, 0, 0), audit,
                 List.of("POST /api/preferences 409: </script><script>alert(1)</script>"));
     }
 

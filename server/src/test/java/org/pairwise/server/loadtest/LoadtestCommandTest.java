@@ -111,6 +111,32 @@ class LoadtestCommandTest {
     }
 
     @Test
+    void aWarmUpRunsOnTheSameConnectionsAndPeopleIsLeftOutOfTheFiguresAndIsAudited() throws Exception {
+        Path open = dir.resolve("warm-open.json"), closed = dir.resolve("warm-closed.json");
+        Result r = run("loadtest", "--url", server.url(), "--admin-token", server.adminToken(), "--rate", "150",
+                "--duration", "1s", "--warmup", "1s", "--annotators", "30", "--rule", "longer",
+                "--report", open.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        JsonNode votes = JSON.readTree(Files.readString(open)).get("votes");
+        // Both phases are open loops of 150 arrivals; each annotator remembers the pairs it judged in the warm-up,
+        // so no vote of the measured phase repeats one (a repeat would come back 200 and count as a duplicate).
+        assertEquals(150, votes.get("acknowledged").asLong(), r.out());
+        assertEquals(150, votes.get("warmup_acknowledged").asLong(), r.out());
+        assertEquals(150, votes.get("created").asLong(), r.out());
+        assertEquals(0, votes.get("duplicates").asLong(), r.out());
+        assertTrue(r.out().contains("audit: PASS") && r.out().contains("stored 300 new votes, acknowledged 300"),
+                r.out());
+
+        r = run("loadtest", "--url", server.url(), "--admin-token", server.adminToken(), "--votes", "40",
+                "--warmup", "500ms", "--annotators", "4", "--rule", "shorter", "--report", closed.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        votes = JSON.readTree(Files.readString(closed)).get("votes");
+        assertEquals(40, votes.get("acknowledged").asLong(), r.out());
+        assertTrue(votes.get("warmup_acknowledged").asLong() > 0, r.out());
+        assertTrue(r.out().contains("audit: PASS"), r.out());
+    }
+
+    @Test
     void theAuditFailsWhenTheServerLosesAnAcknowledgedVote() throws Exception {
         Path json = dir.resolve("lost.json");
         try (FakeServer fake = new FakeServer(FakeServer.Fault.EXPORT_DROPS_ONE)) {
