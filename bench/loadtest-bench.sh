@@ -101,6 +101,11 @@ for name, b in rows:
         print(f"| {name} | (no result) | | | | | | | | |"); continue
     ratio = f"{b['ops'] / ceiling:.2f}" if ceiling else "-"
     print(f"| {name} | `{b['ep']}` | {b['model']} | {b['ops']:.0f} | {ratio} | {b['p50']:.2f} | {b['p99']:.2f} | {b['errors']} | {b['audit']} | {b['runs']} |")
+opens = load("vote-open")
+if opens:
+    # An open loop offers the same rate every run, so the best run says little: show each run's tail.
+    print("\nopen loop, every run (p50 / p99 / p99.9 / max ms): " + "; ".join(
+        "{p50_ms:.1f} / {p99_ms:.1f} / {p999_ms:.1f} / {max_ms:.1f}".format(**r["endpoints"][0]["latency"]) for r in opens))
 soakp = os.path.join(out, "soak.json")
 if os.path.exists(soakp):
     s = json.load(open(soakp))

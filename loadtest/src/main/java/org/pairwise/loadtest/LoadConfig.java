@@ -33,8 +33,9 @@ import org.pairwise.loadtest.rules.PreferenceRule;
  * @param timeout         a request with no answer after this long counts as an error with an unknown outcome
  * @param seed            randomness of rules and think times
  * @param audit           check afterwards that every acknowledged vote is in the server's store
- * @param warmup          run the same load this long first and discard it (the client's JIT warms up too; a cold
- *                        client under-reports the server); ZERO for none
+ * @param warmup          run the same load this long first, on the same connections and people, and leave it out
+ *                        of the figures (the client's JIT and connections warm up; a cold client under-reports the
+ *                        server); its votes are audited with the rest. ZERO for none
  */
 public record LoadConfig(URI url, Workload workload, int annotators, double rate, Duration duration, long count,
                          PreferenceRule rule, String ruleSpec, double noise, ThinkTime thinkTime, double ownPrompts,
