@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -79,14 +78,7 @@ class LlamaBackwardTest {
             Tensor dlogp = be.upload(g);
             new LlamaBackward(model, N).backward(a, cache, targets, dlogp, B, T, adapter, grads);
 
-            Map<String, double[]> ref = new LinkedHashMap<>();
-            ab.forEach((k, v) -> {
-                double[] d = new double[v.length];
-                for (int i = 0; i < v.length; i++) {
-                    d[i] = v[i];
-                }
-                ref.put(k, d);
-            });
+            Map<String, double[]> ref = ReferenceDecoder.widen(ab);
             ReferenceDecoder dec = new ReferenceDecoder(base, ref, lc.scaling(), lc.r());
             assertEquals(loss(dec, targets, g, B, T), dot(logp, g), 1e-3, "forward loss");
             int checked = 0;
@@ -99,13 +91,8 @@ class LlamaBackwardTest {
                         float[] got = be.download(which.equals("A") ? gp.dA() : gp.dB());
                         for (int trial = 0; trial < 4; trial++) {
                             int i = rng.nextInt(param.length);
-                            double keep = param[i], h = 1e-4;
-                            param[i] = keep + h;
-                            double up = loss(dec, targets, g, B, T);
-                            param[i] = keep - h;
-                            double down = loss(dec, targets, g, B, T);
-                            param[i] = keep;
-                            double fd = (up - down) / (2 * h);
+                            double fd = ReferenceDecoder.centralDifference(param, i, 1e-4,
+                                    () -> loss(dec, targets, g, B, T));
                             double err = Math.abs(fd - got[i]);
                             worst = Math.max(worst, err / (1e-3 + Math.abs(fd)));
                             assertEquals(fd, got[i], 2e-3 + 2e-2 * Math.abs(fd),

@@ -1,6 +1,8 @@
 package org.pairwise.model.engine;
 
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.DoubleSupplier;
 import org.pairwise.accel.DTypes;
 import org.pairwise.accel.RopeTable;
 import org.pairwise.model.ModelConfig;
@@ -97,6 +99,43 @@ public final class ReferenceDecoder {
             }
         }
         return out;
+    }
+
+    /** Sum of log p(completion token | everything before it), the prompt's own positions not scored (TRL's). */
+    public double completionLogp(int[] prompt, int[] completion) {
+        int[] ids = new int[prompt.length + completion.length];
+        System.arraycopy(prompt, 0, ids, 0, prompt.length);
+        System.arraycopy(completion, 0, ids, prompt.length, completion.length);
+        double[][] logits = logits(ids);
+        double s = 0;
+        for (int t = prompt.length - 1; t + 1 < ids.length; t++) {
+            s += logSoftmax(logits[t], ids[t + 1]);
+        }
+        return s;
+    }
+
+    /** A double copy of adapter tensors (PEFT key to values), for a decoder whose LoRA a gradient check perturbs. */
+    public static Map<String, double[]> widen(Map<String, float[]> lora) {
+        Map<String, double[]> out = new LinkedHashMap<>();
+        lora.forEach((k, v) -> {
+            double[] d = new double[v.length];
+            for (int i = 0; i < v.length; i++) {
+                d[i] = v[i];
+            }
+            out.put(k, d);
+        });
+        return out;
+    }
+
+    /** d f / d x[i] by central differences with step h; x[i] is left as it was. */
+    public static double centralDifference(double[] x, int i, double h, DoubleSupplier f) {
+        double keep = x[i];
+        x[i] = keep + h;
+        double up = f.getAsDouble();
+        x[i] = keep - h;
+        double down = f.getAsDouble();
+        x[i] = keep;
+        return (up - down) / (2 * h);
     }
 
     public static double logSoftmax(double[] logits, int target) {

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -98,20 +97,13 @@ public class DpoGradientTest {
             DpoStep step = new DpoStep(model, adapter, grads, new DpoLoss(params), ref, false);
             DpoStep.Result r = step.run(pairs, 1.0, true);
 
-            Map<String, double[]> lora = new LinkedHashMap<>();
-            ab.forEach((k, v) -> {
-                double[] d = new double[v.length];
-                for (int i = 0; i < v.length; i++) {
-                    d[i] = v[i];
-                }
-                lora.put(k, d);
-            });
+            Map<String, double[]> lora = ReferenceDecoder.widen(ab);
             ReferenceDecoder policy = new ReferenceDecoder(base, lora, lc.scaling(), lc.r());
             ReferenceDecoder reference = new ReferenceDecoder(base);
             double[] refC = new double[2], refR = new double[2];
             for (int i = 0; i < 2; i++) {
-                refC[i] = seqLogp(reference, PROMPTS[i], CHOSEN[i]);
-                refR[i] = seqLogp(reference, PROMPTS[i], REJECTED[i]);
+                refC[i] = reference.completionLogp(PROMPTS[i], CHOSEN[i]);
+                refR[i] = reference.completionLogp(PROMPTS[i], REJECTED[i]);
             }
             DpoLoss loss = new DpoLoss(params);
             assertEquals(loss(loss, policy, refC, refR), r.out().loss, 1e-4 * (1 + Math.abs(r.out().loss)),
@@ -125,13 +117,8 @@ public class DpoGradientTest {
                         float[] got = be.download(which.equals("A") ? g.dA() : g.dB());
                         for (int trial = 0; trial < 2; trial++) {
                             int i = rng.nextInt(param.length);
-                            double keep = param[i], h = 1e-5;
-                            param[i] = keep + h;
-                            double up = loss(loss, policy, refC, refR);
-                            param[i] = keep - h;
-                            double down = loss(loss, policy, refC, refR);
-                            param[i] = keep;
-                            double fd = (up - down) / (2 * h);
+                            double fd = ReferenceDecoder.centralDifference(param, i, 1e-5,
+                                    () -> loss(loss, policy, refC, refR));
                             assertEquals(fd, got[i], 2e-4 + 3e-2 * Math.abs(fd),
                                     type + " layer " + l + " " + p + " " + which + "[" + i + "]");
                         }
@@ -145,23 +132,11 @@ public class DpoGradientTest {
         double[] pc = new double[2], pr = new double[2];
         int[] nc = new int[2], nr = new int[2];
         for (int i = 0; i < 2; i++) {
-            pc[i] = seqLogp(policy, PROMPTS[i], CHOSEN[i]);
-            pr[i] = seqLogp(policy, PROMPTS[i], REJECTED[i]);
+            pc[i] = policy.completionLogp(PROMPTS[i], CHOSEN[i]);
+            pr[i] = policy.completionLogp(PROMPTS[i], REJECTED[i]);
             nc[i] = CHOSEN[i].length;
             nr[i] = REJECTED[i].length;
         }
         return loss.forwardAt(new PairBatch(pc, pr, refC, refR, nc, nr), 0, new DpoLoss.Output(2));
-    }
-
-    static double seqLogp(ReferenceDecoder dec, int[] prompt, int[] completion) {
-        int[] ids = new int[prompt.length + completion.length];
-        System.arraycopy(prompt, 0, ids, 0, prompt.length);
-        System.arraycopy(completion, 0, ids, prompt.length, completion.length);
-        double[][] logits = dec.logits(ids);
-        double s = 0;
-        for (int t = prompt.length - 1; t + 1 < ids.length; t++) {
-            s += ReferenceDecoder.logSoftmax(logits[t], ids[t + 1]);
-        }
-        return s;
     }
 }
