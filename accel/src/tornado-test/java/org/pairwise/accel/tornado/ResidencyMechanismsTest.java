@@ -70,4 +70,62 @@ class ResidencyMechanismsTest {
             assertEquals(60f, out.get(2));
         }
     }
+
+    static void addTo(FloatArray out, FloatArray x, int n) {
+        for (@Parallel int i = 0; i < n; i++) {
+            out.set(i, out.get(i) + x.get(i));
+        }
+    }
+
+    @Test
+    void aChainOfGraphsPassesBuffersThroughGraphsThatDoNotUseThem() throws Exception {
+        // g0 writes a from x; g1 writes b and only carries a; g2 adds b into a; the host fetches a and b after g2.
+        FloatArray x = FloatArray.fromElements(1, 2, 3), a = new FloatArray(3), b = new FloatArray(3);
+        FloatArray y = FloatArray.fromElements(10, 20, 30);
+        TaskGraph g0 = new TaskGraph("c0").transferToDevice(DataTransferMode.EVERY_EXECUTION, x)
+                .task("t", ResidencyMechanismsTest::twice, a, x, 3).persistOnDevice(a);
+        TaskGraph g1 = new TaskGraph("c1").consumeFromDevice("c0", a).transferToDevice(DataTransferMode.EVERY_EXECUTION, y)
+                .task("t", ResidencyMechanismsTest::twice, b, y, 3).persistOnDevice(a, b);
+        TaskGraph g2 = new TaskGraph("c2").consumeFromDevice("c1", a, b)
+                .task("t", ResidencyMechanismsTest::addTo, a, b, 3).persistOnDevice(a, b);
+        try (TornadoExecutionPlan p = new TornadoExecutionPlan(g0.snapshot(), g1.snapshot(), g2.snapshot())) {
+            for (int run = 1; run <= 3; run++) {
+                x.set(0, run);
+                TornadoExecutionResult r = null;
+                for (int i = 0; i < 3; i++) {
+                    r = p.withGraph(i).execute();
+                }
+                assertEquals(0f, a.get(0), "nothing comes back until asked");
+                r.transferToHost(a, b);
+                assertEquals(2f * run + 20f, a.get(0));
+                assertEquals(44f, a.get(1), "run " + run);
+                assertEquals(40f, b.get(1), "b crossed g2 without being written there");
+                a.set(0, 0f);
+            }
+        }
+    }
+
+    @Test
+    void aFirstGraphTakesItsBuffersFromALoadGraphOrFromTheLastGraphOfThePreviousRun() throws Exception {
+        // load streams p and q down although its only task touches p; run consumes both (named from load) and
+        // persists them. Run after run, run takes them from itself (the graph executed just before it) unless load ran.
+        FloatArray p = FloatArray.fromElements(1, 2), q = FloatArray.fromElements(5, 6), out = new FloatArray(2);
+        TaskGraph load = new TaskGraph("rl").transferToDevice(DataTransferMode.EVERY_EXECUTION, p, q)
+                .task("touch", ResidencyMechanismsTest::touch, p).persistOnDevice(p, q);
+        TaskGraph run = new TaskGraph("rr").consumeFromDevice("rl", p, q)
+                .task("inc", ResidencyMechanismsTest::addTo, p, q, 2)
+                .task("copy", ResidencyMechanismsTest::twice, out, p, 2)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, out).persistOnDevice(p, q);
+        try (TornadoExecutionPlan plan = new TornadoExecutionPlan(load.snapshot(), run.snapshot())) {
+            plan.withGraph(0).execute();
+            plan.withGraph(1).execute();
+            assertEquals(12f, out.get(0), "p = 1 + 5, doubled");
+            plan.withGraph(1).execute();
+            assertEquals(22f, out.get(0), "p stayed on the device: 6 + 5, doubled");
+            assertEquals(1f, p.get(0), "and never came back");
+            plan.withGraph(0).execute();
+            plan.withGraph(1).execute();
+            assertEquals(12f, out.get(0), "the load graph sent the host's p (and q) again");
+        }
+    }
 }

@@ -14,12 +14,12 @@ final class AttentionKernels {
     private AttentionKernels() {}
 
     // q (B,T,NH,HS); k, v (B,maxT,KV,HS) valid for [0, pos0+T); out (B,T,NH,HS); att (B,NH,T,maxT) keeps the
-    // probabilities for backward (zero past each causal row); params[0] = pos0
-    static void forward(FloatArray out, FloatArray att, FloatArray q, FloatArray k, FloatArray v, IntArray params,
+    // probabilities for backward (zero past each causal row); params[at] = pos0
+    static void forward(FloatArray out, FloatArray att, FloatArray q, FloatArray k, FloatArray v, IntArray params, int at,
                         float scale, int BNH, int T, int maxT, int NH, int KV, int HS) {
         for (@Parallel int bh = 0; bh < BNH; bh++) {
             for (@Parallel int t = 0; t < T; t++) {
-                int pos0 = params.get(0);
+                int pos0 = params.get(at);
                 int b = bh / NH;
                 int h = bh % NH;
                 int kvh = h / (NH / KV);

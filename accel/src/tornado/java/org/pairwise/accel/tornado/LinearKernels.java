@@ -114,20 +114,20 @@ final class LinearKernels {
         }
     }
 
-    // out (N,C) = table (V,C)[tokens[n]] (token ids are checked on the host)
-    static void embeddingForward(FloatArray out, IntArray tokens, FloatArray table, int N, int C) {
+    // out (N,C) = table (V,C)[tokens[at + n]] (token ids are checked on the host)
+    static void embeddingForward(FloatArray out, IntArray tokens, int at, FloatArray table, int N, int C) {
         for (@Parallel int n = 0; n < N; n++) {
             for (@Parallel int c = 0; c < C; c++) {
-                out.set(n * C + c, table.get(tokens.get(n) * C + c));
+                out.set(n * C + c, table.get(tokens.get(at + n) * C + c));
             }
         }
     }
 
     // dtable (V,C) += dout (N,C) scattered by tokens; parallel over columns because tokens repeat
-    static void embeddingBackward(FloatArray dtable, FloatArray dout, IntArray tokens, int N, int C) {
+    static void embeddingBackward(FloatArray dtable, FloatArray dout, IntArray tokens, int at, int N, int C) {
         for (@Parallel int c = 0; c < C; c++) {
             for (int n = 0; n < N; n++) {
-                int i = tokens.get(n) * C + c;
+                int i = tokens.get(at + n) * C + c;
                 dtable.set(i, dtable.get(i) + dout.get(n * C + c));
             }
         }

@@ -6,7 +6,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
- * The fused lm-head log-prob: h (N,C), w (V,C), targets (N) with negative = masked. Logits are never stored: the
+ * The fused lm-head log-prob: h (N,C), w (V,C), targets[at..at+N) with negative = masked. Logits are never stored: the
  * forward keeps per (row, vocabulary chunk of VC) partials (running max, sum of exp, sum of logits, target logit) in
  * device-only scratch (N,NCH) and a second task merges them (online log-sum-exp); the backward recomputes each logit.
  */
@@ -15,10 +15,10 @@ final class LogprobKernels {
 
     // pm, ps, psum, ptgt (N,NCH): partials of chunk ch = vocabulary rows [ch*VC, min(V, ch*VC+VC))
     static void forwardChunks(FloatArray pm, FloatArray ps, FloatArray psum, FloatArray ptgt, FloatArray h,
-                              FloatArray w, IntArray targets, int N, int C, int V, int VC, int NCH) {
+                              FloatArray w, IntArray targets, int at, int N, int C, int V, int VC, int NCH) {
         for (@Parallel int n = 0; n < N; n++) {
             for (@Parallel int ch = 0; ch < NCH; ch++) {
-                int target = targets.get(n);
+                int target = targets.get(at + n);
                 float m = -3.4e38f;
                 float s = 0f;
                 float sum = 0f;
@@ -54,9 +54,9 @@ final class LogprobKernels {
 
     // logp, lse, logitSum (N) from the chunk partials; masked rows get zeros
     static void forwardMerge(FloatArray logp, FloatArray lse, FloatArray logitSum, FloatArray pm, FloatArray ps,
-                             FloatArray psum, FloatArray ptgt, IntArray targets, int N, int VC, int NCH) {
+                             FloatArray psum, FloatArray ptgt, IntArray targets, int at, int N, int VC, int NCH) {
         for (@Parallel int n = 0; n < N; n++) {
-            int target = targets.get(n);
+            int target = targets.get(at + n);
             if (target < 0) {
                 logp.set(n, 0f);
                 lse.set(n, 0f);
@@ -84,10 +84,10 @@ final class LogprobKernels {
     // at a time; one work-item per (row, column block of CB) so each owns its dh floats; logits are recomputed per
     // block, which trades C/CB-fold redundant dot products for parallelism on small N
     static void backward(FloatArray dh, FloatArray dlogp, FloatArray h, FloatArray w, FloatArray lse,
-                         IntArray targets, int N, int C, int V, int CB, int NCB) {
+                         IntArray targets, int at, int N, int C, int V, int CB, int NCB) {
         for (@Parallel int n = 0; n < N; n++) {
             for (@Parallel int cb = 0; cb < NCB; cb++) {
-                int target = targets.get(n);
+                int target = targets.get(at + n);
                 if (target >= 0) {
                     float d = dlogp.get(n);
                     float l = lse.get(n);

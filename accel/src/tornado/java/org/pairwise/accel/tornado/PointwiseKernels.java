@@ -7,7 +7,8 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
  * Device kernels that touch each float once or a few times: SwiGLU, add, scale, RoPE, AdamW and the blocked sum of
- * squares. Scalars that change between calls (a scale, the learning rate, the step) travel in a small params array,
+ * squares. Scalars that change between calls (a scale, the learning rate, the step) travel in a params array at an
+ * offset `at` (one array per compiled sequence, see Fused),
  * so one compiled graph serves every call of its shape.
  */
 final class PointwiseKernels {
@@ -48,21 +49,42 @@ final class PointwiseKernels {
         }
     }
 
-    // x (n) *= params[0]
-    static void scale(FloatArray x, FloatArray params, int n) {
+    // dst[offs[at] + i] = src[offs[at + 1] + i], i < n: the SPI's copy on the device, so a recorded sequence stays there
+    static void copy(FloatArray dst, FloatArray src, IntArray offs, int at, int n) {
         for (@Parallel int i = 0; i < n; i++) {
-            x.set(i, x.get(i) * params.get(0));
+            dst.set(offs.get(at) + i, src.get(offs.get(at + 1) + i));
+        }
+    }
+
+    // x (n) = 0: the SPI's zero on the device (gradients are zeroed between the kernels that accumulate into them)
+    static void fill(FloatArray x, int n) {
+        for (@Parallel int i = 0; i < n; i++) {
+            x.set(i, 0f);
+        }
+    }
+
+    // Reads and writes x[0] unchanged. A graph whose first task only writes part of a streamed-in array would not copy
+    // it in (TornadoVM allocates write-only arguments), so the kept part would be garbage; touching it first makes the
+    // first access a read-write and the array streams in.
+    static void touch(FloatArray x) {
+        x.set(0, x.get(0));
+    }
+
+    // x (n) *= params[at]
+    static void scale(FloatArray x, FloatArray params, int at, int n) {
+        for (@Parallel int i = 0; i < n; i++) {
+            x.set(i, x.get(i) * params.get(at));
         }
     }
 
     // x (N,H,HS) rotated in place; pair i of a head is (base + i*stride, base + i*stride + partner), i < pairs;
     // cos, sin (maxPos, pairs); dir +1 rotates forward, -1 applies the transpose (backward). (OpenCL reserves the
     // names half and sign, so the parameters avoid them.)
-    static void rope(FloatArray x, IntArray positions, FloatArray cos, FloatArray sin, float dir,
+    static void rope(FloatArray x, IntArray positions, int at, FloatArray cos, FloatArray sin, float dir,
                      int N, int H, int HS, int pairs, int stride, int partner) {
         for (@Parallel int n = 0; n < N; n++) {
             for (@Parallel int h = 0; h < H; h++) {
-                int t = positions.get(n) * pairs;
+                int t = positions.get(at + n) * pairs;
                 int base = (n * H + h) * HS;
                 for (int i = 0; i < pairs; i++) {
                     int a = base + i * stride;
@@ -78,15 +100,15 @@ final class PointwiseKernels {
         }
     }
 
-    // param, grad, m, v (n); params = {decay, stepSize, sqrtBias2, beta1, beta2, eps} as torch.optim.AdamW
-    static void adamw(FloatArray p, FloatArray g, FloatArray m, FloatArray v, FloatArray params, int n) {
+    // param, grad, m, v (n); params[at..at+5] = {decay, stepSize, sqrtBias2, beta1, beta2, eps} as torch.optim.AdamW
+    static void adamw(FloatArray p, FloatArray g, FloatArray m, FloatArray v, FloatArray params, int at, int n) {
         for (@Parallel int i = 0; i < n; i++) {
-            float decay = params.get(0);
-            float stepSize = params.get(1);
-            float sqrtBias2 = params.get(2);
-            float beta1 = params.get(3);
-            float beta2 = params.get(4);
-            float eps = params.get(5);
+            float decay = params.get(at);
+            float stepSize = params.get(at + 1);
+            float sqrtBias2 = params.get(at + 2);
+            float beta1 = params.get(at + 3);
+            float beta2 = params.get(at + 4);
+            float eps = params.get(at + 5);
             float gi = g.get(i);
             float mi = beta1 * m.get(i) + (1f - beta1) * gi;
             float vi = beta2 * v.get(i) + (1f - beta2) * gi * gi;

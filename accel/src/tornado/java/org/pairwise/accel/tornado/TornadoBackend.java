@@ -4,10 +4,9 @@ import static org.pairwise.accel.tornado.TornadoTensor.of;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.HashMap;
-import java.util.List;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
 import java.util.Map;
-import java.util.function.Function;
 import org.pairwise.accel.Backend;
 import org.pairwise.accel.DType;
 import org.pairwise.accel.RopeTable;
@@ -17,31 +16,43 @@ import uk.ac.manchester.tornado.api.common.TornadoDevice;
 import uk.ac.manchester.tornado.api.enums.TornadoDeviceType;
 import uk.ac.manchester.tornado.api.runtime.TornadoRuntimeProvider;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
-import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
- * The TornadoVM backend: every kernel is a TaskGraph built once per (kernel, shape, bound weight) and run through its
- * cached execution plan on TornadoVM's default device (OpenCL here; PoCL on CPU-only machines).
+ * The TornadoVM backend, on TornadoVM's default device (OpenCL here; PoCL on CPU-only machines).
  *
- * <p>Data movement, stated plainly: tensors live in host {@link FloatArray}s. Each graph owns staging arrays sized for
- * its shape; a call copies its tensor arguments into them (host memcpy), the plan moves them to the device, runs, and
- * moves the results back. Frozen weights and rope tables are bound to the graph and reach the device on its first run
- * only. Tensors are therefore not yet resident on the device between kernel calls; {@link #transfers()} counts every
- * copy so a benchmark can report copies per forward and per step.
+ * <p>Data movement: a tensor's host copy is an off-heap {@link FloatArray}. Kernel calls are recorded, not run; a
+ * recorded sequence runs when the host needs one of its tensors, and a sequence that repeats (a forward, a DPO step's
+ * backward, the optimizer step with the next forward) runs as one compiled {@link Fused} whose intermediates stay on
+ * the device. What a run writes stays there until the host downloads it or another sequence needs it
+ * ({@link Residency}); frozen weights go down once per compiled sequence. {@link #transfers()} counts every copy.
  *
- * <p>Kernel calls are serialised: TornadoVM execution plans are not safe to run concurrently.
+ * <p>Calls are serialised: TornadoVM execution plans are not safe to run concurrently.
  */
 public final class TornadoBackend implements Backend {
     /** Vocabulary rows per log-prob chunk (one work-item per row and chunk). */
     static final int LOGPROB_CHUNK = 128;
 
     private final Transfers transfers = new Transfers();
-    private final Map<List<Object>, Staged> graphs = new HashMap<>();
+    private final Residency residency = new Residency(transfers);
+    private final Map<RopeTable, FloatArray[]> ropeTables = new IdentityHashMap<>();
     private final TornadoDevice device;
+    /**
+     * Whether recorded calls wait for the host to need their results (default). With -Dpairwise.tornado.fuse=false
+     * every call runs as it is made (as its own compiled one-call sequence; results still stay on the device until
+     * needed): what the per-kernel rows of bench/tornado-bench.sh time.
+     */
+    private final boolean fuse = !"false".equals(System.getProperty("pairwise.tornado.fuse"));
 
     /** {@code threads} is accepted for symmetry with the cpu backend; the device decides its own parallelism. */
     public TornadoBackend(int threads) {
         this.device = TornadoRuntimeProvider.getTornadoRuntime().getDefaultDevice();
+    }
+
+    private void record(Op op) {
+        residency.record(op);
+        if (!fuse) {
+            residency.flush();
+        }
     }
 
     /** Whether TornadoVM's default device is a GPU (what {@code --backend auto} asks before choosing this backend). */
@@ -59,17 +70,26 @@ public final class TornadoBackend implements Backend {
         return device.getDeviceName() + " (" + device.getDeviceType() + ", " + device.getPhysicalDevice().getDeviceName() + ")";
     }
 
-    /** Host-device copies made so far by this backend's graphs. */
-    public Transfers.Snapshot transfers() {
+    /** Host-device copies made so far; what is recorded runs first, so the counts are of all work asked for. */
+    public synchronized Transfers.Snapshot transfers() {
+        residency.flush();
         return transfers.snapshot();
     }
 
-    /** Number of distinct graphs (compiled kernels sets) built so far. */
-    public synchronized int graphs() {
-        return graphs.size();
+    /**
+     * Host-device copies made so far by work that has run; unlike {@link #transfers()} this runs nothing that is
+     * recorded, so a benchmark can read it between repeated steps without cutting the sequences they record.
+     */
+    public synchronized Transfers.Snapshot transfersSoFar() {
+        return transfers.snapshot();
     }
 
-    // --- buffers (host-side: the staging copies into graphs are where device traffic happens)
+    /** Number of compiled sequences (execution plans) held. */
+    public synchronized int graphs() {
+        return residency.compiled();
+    }
+
+    // --- buffers: the host copy of a tensor is current only after hostReads/hostWrites
 
     @Override
     public Tensor allocate(long n) {
@@ -80,27 +100,42 @@ public final class TornadoBackend implements Backend {
     }
 
     @Override
-    public void upload(Tensor dst, long dstOff, float[] src, int srcOff, int n) {
+    public synchronized void upload(Tensor dst, long dstOff, float[] src, int srcOff, int n) {
         check(of(dst), dstOff, n);
+        residency.hostWrites(of(dst), dstOff == 0 && n == dst.size());
         MemorySegment.copy(src, srcOff, of(dst).data.getSegment(), ValueLayout.JAVA_FLOAT, 4 * dstOff, n);
     }
 
     @Override
-    public void download(Tensor src, long srcOff, float[] dst, int dstOff, int n) {
+    public synchronized void download(Tensor src, long srcOff, float[] dst, int dstOff, int n) {
         check(of(src), srcOff, n);
+        residency.hostReads(of(src));
         MemorySegment.copy(of(src).data.getSegment(), ValueLayout.JAVA_FLOAT, 4 * srcOff, dst, dstOff, n);
     }
 
     @Override
-    public void copy(Tensor dst, long dstOff, Tensor src, long srcOff, long n) {
+    public synchronized void copy(Tensor dst, long dstOff, Tensor src, long srcOff, long n) {
         check(of(src), srcOff, n);
         check(of(dst), dstOff, n);
-        MemorySegment.copy(of(src).data.getSegment(), 4 * srcOff, of(dst).data.getSegment(), 4 * dstOff, 4 * n);
+        if (n == 0) {
+            return;
+        }
+        int len = Math.toIntExact(n);
+        record(new Op("copy", len).read(src, srcOff + n).writeAt(dst, dstOff, n)
+                .ints(new int[] {Math.toIntExact(dstOff), Math.toIntExact(srcOff)})
+                .tasks(1, (g, id, a) ->
+                        g.task(id, PointwiseKernels::copy, a.of(dst), a.of(src), a.ints(), a.intsAt(), len)));
     }
 
     @Override
-    public void zero(Tensor t) {
-        of(t).data.getSegment().fill((byte) 0);
+    public synchronized void zero(Tensor t) {
+        int len = Math.toIntExact(t.size());
+        if (len == 0) {
+            return;
+        }
+        // on the device, so that a tensor cleared there (gradients) stays there for the calls that accumulate into it
+        record(new Op("zero", len).write(t, len)
+                .tasks(1, (g, id, a) -> g.task(id, PointwiseKernels::fill, a.of(t), len)));
     }
 
     @Override
@@ -122,11 +157,11 @@ public final class TornadoBackend implements Backend {
 
     @Override
     public synchronized void close() {
-        graphs.values().forEach(s -> s.graph.close());
-        graphs.clear();
+        residency.close(); // tensors read after close see their last values
     }
 
-    // --- kernels: each stages its tensors into the graph for its shape, executes, and copies results out
+    // --- kernels: each checks its arguments now and records a call (see Op); shapes and scalars its tasks use are in
+    // the call's shape, because the shape is part of the key a compiled sequence is found by
 
     @Override
     public synchronized void matmulForward(Tensor out, Tensor inp, Weight w, Tensor bias, int N, int C, int OC) {
@@ -135,24 +170,12 @@ public final class TornadoBackend implements Backend {
             return;
         }
         boolean hasBias = bias != null;
-        Staged s = graph(List.of("matmulForward", N, C, OC, hasBias, tw), k -> {
-            FloatArray o = floats(N * OC), x = floats(N * C), b = floats(hasBias ? OC : 1);
-            Graph g = new Graph("matmulForward", transfers).everyRun(x);
-            weightIn(g, tw);
-            if (hasBias) {
-                g.everyRun(b);
-            } else {
-                g.firstRun(b);
-            }
-            g.tasks.task("t", LinearKernels::matmulForward, o, x, tw.data, b, hasBias ? 1 : 0, N, C, OC);
-            return new Staged(g.back(o).seal(), o, x, b);
-        });
-        put(s.f[1], inp, N * C);
+        Op o = new Op("matmulForward", N, C, OC, hasBias).read(inp, (long) N * C).weight(tw);
         if (hasBias) {
-            put(s.f[2], bias, OC);
+            o.read(bias, OC);
         }
-        s.graph.execute();
-        get(s.f[0], out, N * OC);
+        record(o.write(out, (long) N * OC).tasks(1, (g, id, a) -> g.task(id, LinearKernels::matmulForward,
+                a.of(out), a.of(inp), a.of(tw), hasBias ? a.of(bias) : a.scratch(1), hasBias ? 1 : 0, N, C, OC)));
     }
 
     @Override
@@ -162,34 +185,21 @@ public final class TornadoBackend implements Backend {
             return;
         }
         boolean wantInp = dinp != null, wantBias = dbias != null;
-        Staged s = graph(List.of("matmulBackward", N, C, OC, wantInp, wantBias, tw), k -> {
-            FloatArray dy = floats(N * OC), dx = floats(N * C), db = floats(OC);
-            Graph g = new Graph("matmulBackward", transfers).everyRun(dy);
+        Op o = new Op("matmulBackward", N, C, OC, wantInp, wantBias).read(dout, (long) N * OC);
+        if (wantInp) {
+            o.weight(tw).update(dinp, (long) N * C);
+        }
+        if (wantBias) {
+            o.update(dbias, OC);
+        }
+        record(o.tasks((wantInp ? 1 : 0) + (wantBias ? 1 : 0), (g, id, a) -> {
             if (wantInp) {
-                weightIn(g, tw);
-                g.everyRun(dx).tasks.task("dinp", LinearKernels::matmulBackwardInput, dx, dy, tw.data, N, C, OC);
-                g.back(dx);
+                g.task(id + "i", LinearKernels::matmulBackwardInput, a.of(dinp), a.of(dout), a.of(tw), N, C, OC);
             }
             if (wantBias) {
-                g.everyRun(db).tasks.task("dbias", LinearKernels::matmulBackwardBias, db, dy, N, OC);
-                g.back(db);
+                g.task(id + "b", LinearKernels::matmulBackwardBias, a.of(dbias), a.of(dout), N, OC);
             }
-            return new Staged(g.seal(), dy, dx, db);
-        });
-        put(s.f[0], dout, N * OC);
-        if (wantInp) {
-            put(s.f[1], dinp, N * C);
-        }
-        if (wantBias) {
-            put(s.f[2], dbias, OC);
-        }
-        s.graph.execute();
-        if (wantInp) {
-            get(s.f[1], dinp, N * C);
-        }
-        if (wantBias) {
-            get(s.f[2], dbias, OC);
-        }
+        }));
     }
 
     @Override
@@ -197,17 +207,9 @@ public final class TornadoBackend implements Backend {
         if (OC == 0 || C == 0) {
             return;
         }
-        Staged s = graph(List.of("matmulBackwardWeight", N, C, OC), k -> {
-            FloatArray gw = floats(OC * C), dy = floats(N * OC), x = floats(N * C);
-            Graph g = new Graph("matmulBackwardWeight", transfers).everyRun(gw, dy, x);
-            g.tasks.task("dw", LinearKernels::matmulBackwardWeight, gw, dy, x, N, C, OC);
-            return new Staged(g.back(gw).seal(), gw, dy, x);
-        });
-        put(s.f[0], dw, OC * C);
-        put(s.f[1], dout, N * OC);
-        put(s.f[2], inp, N * C);
-        s.graph.execute();
-        get(s.f[0], dw, OC * C);
+        record(new Op("matmulBackwardWeight", N, C, OC).read(dout, (long) N * OC).read(inp, (long) N * C)
+                .update(dw, (long) OC * C).tasks(1, (g, id, a) ->
+                        g.task(id, LinearKernels::matmulBackwardWeight, a.of(dw), a.of(dout), a.of(inp), N, C, OC)));
     }
 
     @Override
@@ -215,17 +217,9 @@ public final class TornadoBackend implements Backend {
         if (N == 0) {
             return;
         }
-        Staged s = graph(List.of("rmsnormForward", N, C, eps), k -> {
-            FloatArray o = floats(N * C), r = floats(N), x = floats(N * C), wt = floats(C);
-            Graph g = new Graph("rmsnormForward", transfers).everyRun(x, wt);
-            g.tasks.task("t", LinearKernels::rmsnormForward, o, r, x, wt, eps, N, C);
-            return new Staged(g.back(o, r).seal(), o, r, x, wt);
-        });
-        put(s.f[2], inp, N * C);
-        put(s.f[3], w, C);
-        s.graph.execute();
-        get(s.f[0], out, N * C);
-        get(s.f[1], rstd, N);
+        record(new Op("rmsnormForward", N, C, eps).read(inp, (long) N * C).read(w, C).write(out, (long) N * C)
+                .write(rstd, N).tasks(1, (g, id, a) -> g.task(id, LinearKernels::rmsnormForward, a.of(out), a.of(rstd),
+                        a.of(inp), a.of(w), eps, N, C)));
     }
 
     @Override
@@ -235,37 +229,24 @@ public final class TornadoBackend implements Backend {
             return;
         }
         boolean wantInp = dinp != null, wantW = dw != null;
-        Staged s = graph(List.of("rmsnormBackward", N, C, wantInp, wantW), k -> {
-            FloatArray dx = floats(N * C), gw = floats(C), dy = floats(N * C), x = floats(N * C), r = floats(N),
-                    wt = floats(C);
-            Graph g = new Graph("rmsnormBackward", transfers).everyRun(dy, x, r);
+        Op o = new Op("rmsnormBackward", N, C, wantInp, wantW).read(dout, (long) N * C).read(inp, (long) N * C)
+                .read(rstd, N);
+        if (wantInp) {
+            o.read(w, C).update(dinp, (long) N * C);
+        }
+        if (wantW) {
+            o.update(dw, C);
+        }
+        record(o.tasks((wantInp ? 1 : 0) + (wantW ? 1 : 0), (g, id, a) -> {
             if (wantInp) {
-                g.everyRun(dx, wt).tasks.task("dinp", LinearKernels::rmsnormBackwardInput, dx, dy, x, r, wt, N, C);
-                g.back(dx);
+                g.task(id + "i", LinearKernels::rmsnormBackwardInput, a.of(dinp), a.of(dout), a.of(inp), a.of(rstd),
+                        a.of(w), N, C);
             }
             if (wantW) {
-                g.everyRun(gw).tasks.task("dw", LinearKernels::rmsnormBackwardWeight, gw, dy, x, r, N, C);
-                g.back(gw);
+                g.task(id + "w", LinearKernels::rmsnormBackwardWeight, a.of(dw), a.of(dout), a.of(inp), a.of(rstd), N,
+                        C);
             }
-            return new Staged(g.seal(), dx, gw, dy, x, r, wt);
-        });
-        put(s.f[2], dout, N * C);
-        put(s.f[3], inp, N * C);
-        put(s.f[4], rstd, N);
-        if (wantInp) {
-            put(s.f[0], dinp, N * C);
-            put(s.f[5], w, C);
-        }
-        if (wantW) {
-            put(s.f[1], dw, C);
-        }
-        s.graph.execute();
-        if (wantInp) {
-            get(s.f[0], dinp, N * C);
-        }
-        if (wantW) {
-            get(s.f[1], dw, C);
-        }
+        }));
     }
 
     @Override
@@ -292,20 +273,14 @@ public final class TornadoBackend implements Backend {
         if (N == 0 || H == 0 || half == 0) {
             return;
         }
-        // ADJACENT pairs (2i, 2i+1); HALVES pairs (i, i + rd/2)
+        // ADJACENT pairs (2i, 2i+1); HALVES pairs (i, i + rd/2); both follow from the table, which is in the key
         boolean adjacent = rope.pairing() == RopeTable.Pairing.ADJACENT;
         int stride = adjacent ? 2 : 1, partner = adjacent ? 1 : half;
-        Staged s = graph(List.of("rope", N, H, HS, sign, rope), k -> {
-            FloatArray xs = floats(N * H * HS), cos = FloatArray.fromArray(rope.cos()), sin = FloatArray.fromArray(rope.sin());
-            IntArray pos = new IntArray(N);
-            Graph g = new Graph("rope", transfers).everyRun(xs, pos).firstRun(cos, sin);
-            g.tasks.task("t", PointwiseKernels::rope, xs, pos, cos, sin, sign, N, H, HS, half, stride, partner);
-            return new Staged(g.back(xs).seal(), new FloatArray[] {xs}, new IntArray[] {pos});
-        });
-        put(s.f[0], x, N * H * HS);
-        ints(s.i[0], positions, N);
-        s.graph.execute();
-        get(s.f[0], x, N * H * HS);
+        FloatArray[] table = ropeTables.computeIfAbsent(rope,
+                r -> new FloatArray[] {FloatArray.fromArray(r.cos()), FloatArray.fromArray(r.sin())});
+        record(new Op("rope", N, H, HS, sign).update(x, (long) N * H * HS).constant(table[0]).constant(table[1])
+                .ints(Arrays.copyOf(positions, N)).tasks(1, (g, id, a) -> g.task(id, PointwiseKernels::rope, a.of(x),
+                        a.ints(), a.intsAt(), table[0], table[1], sign, N, H, HS, half, stride, partner)));
     }
 
     @Override
@@ -319,30 +294,16 @@ public final class TornadoBackend implements Backend {
         }
         boolean keep = att != null;
         float scale = (float) (1.0 / Math.sqrt(HS));
-        Staged s = graph(List.of("attentionForward", B, T, maxT, NH, KV, HS, keep), k -> {
-            FloatArray o = floats(B * T * NH * HS), p = floats((long) B * NH * T * maxT), qs = floats(B * T * NH * HS),
-                    ks = floats((long) B * maxT * KV * HS), vs = floats((long) B * maxT * KV * HS);
-            IntArray params = new IntArray(1);
-            Graph g = new Graph("attentionForward", transfers).everyRun(qs, ks, vs, params);
-            if (!keep) {
-                g.firstRun(p); // device-only scratch for the probabilities
-            }
-            g.tasks.task("t", AttentionKernels::forward, o, p, qs, ks, vs, params, scale, B * NH, T, maxT, NH, KV, HS);
-            g.back(o);
-            if (keep) {
-                g.back(p);
-            }
-            return new Staged(g.seal(), new FloatArray[] {o, p, qs, ks, vs}, new IntArray[] {params});
-        });
-        put(s.f[2], q, B * T * NH * HS);
-        put(s.f[3], kCache, (long) B * maxT * KV * HS);
-        put(s.f[4], vCache, (long) B * maxT * KV * HS);
-        s.i[0].set(0, pos0);
-        s.graph.execute();
-        get(s.f[0], out, B * T * NH * HS);
+        long nq = (long) B * T * NH * HS, nkv = (long) B * maxT * KV * HS, np = (long) B * NH * T * maxT;
+        Op o = new Op("attentionForward", B, T, maxT, NH, KV, HS, keep).read(q, nq).read(kCache, nkv).read(vCache, nkv)
+                .write(out, nq).ints(new int[] {pos0});
         if (keep) {
-            get(s.f[1], att, (long) B * NH * T * maxT);
+            o.write(att, np);
         }
+        // without att, the probabilities live in device-only scratch
+        record(o.tasks(1, (g, id, a) -> g.task(id, AttentionKernels::forward, a.of(out),
+                keep ? a.of(att) : a.scratch(np), a.of(q), a.of(kCache), a.of(vCache), a.ints(), a.intsAt(), scale,
+                B * NH, T, maxT, NH, KV, HS)));
     }
 
     @Override
@@ -353,27 +314,16 @@ public final class TornadoBackend implements Backend {
         }
         float scale = (float) (1.0 / Math.sqrt(HS));
         int nq = B * T * NH * HS, nkv = B * T * KV * HS, np = B * NH * T * T;
-        Staged s = graph(List.of("attentionBackward", B, T, NH, KV, HS), key -> {
-            FloatArray gq = floats(nq), gk = floats(nkv), gv = floats(nkv), dy = floats(nq), p = floats(np),
-                    qs = floats(nq), ks = floats(nkv), vs = floats(nkv), dS = floats(np);
-            Graph g = new Graph("attentionBackward", transfers).everyRun(gq, gk, gv, dy, p, qs, ks, vs).firstRun(dS);
-            g.tasks.task("scores", AttentionKernels::backwardScores, dS, dy, p, vs, scale, B * NH, T, NH, KV, HS)
-                    .task("dq", AttentionKernels::backwardQuery, gq, dS, ks, B * T * NH, T, NH, KV, HS)
-                    .task("dkv", AttentionKernels::backwardKeyValue, gk, gv, dS, p, qs, dy, B * T * KV, T, NH, KV, HS);
-            return new Staged(g.back(gq, gk, gv).seal(), gq, gk, gv, dy, p, qs, ks, vs);
-        });
-        put(s.f[0], dq, nq);
-        put(s.f[1], dk, nkv);
-        put(s.f[2], dv, nkv);
-        put(s.f[3], dout, nq);
-        put(s.f[4], att, np);
-        put(s.f[5], q, nq);
-        put(s.f[6], k, nkv);
-        put(s.f[7], v, nkv);
-        s.graph.execute();
-        get(s.f[0], dq, nq);
-        get(s.f[1], dk, nkv);
-        get(s.f[2], dv, nkv);
+        record(new Op("attentionBackward", B, T, NH, KV, HS).read(dout, nq).read(att, np).read(q, nq)
+                .read(k, nkv).read(v, nkv).update(dq, nq).update(dk, nkv).update(dv, nkv).tasks(3, (g, id, a) -> {
+                    FloatArray dS = a.scratch(np);
+                    g.task(id + "s", AttentionKernels::backwardScores, dS, a.of(dout), a.of(att), a.of(v), scale,
+                                    B * NH, T, NH, KV, HS)
+                            .task(id + "q", AttentionKernels::backwardQuery, a.of(dq), dS, a.of(k), B * T * NH, T, NH,
+                                    KV, HS)
+                            .task(id + "kv", AttentionKernels::backwardKeyValue, a.of(dk), a.of(dv), dS, a.of(att),
+                                    a.of(q), a.of(dout), B * T * KV, T, NH, KV, HS);
+                }));
     }
 
     @Override
@@ -382,16 +332,8 @@ public final class TornadoBackend implements Backend {
         if (n == 0) {
             return;
         }
-        Staged s = graph(List.of("swigluForward", n), k -> {
-            FloatArray o = floats(n), gt = floats(n), u = floats(n);
-            Graph g = new Graph("swigluForward", transfers).everyRun(gt, u);
-            g.tasks.task("t", PointwiseKernels::swigluForward, o, gt, u, n);
-            return new Staged(g.back(o).seal(), o, gt, u);
-        });
-        put(s.f[1], gate, n);
-        put(s.f[2], up, n);
-        s.graph.execute();
-        get(s.f[0], out, n);
+        record(new Op("swigluForward", n).read(gate, n).read(up, n).write(out, n).tasks(1, (g, id, a) ->
+                g.task(id, PointwiseKernels::swigluForward, a.of(out), a.of(gate), a.of(up), n)));
     }
 
     @Override
@@ -401,35 +343,22 @@ public final class TornadoBackend implements Backend {
             return;
         }
         boolean wantGate = dgate != null, wantUp = dup != null;
-        Staged s = graph(List.of("swigluBackward", n, wantGate, wantUp), k -> {
-            FloatArray dg = floats(n), du = floats(n), dy = floats(n), gt = floats(n), u = floats(n);
-            Graph g = new Graph("swigluBackward", transfers).everyRun(dy, gt);
+        Op o = new Op("swigluBackward", n, wantGate, wantUp).read(dout, n).read(gate, n);
+        if (wantGate) {
+            o.read(up, n).update(dgate, n);
+        }
+        if (wantUp) {
+            o.update(dup, n);
+        }
+        record(o.tasks((wantGate ? 1 : 0) + (wantUp ? 1 : 0), (g, id, a) -> {
             if (wantGate) {
-                g.everyRun(dg, u).tasks.task("dgate", PointwiseKernels::swigluBackwardGate, dg, dy, gt, u, n);
-                g.back(dg);
+                g.task(id + "g", PointwiseKernels::swigluBackwardGate, a.of(dgate), a.of(dout), a.of(gate), a.of(up),
+                        n);
             }
             if (wantUp) {
-                g.everyRun(du).tasks.task("dup", PointwiseKernels::swigluBackwardUp, du, dy, gt, n);
-                g.back(du);
+                g.task(id + "u", PointwiseKernels::swigluBackwardUp, a.of(dup), a.of(dout), a.of(gate), n);
             }
-            return new Staged(g.seal(), dg, du, dy, gt, u);
-        });
-        put(s.f[2], dout, n);
-        put(s.f[3], gate, n);
-        if (wantGate) {
-            put(s.f[0], dgate, n);
-            put(s.f[4], up, n);
-        }
-        if (wantUp) {
-            put(s.f[1], dup, n);
-        }
-        s.graph.execute();
-        if (wantGate) {
-            get(s.f[0], dgate, n);
-        }
-        if (wantUp) {
-            get(s.f[1], dup, n);
-        }
+        }));
     }
 
     @Override
@@ -438,16 +367,8 @@ public final class TornadoBackend implements Backend {
         if (m == 0) {
             return;
         }
-        Staged s = graph(List.of("add", m), k -> {
-            FloatArray o = floats(m), x = floats(m);
-            Graph g = new Graph("add", transfers).everyRun(o, x);
-            g.tasks.task("t", PointwiseKernels::add, o, x, m);
-            return new Staged(g.back(o).seal(), o, x);
-        });
-        put(s.f[0], out, m);
-        put(s.f[1], inp, m);
-        s.graph.execute();
-        get(s.f[0], out, m);
+        record(new Op("add", m).read(inp, m).update(out, m).tasks(1, (g, id, a) ->
+                g.task(id, PointwiseKernels::add, a.of(out), a.of(inp), m)));
     }
 
     @Override
@@ -456,16 +377,9 @@ public final class TornadoBackend implements Backend {
         if (m == 0) {
             return;
         }
-        Staged s = graph(List.of("scale", m), k -> {
-            FloatArray xs = floats(m), params = floats(1);
-            Graph g = new Graph("scale", transfers).everyRun(xs, params);
-            g.tasks.task("t", PointwiseKernels::scale, xs, params, m);
-            return new Staged(g.back(xs).seal(), xs, params);
-        });
-        put(s.f[0], x, m);
-        s.f[1].set(0, sc);
-        s.graph.execute();
-        get(s.f[0], x, m);
+        // the factor travels as a per-call value, so one compiled sequence serves every factor
+        record(new Op("scale", m).update(x, m).floats(sc).tasks(1, (g, id, a) ->
+                g.task(id, PointwiseKernels::scale, a.of(x), a.floats(), a.floatsAt(), m)));
     }
 
     @Override
@@ -478,17 +392,9 @@ public final class TornadoBackend implements Backend {
         if (N == 0 || C == 0) {
             return;
         }
-        Staged s = graph(List.of("embeddingForward", N, C, tw), k -> {
-            FloatArray o = floats(N * C);
-            IntArray tok = new IntArray(N);
-            Graph g = new Graph("embeddingForward", transfers).everyRun(tok);
-            weightIn(g, tw);
-            g.tasks.task("t", LinearKernels::embeddingForward, o, tok, tw.data, N, C);
-            return new Staged(g.back(o).seal(), new FloatArray[] {o}, new IntArray[] {tok});
-        });
-        ints(s.i[0], tokens, N);
-        s.graph.execute();
-        get(s.f[0], out, N * C);
+        record(new Op("embeddingForward", N, C).weight(tw).write(out, (long) N * C).ints(Arrays.copyOf(tokens, N))
+                .tasks(1, (g, id, a) -> g.task(id, LinearKernels::embeddingForward, a.of(out), a.ints(), a.intsAt(),
+                        a.of(tw), N, C)));
     }
 
     @Override
@@ -498,18 +404,10 @@ public final class TornadoBackend implements Backend {
         if (N == 0 || C == 0) {
             return;
         }
-        Staged s = graph(List.of("embeddingBackward", N, C, V), k -> {
-            FloatArray dt = floats(V * C), dy = floats(N * C);
-            IntArray tok = new IntArray(N);
-            Graph g = new Graph("embeddingBackward", transfers).everyRun(dt, dy, tok);
-            g.tasks.task("t", LinearKernels::embeddingBackward, dt, dy, tok, N, C);
-            return new Staged(g.back(dt).seal(), new FloatArray[] {dt, dy}, new IntArray[] {tok});
-        });
-        put(s.f[0], dtable, V * C);
-        put(s.f[1], dout, N * C);
-        ints(s.i[0], tokens, N);
-        s.graph.execute();
-        get(s.f[0], dtable, V * C);
+        record(new Op("embeddingBackward", N, C, V).read(dout, (long) N * C).update(dtable, (long) V * C)
+                .ints(Arrays.copyOf(tokens, N)).tasks(1, (g, id, a) ->
+                        g.task(id, LinearKernels::embeddingBackward, a.of(dtable), a.of(dout), a.ints(), a.intsAt(), N,
+                                C)));
     }
 
     @Override
@@ -521,24 +419,16 @@ public final class TornadoBackend implements Backend {
             return;
         }
         int nch = (V + LOGPROB_CHUNK - 1) / LOGPROB_CHUNK;
-        Staged s = graph(List.of("logprobForward", N, C, V, tw), k -> {
-            FloatArray lp = floats(N), l = floats(N), sum = floats(N), hs = floats(N * C);
-            FloatArray pm = floats(N * nch), ps = floats(N * nch), psum = floats(N * nch), ptgt = floats(N * nch);
-            IntArray tgt = new IntArray(N);
-            Graph g = new Graph("logprobForward", transfers).everyRun(hs, tgt).firstRun(pm, ps, psum, ptgt);
-            weightIn(g, tw);
-            g.tasks.task("chunks", LogprobKernels::forwardChunks, pm, ps, psum, ptgt, hs, tw.data, tgt, N, C, V,
-                            LOGPROB_CHUNK, nch)
-                    .task("merge", LogprobKernels::forwardMerge, lp, l, sum, pm, ps, psum, ptgt, tgt, N,
-                            LOGPROB_CHUNK, nch);
-            return new Staged(g.back(lp, l, sum).seal(), new FloatArray[] {lp, l, sum, hs}, new IntArray[] {tgt});
-        });
-        put(s.f[3], h, N * C);
-        ints(s.i[0], targets, N);
-        s.graph.execute();
-        get(s.f[0], logp, N);
-        get(s.f[1], lse, N);
-        get(s.f[2], logitSum, N);
+        record(new Op("logprobForward", N, C, V).read(h, (long) N * C).weight(tw).write(logp, N).write(lse, N)
+                .write(logitSum, N).ints(Arrays.copyOf(targets, N)).tasks(2, (g, id, a) -> {
+                    // per-chunk partial maxima, sums, logit sums and target logits: device-only scratch
+                    FloatArray pm = a.scratch((long) N * nch), ps = a.scratch((long) N * nch),
+                            psum = a.scratch((long) N * nch), ptgt = a.scratch((long) N * nch);
+                    g.task(id + "c", LogprobKernels::forwardChunks, pm, ps, psum, ptgt, a.of(h), a.of(tw), a.ints(),
+                                    a.intsAt(), N, C, V, LOGPROB_CHUNK, nch)
+                            .task(id + "m", LogprobKernels::forwardMerge, a.of(logp), a.of(lse), a.of(logitSum), pm, ps,
+                                    psum, ptgt, a.ints(), a.intsAt(), N, LOGPROB_CHUNK, nch);
+                }));
     }
 
     @Override
@@ -553,21 +443,10 @@ public final class TornadoBackend implements Backend {
         int ncb = Math.max(1, Math.min((C + 31) / 32, (64 + N - 1) / N));
         int cb = (C + ncb - 1) / ncb;
         int blocks = (C + cb - 1) / cb;
-        Staged s = graph(List.of("logprobBackward", N, C, V, tw), k -> {
-            FloatArray gh = floats(N * C), dl = floats(N), hs = floats(N * C), l = floats(N);
-            IntArray tgt = new IntArray(N);
-            Graph g = new Graph("logprobBackward", transfers).everyRun(gh, dl, hs, l, tgt);
-            weightIn(g, tw);
-            g.tasks.task("t", LogprobKernels::backward, gh, dl, hs, tw.data, l, tgt, N, C, V, cb, blocks);
-            return new Staged(g.back(gh).seal(), new FloatArray[] {gh, dl, hs, l}, new IntArray[] {tgt});
-        });
-        put(s.f[0], dh, N * C);
-        put(s.f[1], dlogp, N);
-        put(s.f[2], h, N * C);
-        put(s.f[3], lse, N);
-        ints(s.i[0], targets, N);
-        s.graph.execute();
-        get(s.f[0], dh, N * C);
+        record(new Op("logprobBackward", N, C, V).read(dlogp, N).read(h, (long) N * C).read(lse, N).weight(tw)
+                .update(dh, (long) N * C).ints(Arrays.copyOf(targets, N)).tasks(1, (g, id, a) ->
+                        g.task(id, LogprobKernels::backward, a.of(dh), a.of(dlogp), a.of(h), a.of(tw), a.of(lse), a.ints(),
+                                a.intsAt(), N, C, V, cb, blocks)));
     }
 
     @Override
@@ -580,28 +459,12 @@ public final class TornadoBackend implements Backend {
         if (len == 0) {
             return;
         }
-        Staged s = graph(List.of("adamw", len), k -> {
-            FloatArray p = floats(len), g = floats(len), ms = floats(len), vs = floats(len), params = floats(6);
-            Graph gr = new Graph("adamw", transfers).everyRun(p, g, ms, vs, params);
-            gr.tasks.task("t", PointwiseKernels::adamw, p, g, ms, vs, params, len);
-            return new Staged(gr.back(p, ms, vs).seal(), p, g, ms, vs, params);
-        });
-        put(s.f[0], param, len);
-        put(s.f[1], grad, len);
-        put(s.f[2], m, len);
-        put(s.f[3], v, len);
-        // The bias corrections are computed in double on the host, as the cpu backend does.
-        FloatArray params = s.f[4];
-        params.set(0, 1f - lr * weightDecay);
-        params.set(1, (float) (lr / (1 - Math.pow(beta1, step))));
-        params.set(2, (float) Math.sqrt(1 - Math.pow(beta2, step)));
-        params.set(3, beta1);
-        params.set(4, beta2);
-        params.set(5, eps);
-        s.graph.execute();
-        get(s.f[0], param, len);
-        get(s.f[2], m, len);
-        get(s.f[3], v, len);
+        // The bias corrections are computed in double on the host, as the cpu backend does; they travel per call.
+        float[] params = {1f - lr * weightDecay, (float) (lr / (1 - Math.pow(beta1, step))),
+                (float) Math.sqrt(1 - Math.pow(beta2, step)), beta1, beta2, eps};
+        record(new Op("adamw", len).read(grad, len).update(param, len).update(m, len).update(v, len)
+                .floats(params).tasks(1, (g, id, a) -> g.task(id, PointwiseKernels::adamw, a.of(param), a.of(grad),
+                        a.of(m), a.of(v), a.floats(), a.floatsAt(), len)));
     }
 
     @Override
@@ -610,65 +473,34 @@ public final class TornadoBackend implements Backend {
         if (len == 0) {
             return 0;
         }
+        check(of(t), 0, len);
+        if (!residency.pending(of(t))) {
+            // No recorded call uses t: its value is on the host, or one fetch away. Summing it here (in double, as the
+            // cpu backend does) costs at most that fetch; on the device it would cost the fetch, the copy back down
+            // into this call's graph and the partial sums up.
+            residency.hostReads(of(t));
+            MemorySegment seg = of(t).data.getSegment();
+            double total = 0;
+            for (long i = 0; i < len; i++) {
+                double x = seg.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+                total += x * x;
+            }
+            return total;
+        }
+        // t is being computed: sum it on the device at the end of the recorded sequence; only the partials come back.
         int blocks = (len + PointwiseKernels.SUMSQ_BLOCK - 1) / PointwiseKernels.SUMSQ_BLOCK;
-        Staged s = graph(List.of("sumOfSquares", len), k -> {
-            FloatArray partial = floats(blocks), x = floats(len);
-            Graph g = new Graph("sumOfSquares", transfers).everyRun(x);
-            g.tasks.task("t", PointwiseKernels::sumOfSquares, partial, x, len, blocks);
-            return new Staged(g.back(partial).seal(), partial, x);
-        });
-        put(s.f[1], t, len);
-        s.graph.execute();
+        Op o = new Op("sumOfSquares", len, blocks).read(t, len).tasks(1, (g, id, a) ->
+                g.task(id, PointwiseKernels::sumOfSquares, a.result(blocks), a.of(t), len, blocks));
+        residency.record(o);
+        residency.flush();
         double total = 0;
         for (int b = 0; b < blocks; b++) {
-            total += s.f[0].get(b);
+            total += o.result[b];
         }
         return total;
     }
 
     // --- helpers
-
-    /** A graph's staging arrays: f (float) and i (int), in the order its builder lists them. */
-    private record Staged(Graph graph, FloatArray[] f, IntArray[] i) {
-        Staged(Graph graph, FloatArray... f) {
-            this(graph, f, new IntArray[0]);
-        }
-    }
-
-    private Staged graph(List<Object> key, Function<List<Object>, Staged> build) {
-        return graphs.computeIfAbsent(key, build);
-    }
-
-    private static void weightIn(Graph g, TornadoWeight w) {
-        if (w.live) {
-            g.everyRun(w.data);
-        } else {
-            g.firstRun(w.data);
-        }
-    }
-
-    private static FloatArray floats(long n) {
-        return new FloatArray(Math.toIntExact(Math.max(1, n)));
-    }
-
-    private static void put(FloatArray staging, Tensor src, long n) {
-        TornadoTensor t = of(src);
-        check(t, 0, n);
-        MemorySegment.copy(t.data.getSegment(), 0, staging.getSegment(), 0, 4 * n);
-    }
-
-    private static void get(FloatArray staging, Tensor dst, long n) {
-        TornadoTensor t = of(dst);
-        check(t, 0, n);
-        MemorySegment.copy(staging.getSegment(), 0, t.data.getSegment(), 0, 4 * n);
-    }
-
-    private static void ints(IntArray dst, int[] src, int n) {
-        if (src.length < n) {
-            throw new IllegalArgumentException("need " + n + " ids, got " + src.length);
-        }
-        MemorySegment.copy(src, 0, dst.getSegment(), ValueLayout.JAVA_INT, 0, n);
-    }
 
     private static void check(TornadoTensor t, long off, long n) {
         if (off < 0 || n < 0 || off + n > t.size()) {

@@ -8,20 +8,23 @@ import org.pairwise.accel.Weight;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
- * A weight as F32 on the host, bound to every graph that reads it. Frozen weights are converted once (F16, BF16 and
- * Q8_0 decode exactly to F32) and reach the device once per graph; a live view of a trainable tensor (LoRA) is sent
- * on every execution, because the optimizer changes it between calls.
+ * A weight as F32 on the host. Frozen weights are converted once (F16, BF16 and Q8_0 decode exactly to F32), bound by
+ * identity to every compiled sequence that reads them, and reach the device once per sequence; a live view of a
+ * trainable tensor (LoRA) is that tensor, resident like any other (the optimizer changes it between calls).
  */
 final class TornadoWeight implements Weight {
     final FloatArray data;
     final boolean live;
+    /** The trainable tensor a live view reads (null for a frozen weight). */
+    final TornadoTensor tensor;
     private final int rows;
     private final int cols;
     private final DType dtype;
 
-    private TornadoWeight(FloatArray data, boolean live, DType dtype, int rows, int cols) {
+    private TornadoWeight(FloatArray data, TornadoTensor tensor, DType dtype, int rows, int cols) {
         this.data = data;
-        this.live = live;
+        this.tensor = tensor;
+        this.live = tensor != null;
         this.dtype = dtype;
         this.rows = rows;
         this.cols = cols;
@@ -37,14 +40,14 @@ final class TornadoWeight implements Weight {
                 a.set(i, DTypes.get(seg, dtype, i));
             }
         }
-        return new TornadoWeight(a, false, dtype, rows, cols);
+        return new TornadoWeight(a, null, dtype, rows, cols);
     }
 
     static TornadoWeight view(TornadoTensor t, int rows, int cols) {
         if ((long) rows * cols > t.size()) {
             throw new IllegalArgumentException("tensor of " + t.size() + " floats is smaller than " + rows + "x" + cols);
         }
-        return new TornadoWeight(t.data, true, DType.F32, rows, cols);
+        return new TornadoWeight(t.data, t, DType.F32, rows, cols);
     }
 
     static TornadoWeight of(Weight w) {
