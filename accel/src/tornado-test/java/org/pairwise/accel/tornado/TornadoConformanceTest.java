@@ -176,6 +176,62 @@ class TornadoConformanceTest extends BackendConformance {
     }
 
     /** y = rmsnorm(x W^T) + res, one kernel call per stage, on tensors allocated once so repeats are one sequence. */
+    @Test
+    void compiledSequencesPastTheDeviceByteCapGoLeastRecentlyUsedFirstAndGiveTheirValuesBack() {
+        int N = 4, C = 9, OC = 7;
+        Random r = new Random(22);
+        float[] wv = random(r, OC * C, 1), xv = random(r, N * C, 1), nv = random(r, OC, 1), rv = random(r, N * OC, 1);
+        float[] wv2 = random(r, OC * C * 2, 1), xv2 = random(r, N * C * 2, 1);
+        Backend cpu = Backends.open("cpu", 1);
+        float[] want = new Chain(cpu, wv, xv, nv, rv, N, C, OC).run();
+        float[] want2 = new Chain(cpu, wv2, xv2, nv, rv, N, 2 * C, OC).run();
+        cpu.close();
+        long one;
+        try (TornadoBackend probe = new TornadoBackend(1)) {
+            Chain c = new Chain(probe, wv, xv, nv, rv, N, C, OC);
+            c.run();
+            c.run();
+            one = probe.compiledBytes();
+        }
+        assertTrue(one > 4L * OC * C, "a compiled chain holds at least its weight: " + one);
+        // room for one compiled chain, not two: uncapped, the same work holds more
+        long cap = one + one / 2;
+        long[] uncapped = chainsApart(new TornadoBackend(1), wv, xv, wv2, xv2, nv, rv, want, want2);
+        assertTrue(uncapped[0] > cap, "uncapped: " + uncapped[0] + " bytes in " + uncapped[1] + " sequences");
+        long[] capped = chainsApart(new TornadoBackend(1, cap), wv, xv, wv2, xv2, nv, rv, want, want2);
+        // over the cap only when the sequence in use is all that is left
+        assertTrue(capped[0] <= cap || capped[1] == 1, "capped: " + capped[0] + " bytes in " + capped[1]
+                + " sequences, cap " + cap);
+        assertTrue(capped[1] < uncapped[1], capped[1] + " sequences held against " + uncapped[1]);
+    }
+
+    /** Runs two chains of different widths by turns, each twice; returns {compiled bytes, sequences} held. */
+    private static long[] chainsApart(TornadoBackend b, float[] wv, float[] xv, float[] wv2, float[] xv2, float[] nv,
+                                    float[] rv, float[] want, float[] want2) {
+        int N = 4, C = 9, OC = 7;
+        try (b) {
+            Chain small = new Chain(b, wv, xv, nv, rv, N, C, OC), wide = new Chain(b, wv2, xv2, nv, rv, N, 2 * C, OC);
+            // a one-call sequence between the chains keeps them from being compiled as a pair (pairs are not evicted)
+            Tensor apart = b.upload(new float[] {1f});
+            Runnable separate = () -> {
+                b.scale(apart, 1f, 1);
+                b.download(apart);
+            };
+            for (int round = 0; round < 3; round++) {
+                assertClose("small, round " + round, want, small.run(), 1e-5);
+                separate.run();
+                assertClose("small again, round " + round, want, small.run(), 1e-5);
+                separate.run();
+                assertClose("wide, round " + round, want2, wide.run(), 1e-5);
+                separate.run();
+                assertClose("wide again, round " + round, want2, wide.run(), 1e-5);
+                separate.run();
+                assertTrue(b.graphs() >= 1, "round " + round);
+            }
+            return new long[] {b.compiledBytes(), b.graphs()};
+        }
+    }
+
     private record Chain(Backend be, Weight w, Tensor x, Tensor norm, Tensor res, Tensor h, Tensor y, Tensor rstd,
                          int N, int C, int OC) {
         Chain(Backend be, float[] wv, float[] xv, float[] nv, float[] rv, int N, int C, int OC) {

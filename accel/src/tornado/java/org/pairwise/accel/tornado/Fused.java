@@ -91,6 +91,8 @@ final class Fused implements AutoCloseable {
     private final int loads;
     private int loadIn;
     private long loadInBytes;
+    /** Bytes of device memory this compiled sequence holds (its slots, its own copy of the frozen arrays, values). */
+    final long bytes;
     private final Transfers transfers;
     private TornadoExecutionResult last;
     private boolean executed;
@@ -207,6 +209,18 @@ final class Fused implements AutoCloseable {
                 }
             }
         }
+        long held = 0;
+        for (FloatArray a : slots) {
+            held += a.getNumBytesOfSegment();
+        }
+        for (FloatArray c : constRange.keySet()) {
+            held += c.getNumBytesOfSegment();
+        }
+        for (int p = 0; p < 2; p++) {
+            held += (ints[p] == null ? 0 : ints[p].getNumBytesOfSegment())
+                    + (floats[p] == null ? 0 : floats[p].getNumBytesOfSegment());
+        }
+        bytes = held;
         long id = SEQ.incrementAndGet();
         // load graphs, each at most LOAD_SLOTS transfers (the bytecode limit), each carrying the ones before it
         loads = (residentSlots.size() + LOAD_SLOTS - 1) / LOAD_SLOTS;

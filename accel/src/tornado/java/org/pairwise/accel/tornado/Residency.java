@@ -34,6 +34,12 @@ import java.util.Set;
 final class Residency implements AutoCloseable {
     /** Compiled sequences kept (each holds compiled kernels and device buffers); least recently used go first. */
     static final int SEQUENCES = 256;
+    /**
+     * Device bytes the compiled sequences may hold together before the least recently used go (each holds its own
+     * copy of the frozen weights it reads: a model's forward and backward are two copies). The one in use always
+     * stays, and so do compiled pairs (a training step's two halves). Default 4 GiB.
+     */
+    static final long MAX_BYTES = Long.getLong("pairwise.tornado.compiledBytes", 4L << 30);
 
     /** Where a tensor's latest value is: a slot of a compiled sequence, on the device. */
     private record Held(Fused fused, int slot, int part) {
@@ -56,6 +62,7 @@ final class Residency implements AutoCloseable {
     }
 
     private final Transfers transfers;
+    private final long maxBytes;
     private List<Op> pending = new ArrayList<>();
     private final Set<TornadoTensor> pendingTensors = Collections.newSetFromMap(new IdentityHashMap<>());
     /** Tensors whose latest value is only on the device, and where. */
@@ -63,18 +70,7 @@ final class Residency implements AutoCloseable {
     /** Slots that hold a tensor's latest value (after a fetch the host holds it too); kept in step with Fused.owner. */
     private final Map<TornadoTensor, List<Held>> holders = new IdentityHashMap<>();
     /** Sequence key to its compiled form; null: seen once (ran call by call). */
-    private final Map<List<Object>, Fused> sequences = new LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<List<Object>, Fused> eldest) {
-            if (size() <= SEQUENCES) {
-                return false;
-            }
-            if (eldest.getValue() != null) {
-                retire(eldest.getValue());
-            }
-            return true;
-        }
-    };
+    private final Map<List<Object>, Fused> sequences = new LinkedHashMap<>(16, 0.75f, true);
 
     /** A pair of sequences compiled as the two parts of one Fused; built from ops (split after the first part). */
     private static final class Trace {
@@ -104,8 +100,9 @@ final class Residency implements AutoCloseable {
     private List<Op> last;
     private List<Object> lastKey;
 
-    Residency(Transfers transfers) {
+    Residency(Transfers transfers, long maxBytes) {
         this.transfers = transfers;
+        this.maxBytes = maxBytes;
     }
 
     void record(Op op) {
@@ -173,6 +170,7 @@ final class Residency implements AutoCloseable {
         if (ops.size() > 1 && !sequences.containsKey(key)) {
             // A one-off sequence is not worth compiling as a whole: run it call by call, fuse it if it comes back.
             sequences.put(key, null);
+            trim(key);
             for (Op op : ops) {
                 Map<TornadoTensor, Integer> one = new IdentityHashMap<>();
                 run(List.of(op), key(List.of(op), one), one);
@@ -195,6 +193,41 @@ final class Residency implements AutoCloseable {
         sequences.clear();
         traces.values().forEach(t -> retire(t.fused));
         traces.clear();
+    }
+
+    /** Retires least recently used sequences, never the one in use, until both caps hold. */
+    private void trim(List<Object> inUse) {
+        List<Map.Entry<List<Object>, Fused>> victims = new ArrayList<>();
+        long bytes = compiledBytes();
+        int n = sequences.size();
+        for (Map.Entry<List<Object>, Fused> e : sequences.entrySet()) {
+            if (n <= SEQUENCES && bytes <= maxBytes) {
+                break;
+            }
+            if (!e.getKey().equals(inUse)) {
+                victims.add(e);
+                n--;
+                bytes -= e.getValue() == null ? 0 : e.getValue().bytes;
+            }
+        }
+        for (Map.Entry<List<Object>, Fused> e : victims) {
+            sequences.remove(e.getKey());
+            if (e.getValue() != null) {
+                retire(e.getValue());
+            }
+        }
+    }
+
+    /** Device bytes the compiled sequences hold together. */
+    long compiledBytes() {
+        long b = 0;
+        for (Fused f : sequences.values()) {
+            b += f == null ? 0 : f.bytes;
+        }
+        for (Trace t : traces.values()) {
+            b += t.fused.bytes;
+        }
+        return b;
     }
 
     /** Number of compiled sequences held. */
@@ -244,10 +277,12 @@ final class Residency implements AutoCloseable {
         if (f == null) {
             f = new Fused(ops, ops.size(), slotOf, null, transfers);
             sequences.put(key, f);
+            trim(key);
         } else if (ops.size() > 1) {
             Fused r = resident(f, bind(slotOf), ops, ops.size(), slotOf);
             if (r != f) {
                 sequences.put(key, f = r);
+                trim(key);
             }
         }
         execute(f, 0, ops, bind(slotOf));

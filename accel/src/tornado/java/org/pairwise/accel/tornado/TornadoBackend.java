@@ -33,7 +33,7 @@ public final class TornadoBackend implements Backend {
     static final int LOGPROB_CHUNK = 128;
 
     private final Transfers transfers = new Transfers();
-    private final Residency residency = new Residency(transfers);
+    private final Residency residency;
     private final Map<RopeTable, FloatArray[]> ropeTables = new IdentityHashMap<>();
     private final TornadoDevice device;
     /**
@@ -45,7 +45,13 @@ public final class TornadoBackend implements Backend {
 
     /** {@code threads} is accepted for symmetry with the cpu backend; the device decides its own parallelism. */
     public TornadoBackend(int threads) {
+        this(threads, Residency.MAX_BYTES);
+    }
+
+    /** With a cap on the device bytes compiled sequences hold together (see {@link Residency#MAX_BYTES}). */
+    TornadoBackend(int threads, long maxCompiledBytes) {
         this.device = TornadoRuntimeProvider.getTornadoRuntime().getDefaultDevice();
+        this.residency = new Residency(transfers, maxCompiledBytes);
     }
 
     private void record(Op op) {
@@ -87,6 +93,11 @@ public final class TornadoBackend implements Backend {
     /** Number of compiled sequences (execution plans) held. */
     public synchronized int graphs() {
         return residency.compiled();
+    }
+
+    /** Device bytes the compiled sequences hold together. */
+    public synchronized long compiledBytes() {
+        return residency.compiledBytes();
     }
 
     // --- buffers: the host copy of a tensor is current only after hostReads/hostWrites
