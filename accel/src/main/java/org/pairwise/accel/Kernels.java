@@ -1,5 +1,7 @@
 package org.pairwise.accel;
 
+import java.util.List;
+
 /**
  * Every kernel of the decoder, as forward/backward pairs (llm.c style). Shapes use these letters:
  * N rows (B*T positions), B sequences, T positions per sequence, C in-features, OC out-features, V vocabulary,
@@ -73,4 +75,14 @@ public interface Kernels {
 
     // sum of t[i]^2 over i < n, in double (the global gradient norm; NaN or infinity when a value is not finite)
     double sumOfSquares(Tensor t, long n);
+
+    // sum over the tensors of sumOfSquares(t, t.size()), in double (the global gradient norm over all gradients in one
+    // call, so a device backend can sum them where they are and bring back only the partial sums)
+    default double sumOfSquares(List<Tensor> tensors) {
+        double total = 0;
+        for (Tensor t : tensors) {
+            total += sumOfSquares(t, t.size());
+        }
+        return total;
+    }
 }

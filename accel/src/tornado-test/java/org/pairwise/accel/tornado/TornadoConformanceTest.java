@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.pairwise.accel.Backend;
@@ -45,6 +46,27 @@ class TornadoConformanceTest extends BackendConformance {
         // weight there
         assertEquals(new Transfers.Snapshot(3, 1, 4L * (N * C + OC + OC * C), 4L * N * OC, 1), first);
         assertEquals(new Transfers.Snapshot(2, 1, 4L * (N * C + OC), 4L * N * OC, 1), second);
+    }
+
+    @Test
+    void freshTensorsEveryStepDoNotPileUpInTheResidencyBookkeeping() {
+        TornadoBackend b = (TornadoBackend) backend();
+        int N = 4, C = 9, OC = 7;
+        Random r = new Random(23);
+        float[] wv = random(r, OC * C, 1), xv = random(r, N * C, 1), nv = random(r, OC, 1), rv = random(r, N * OC, 1);
+        Backend cpu = Backends.open("cpu", 1);
+        float[] want = new Chain(cpu, wv, xv, nv, rv, N, C, OC).run();
+        cpu.close();
+        Weight w = b.weight(store(wv, DType.F32), DType.F32, OC, C);
+        int[] trackedAt = new int[40];
+        for (int step = 0; step < trackedAt.length; step++) {
+            // every step uploads new inputs and allocates new outputs, as a training step's dlogp and KV cache do
+            Chain c = new Chain(b, w, b.upload(xv), b.upload(nv), b.upload(rv), b.allocate(N * OC), b.allocate(N * OC),
+                    b.allocate(N), N, C, OC);
+            assertClose("step " + step, want, c.run(), 1e-5);
+            trackedAt[step] = b.tracked();
+        }
+        assertTrue(trackedAt[39] <= trackedAt[9], "tracked tensors grew: " + Arrays.toString(trackedAt));
     }
 
     @Test
@@ -173,6 +195,57 @@ class TornadoConformanceTest extends BackendConformance {
             assertEquals(2, copies[i].toDevice(), "copies to the device, step " + i + ": " + all);
             assertEquals(2, copies[i].toHost(), "copies to the host, step " + i + ": " + all);
         }
+    }
+
+    @Test
+    void aGradientNormOverSeveralTensorsBringsBackOnlyThePartialSums() {
+        TornadoBackend b = (TornadoBackend) backend();
+        int[] sizes = {300, 7, 1031}; // sizes of their own: compiled calls are shared within the suite
+        int runs = 4, blocks = 0;
+        for (int n : sizes) {
+            blocks += (n + PointwiseKernels.SUMSQ_BLOCK - 1) / PointwiseKernels.SUMSQ_BLOCK;
+        }
+        Random r = new Random(25);
+        float[][] xv = new float[sizes.length][];
+        for (int i = 0; i < sizes.length; i++) {
+            xv[i] = random(r, sizes[i], 1);
+        }
+        Backend cpu = Backends.open("cpu", 1);
+        List<Tensor> want = Arrays.stream(xv).map(cpu::upload).toList(), got = Arrays.stream(xv).map(b::upload).toList();
+        double[] wantSum = new double[runs];
+        for (int run = 0; run < runs; run++) {
+            wantSum[run] = scaledSum(cpu, want, run);
+        }
+        cpu.close();
+        Transfers.Snapshot[] copies = new Transfers.Snapshot[runs];
+        for (int run = 0; run < runs; run++) {
+            Transfers.Snapshot t0 = b.transfersSoFar();
+            assertEquals(wantSum[run], scaledSum(b, got, run), 1e-5 * wantSum[run], "run " + run);
+            copies[run] = b.transfersSoFar().minus(t0);
+        }
+        String all = Arrays.toString(copies);
+        assertEquals(8, blocks);
+        // Each run scales the tensors (recorded, not run) and asks for their sum: one sequence [scale x3, zero the
+        // partials, sum x3], whose sums write their blocks (2 + 1 + 5) into one partials tensor. The tensors are never
+        // fetched for the sum: only the partials come back, in one copy (asked one tensor at a time, each tensor would
+        // come back). Run 0 runs call by call (each call its own plan, so values cross between plans).
+        // Run 1, compiled: the three tensors and the scale factors go down, the partials come back.
+        long bytesIn = 4L * (Arrays.stream(sizes).sum() + sizes.length);
+        assertEquals(new Transfers.Snapshot(4, 1, bytesIn, 4L * blocks, 1), copies[1], all);
+        // run 2 rebuilds it with the tensors resident (scaled in place): the old plan gives back the three tensors
+        // before it goes (they came back for that, not for the sum), the new one's load graph sends them down again
+        assertEquals(new Transfers.Snapshot(4, 4, bytesIn, 4L * (Arrays.stream(sizes).sum() + blocks), 2), copies[2],
+                all);
+        // from then on only the three scale factors go down and the partials come back
+        assertEquals(new Transfers.Snapshot(1, 1, 4L * sizes.length, 4L * blocks, 1), copies[3], all);
+    }
+
+    /** Scales each tensor by a factor of the run (a recorded call: the tensor is still being computed), then sums. */
+    private static double scaledSum(Backend be, List<Tensor> ts, int run) {
+        for (Tensor t : ts) {
+            be.scale(t, 0.5f + run, t.size());
+        }
+        return be.sumOfSquares(ts);
     }
 
     /** y = rmsnorm(x W^T) + res, one kernel call per stage, on tensors allocated once so repeats are one sequence. */

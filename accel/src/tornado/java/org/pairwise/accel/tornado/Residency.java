@@ -218,6 +218,11 @@ final class Residency implements AutoCloseable {
         }
     }
 
+    /** Tensors this residency keeps track of (for a test that fresh tensors per step do not pile up). */
+    int tracked() {
+        return holders.size() + dirty.size();
+    }
+
     /** Device bytes the compiled sequences hold together. */
     long compiledBytes() {
         long b = 0;
@@ -426,7 +431,11 @@ final class Residency implements AutoCloseable {
         if (d != null && d.at(f, s)) {
             sync(o);
         }
-        holders.get(o).removeIf(h -> h.at(f, s));
+        List<Held> hs = holders.get(o);
+        hs.removeIf(h -> h.at(f, s));
+        if (hs.isEmpty()) {
+            holders.remove(o); // a fresh tensor per step (an upload, a KV cache) must not stay reachable from here
+        }
         f.owner[s] = null;
     }
 

@@ -4,8 +4,10 @@ import static org.pairwise.accel.tornado.TornadoTensor.of;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 import org.pairwise.accel.Backend;
 import org.pairwise.accel.DType;
@@ -93,6 +95,11 @@ public final class TornadoBackend implements Backend {
     /** Number of compiled sequences (execution plans) held. */
     public synchronized int graphs() {
         return residency.compiled();
+    }
+
+    /** Tensors the residency bookkeeping refers to. */
+    synchronized int tracked() {
+        return residency.tracked();
     }
 
     /** Device bytes the compiled sequences hold together. */
@@ -507,6 +514,57 @@ public final class TornadoBackend implements Backend {
         double total = 0;
         for (int b = 0; b < blocks; b++) {
             total += o.result[b];
+        }
+        return total;
+    }
+
+    /**
+     * The sum over several tensors (AdamW's gradient norm) in one recorded sequence: every tensor a recorded call uses
+     * is summed on the device, after those calls, each block's partial sum written at the tensor's own offset of one
+     * partials tensor, which then comes back in ONE copy; the tensors themselves stay on the device. Tensors no
+     * recorded call uses are summed on the host, as {@link #sumOfSquares(Tensor, long)} does (one fetch at most).
+     */
+    @Override
+    public synchronized double sumOfSquares(List<Tensor> tensors) {
+        double total = 0;
+        List<TornadoTensor> device = new ArrayList<>();
+        int blocksAll = 0;
+        for (Tensor t : tensors) {
+            if (t.size() == 0) {
+                continue;
+            }
+            if (residency.pending(of(t))) {
+                int blocks = Math.toIntExact(
+                        (t.size() + PointwiseKernels.SUMSQ_BLOCK - 1) / PointwiseKernels.SUMSQ_BLOCK);
+                blocksAll = Math.addExact(blocksAll, blocks);
+                device.add(of(t));
+            } else {
+                total += sumOfSquares(t, t.size());
+            }
+        }
+        if (device.isEmpty()) {
+            return total;
+        }
+        // The partials tensor is zeroed on the device first: a whole write, so it is not an input of the sequence
+        // (nothing goes down for it); each tensor's call then writes its blocks at its offset. Its shape is in the
+        // sequence's key like any tensor's, so the same list of sizes finds the same compiled sequence.
+        Tensor partials = allocate(blocksAll);
+        int all = blocksAll;
+        residency.record(new Op("zero", all).write(partials, all)
+                .tasks(1, (g, id, a) -> g.task(id, PointwiseKernels::fill, a.of(partials), all)));
+        int off = 0;
+        for (TornadoTensor t : device) {
+            int len = Math.toIntExact(t.size()), at = off;
+            int blocks = (len + PointwiseKernels.SUMSQ_BLOCK - 1) / PointwiseKernels.SUMSQ_BLOCK;
+            residency.record(new Op("sumOfSquaresAt", len, blocks, at).read(t, len).writeAt(partials, at, blocks)
+                    .tasks(1, (g, id, a) -> g.task(id, PointwiseKernels::sumOfSquaresAt, a.of(partials), at, a.of(t),
+                            len, blocks)));
+            off += blocks;
+        }
+        residency.hostReads(of(partials)); // runs the recorded sequence; the partials come back, not the tensors
+        MemorySegment seg = of(partials).data.getSegment();
+        for (int b = 0; b < blocksAll; b++) {
+            total += seg.getAtIndex(ValueLayout.JAVA_FLOAT, b);
         }
         return total;
     }

@@ -44,11 +44,8 @@ public final class AdamW {
 
     /** Clips, updates with learning rate lr, and leaves the gradients as they were (the caller zeroes them). */
     public StepResult step(double lr) {
-        double sumSq = 0;
-        for (Tensor g : grads) {
-            sumSq += be.sumOfSquares(g, g.size());
-        }
-        double norm = Math.sqrt(sumSq);
+        // all gradients in one call: a device backend sums them where they are (see Kernels#sumOfSquares(List))
+        double norm = Math.sqrt(be.sumOfSquares(grads));
         if (!Double.isFinite(norm)) {
             skipped++;
             return new StepResult(norm, false);
