@@ -54,9 +54,7 @@ class TornadoConformanceTest extends BackendConformance {
         int N = 4, C = 9, OC = 7;
         Random r = new Random(23);
         float[] wv = random(r, OC * C, 1), xv = random(r, N * C, 1), nv = random(r, OC, 1), rv = random(r, N * OC, 1);
-        Backend cpu = Backends.open("cpu", 1);
-        float[] want = new Chain(cpu, wv, xv, nv, rv, N, C, OC).run();
-        cpu.close();
+        float[] want = Chain.onCpu(wv, xv, nv, rv, N, C, OC);
         Weight w = b.weight(store(wv, DType.F32), DType.F32, OC, C);
         int[] trackedAt = new int[40];
         for (int step = 0; step < trackedAt.length; step++) {
@@ -75,9 +73,7 @@ class TornadoConformanceTest extends BackendConformance {
         int N = 4, C = 9, OC = 7;
         Random r = new Random(21);
         float[] wv = random(r, OC * C, 1), xv = random(r, N * C, 1), nv = random(r, OC, 1), rv = random(r, N * OC, 1);
-        Backend cpu = Backends.open("cpu", 1);
-        float[] want = new Chain(cpu, wv, xv, nv, rv, N, C, OC).run();
-        cpu.close();
+        float[] want = Chain.onCpu(wv, xv, nv, rv, N, C, OC);
         Chain chain = new Chain(b, wv, xv, nv, rv, N, C, OC);
         Transfers.Snapshot[] copies = new Transfers.Snapshot[4];
         for (int run = 0; run < 4; run++) {
@@ -255,10 +251,7 @@ class TornadoConformanceTest extends BackendConformance {
         Random r = new Random(22);
         float[] wv = random(r, OC * C, 1), xv = random(r, N * C, 1), nv = random(r, OC, 1), rv = random(r, N * OC, 1);
         float[] wv2 = random(r, OC * C * 2, 1), xv2 = random(r, N * C * 2, 1);
-        Backend cpu = Backends.open("cpu", 1);
-        float[] want = new Chain(cpu, wv, xv, nv, rv, N, C, OC).run();
-        float[] want2 = new Chain(cpu, wv2, xv2, nv, rv, N, 2 * C, OC).run();
-        cpu.close();
+        float[] want = Chain.onCpu(wv, xv, nv, rv, N, C, OC), want2 = Chain.onCpu(wv2, xv2, nv, rv, N, 2 * C, OC);
         long one;
         try (TornadoBackend probe = new TornadoBackend(1)) {
             Chain c = new Chain(probe, wv, xv, nv, rv, N, C, OC);
@@ -310,6 +303,13 @@ class TornadoConformanceTest extends BackendConformance {
         Chain(Backend be, float[] wv, float[] xv, float[] nv, float[] rv, int N, int C, int OC) {
             this(be, be.weight(store(wv, DType.F32), DType.F32, OC, C), be.upload(xv), be.upload(nv), be.upload(rv),
                     be.allocate(N * OC), be.allocate(N * OC), be.allocate(N), N, C, OC);
+        }
+
+        /** The chain's output on a cpu backend of its own: the reference the tornadovm runs are held to. */
+        static float[] onCpu(float[] wv, float[] xv, float[] nv, float[] rv, int N, int C, int OC) {
+            try (Backend cpu = Backends.open("cpu", 1)) {
+                return new Chain(cpu, wv, xv, nv, rv, N, C, OC).run();
+            }
         }
 
         float[] run() {

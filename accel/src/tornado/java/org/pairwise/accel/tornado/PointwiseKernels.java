@@ -118,21 +118,8 @@ final class PointwiseKernels {
         }
     }
 
-    // partial (blocks) = sum of x^2 over each block of SUMSQ_BLOCK floats of x (n)
-    static void sumOfSquares(FloatArray partial, FloatArray x, int n, int blocks) {
-        for (@Parallel int b = 0; b < blocks; b++) {
-            float acc = 0f;
-            int end = TornadoMath.min(n, (b + 1) * SUMSQ_BLOCK);
-            for (int i = b * SUMSQ_BLOCK; i < end; i++) {
-                float xi = x.get(i);
-                acc += xi * xi;
-            }
-            partial.set(b, acc);
-        }
-    }
-
-    // partials[off + b] = sum of x^2 over block b of x (n), b < blocks: one tensor's share of a sum over several
-    // tensors, whose partial sums share one array (so they come back in one copy)
+    // partials[off + b] = sum of x^2 over block b of SUMSQ_BLOCK floats of x (n), b < blocks; off > 0 where several
+    // tensors' partial sums share one array (so they come back in one copy)
     static void sumOfSquaresAt(FloatArray partials, int off, FloatArray x, int n, int blocks) {
         for (@Parallel int b = 0; b < blocks; b++) {
             float acc = 0f;

@@ -508,7 +508,7 @@ public final class TornadoBackend implements Backend {
         // t is being computed: sum it on the device at the end of the recorded sequence; only the partials come back.
         int blocks = (len + PointwiseKernels.SUMSQ_BLOCK - 1) / PointwiseKernels.SUMSQ_BLOCK;
         Op o = new Op("sumOfSquares", len, blocks).read(t, len).tasks(1, (g, id, a) ->
-                g.task(id, PointwiseKernels::sumOfSquares, a.result(blocks), a.of(t), len, blocks));
+                g.task(id, PointwiseKernels::sumOfSquaresAt, a.result(blocks), 0, a.of(t), len, blocks));
         residency.record(o);
         residency.flush();
         double total = 0;
