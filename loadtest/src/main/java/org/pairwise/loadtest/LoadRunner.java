@@ -209,7 +209,7 @@ public final class LoadRunner {
             return -1;
         }
         long t = session.nextTicket.getAndIncrement();
-        if (t - ticketBase >= limit() || t >= combinationLimit()) {
+        if (t - ticketBase >= limit()) {
             return -1;
         }
         noteTicket(t);
