@@ -13,7 +13,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 RUNS=${RUNS:-3} SECS=${SECS:-10} SOAK=${SOAK:-600} SOAK_RATE=${SOAK_RATE:-1000} VOTE_RATE=${VOTE_RATE:-10000}
 CONNECTIONS=${CONNECTIONS:-32} PIPELINING=${PIPELINING:-8} ANNOTATORS=${ANNOTATORS:-256} WARMUP=${WARMUP:-8s}
-JAR="$ROOT/server/target/pairwise.jar"
+JAR="$ROOT/launcher/target/pairwise.jar"
 [ -f "$JAR" ] || (cd "$ROOT" && bin/with-jdk25 ./mvnw -q -B -DskipTests package)
 JAVA_HOME=${JAVA_HOME:-$(bash -c '. /dev/null; ls -d /usr/lib/jvm/*25* | head -1')}
 JAVA="$JAVA_HOME/bin/java"

@@ -1,9 +1,0 @@
-package org.pairwise.server.cli;
-
-import com.fasterxml.jackson.databind.ObjectMapper;
-
-final class Json {
-    static final ObjectMapper MAPPER = new ObjectMapper();
-
-    private Json() {}
-}
