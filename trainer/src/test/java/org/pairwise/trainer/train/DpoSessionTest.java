@@ -21,12 +21,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.pairwise.accel.Backend;
-import org.pairwise.accel.DType;
 import org.pairwise.accel.Tensor;
-import org.pairwise.accel.cpu.CpuBackend;
 import org.pairwise.model.engine.LlamaModel;
-import org.pairwise.model.engine.TestCheckpoints;
-import org.pairwise.model.load.Checkpoint;
 import org.pairwise.model.lora.LoraAdapter;
 import org.pairwise.trainer.config.DpoConfig;
 import org.pairwise.trainer.data.PreferencePair;
@@ -34,18 +30,21 @@ import org.pairwise.trainer.online.ContinualTrainer;
 
 /** The one training path: offline and continual runs agree, and a session continues exactly from its checkpoint. */
 class DpoSessionTest {
+    static TinyLlama tiny;
     static Backend be;
-    static Checkpoint ck;
     static LlamaModel model;
+
+    @TempDir
+    static Path warmUpDir;
 
     @TempDir
     Path tmp;
 
     @BeforeAll
     static void open() throws Exception {
-        be = new CpuBackend(2);
-        ck = TestCheckpoints.random(TestCheckpoints.llama(67, false), 71, DType.F32);
-        model = LlamaModel.load(ck, be);
+        tiny = TinyLlama.open(71);
+        be = tiny.be();
+        model = tiny.model();
         warmUp();
     }
 
@@ -54,11 +53,10 @@ class DpoSessionTest {
      * round differently from C2's in the last bit; bit-for-bit comparisons start once two runs in a row agree.
      */
     static void warmUp() throws Exception {
-        Path dir = Files.createTempDirectory("warmup");
         List<PreferencePair> data = ResumeAndPeftTest.randomPairs(12, 67, 4);
         LoraAdapter previous = null;
         for (int run = 0; run < 8; run++) {
-            DpoConfig cfg = DpoConfig.defaults().withOverrides(Map.of("output_dir", dir.resolve("r" + run).toString(),
+            DpoConfig cfg = DpoConfig.defaults().withOverrides(Map.of("output_dir", warmUpDir.resolve("r" + run).toString(),
                     "learning_rate", "1e-2", "per_device_train_batch_size", "2", "gradient_accumulation_steps", "2",
                     "lora_r", "4", "lora_alpha", "8", "gradient_checkpointing", "false"));
             LoraAdapter a = new DpoTrainer(model, cfg, "tiny", null, 4096).train(data, null, null, null).adapter();
@@ -82,8 +80,7 @@ class DpoSessionTest {
 
     @AfterAll
     static void close() {
-        ck.close();
-        be.close();
+        tiny.close();
     }
 
     // Constant rate, no warmup: the offline schedule equals the continual trainer's. BCO with TRL 0.x's running shift

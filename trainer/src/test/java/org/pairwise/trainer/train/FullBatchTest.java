@@ -12,13 +12,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
-import org.pairwise.accel.Backend;
-import org.pairwise.accel.DType;
 import org.pairwise.accel.DTypes;
-import org.pairwise.accel.cpu.CpuBackend;
-import org.pairwise.model.engine.LlamaModel;
-import org.pairwise.model.engine.TestCheckpoints;
-import org.pairwise.model.load.Checkpoint;
 import org.pairwise.model.load.Safetensors;
 import org.pairwise.model.load.TensorData;
 import org.pairwise.model.lora.LoraAdapter;
@@ -30,24 +24,19 @@ import org.pairwise.trainer.data.PreferencePair;
  * (pair share, chosen-token share for sft, one batch for a mix) make the sum exact.
  */
 class FullBatchTest {
-    static Backend be;
-    static Checkpoint ck;
-    static LlamaModel model;
+    static TinyLlama tiny;
 
     @TempDir
     Path tmp;
 
     @BeforeAll
     static void open() {
-        be = new CpuBackend(2);
-        ck = TestCheckpoints.random(TestCheckpoints.llama(67, false), 73, DType.F32);
-        model = LlamaModel.load(ck, be);
+        tiny = TinyLlama.open(73);
     }
 
     @AfterAll
     static void close() {
-        ck.close();
-        be.close();
+        tiny.close();
     }
 
     @ParameterizedTest
@@ -57,7 +46,7 @@ class FullBatchTest {
         DpoConfig cfg = DpoConfig.defaults().withOverrides(Map.of("loss_type", lossType, "max_length", "null",
                 "gradient_checkpointing", "false", "lora_r", "2", "lora_alpha", "4"));
         // A trained-looking adapter (B != 0), so every LoRA matrix has a gradient.
-        DpoSession trained = DpoSession.start(model, cfg.withOverrides(Map.of("learning_rate", "0.05")),
+        DpoSession trained = DpoSession.start(tiny.model(), cfg.withOverrides(Map.of("learning_rate", "0.05")),
                 cfg.lrSchedule(1), "tiny", null, DpoSession.Options.offline(4096));
         trained.accumulate(pairs, 1);
         trained.optimizerStep();
@@ -78,7 +67,8 @@ class FullBatchTest {
 
     private Map<String, float[]> gradient(DpoConfig cfg, LoraAdapter policy, List<PreferencePair> pairs,
                                           int batchTokens, String name) throws Exception {
-        DpoSession s = DpoSession.start(model, cfg, cfg.lrSchedule(1), "tiny", policy, DpoSession.Options.offline(4096));
+        DpoSession s = DpoSession.start(tiny.model(), cfg, cfg.lrSchedule(1), "tiny", policy,
+                DpoSession.Options.offline(4096));
         FullBatch.accumulateGradient(s, pairs, batchTokens);
         Path file = tmp.resolve(name + ".safetensors");
         s.saveGradients(file);
