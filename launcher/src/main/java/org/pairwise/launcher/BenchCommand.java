@@ -156,8 +156,8 @@ final class BenchCommand implements Callable<Integer> {
         ModelConfig c = shape(shape);
         DpoConfig cfg = dpoConfig();
         try (Checkpoint ck = randomCheckpoint(c, dtype); Backend be = Backends.open("cpu", threads)) {
-            DpoSession session = DpoSession.start(LlamaModel.load(ck, be), cfg, cfg.lrSchedule(Math.max(1, warmup + repeats)),
-                    "bench", null, DpoSession.Options.offline(4096));
+            DpoSession session = DpoSession.start(LlamaModel.load(ck, be), cfg,
+                    cfg.lrSchedule(Math.max(1, warmup + repeats)), "bench", null, DpoSession.Options.offline(4096));
             SplittableRandom rng = new SplittableRandom(7);
             for (int i = 0; i < warmup; i++) {
                 session.accumulate(randomPairs(rng, c), 1.0);
