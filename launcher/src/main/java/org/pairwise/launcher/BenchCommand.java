@@ -27,16 +27,11 @@ import org.pairwise.model.engine.LlamaModel;
 import org.pairwise.model.engine.SequenceScorer;
 import org.pairwise.model.load.Checkpoint;
 import org.pairwise.model.load.TensorData;
-import org.pairwise.model.lora.LoraAdapter;
-import org.pairwise.model.lora.LoraConfig;
-import org.pairwise.model.lora.LoraGradients;
 import org.pairwise.model.sample.SamplingParams;
-import org.pairwise.trainer.data.Truncation;
-import org.pairwise.trainer.dpo.DpoLoss;
-import org.pairwise.trainer.dpo.LossType;
-import org.pairwise.trainer.optim.AdamW;
+import org.pairwise.trainer.config.DpoConfig;
+import org.pairwise.trainer.data.PreferencePair;
+import org.pairwise.trainer.train.DpoSession;
 import org.pairwise.trainer.train.DpoStep;
-import org.pairwise.trainer.train.ReferenceLogps;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -159,22 +154,16 @@ final class BenchCommand implements Callable<Integer> {
     private Integer callDpo() {
         PrintWriter out = spec.commandLine().getOut();
         ModelConfig c = shape(shape);
+        DpoConfig cfg = dpoConfig();
         try (Checkpoint ck = randomCheckpoint(c, dtype); Backend be = Backends.open("cpu", threads)) {
-            LlamaModel model = LlamaModel.load(ck, be);
-            LoraAdapter adapter = LoraAdapter.create(
-                    new LoraConfig(loraR, loraAlpha, LoraConfig.ALL_TARGETS, 0, false, "bench"), c, be, 42);
-            LoraGradients grads = new LoraGradients(adapter, c, be);
-            AdamW optimizer = new AdamW(be, adapter.parameters(), grads.tensors(), 0.9, 0.999, 1e-8, 0.0, 1.0);
-            SequenceScorer refScorer = new SequenceScorer(model, 4096);
-            ReferenceLogps reference = new ReferenceLogps(refScorer, null, 1 << 20);
-            DpoStep step = new DpoStep(model, adapter, grads, new DpoLoss(DpoLoss.Params.of(LossType.SIGMOID, 0.1)),
-                    reference, gradientCheckpointing);
+            DpoSession session = DpoSession.start(LlamaModel.load(ck, be), cfg,
+                    cfg.lrSchedule(Math.max(1, warmup + repeats)), "bench", null, DpoSession.Options.offline(4096));
             SplittableRandom rng = new SplittableRandom(7);
-            double lr = 5e-6;
             for (int i = 0; i < warmup; i++) {
-                dpoStep(step, optimizer, grads, randomPairs(rng, c), lr);
+                session.accumulate(randomPairs(rng, c), 1.0);
+                session.optimizerStep();
             }
-            List<List<Truncation.Pair>> batches = new ArrayList<>();
+            List<List<PreferencePair>> batches = new ArrayList<>();
             for (int i = 0; i < repeats; i++) {
                 batches.add(randomPairs(rng, c));
             }
@@ -185,16 +174,16 @@ final class BenchCommand implements Callable<Integer> {
             List<Double> times = new ArrayList<>();
             double[] best = null;
             double loss = Double.NaN;
-            for (List<Truncation.Pair> batch : batches) {
-                // The same work as DpoStep.run alone, split in two: get() computes and caches the reference
-                // log-probs that run() would otherwise compute first, so run() is then the policy forward+backward.
+            for (List<PreferencePair> batch : batches) {
+                // The same work as accumulate alone, split in two: scoreReference computes and caches the reference
+                // log-probs that accumulate would otherwise compute first, so accumulate is then the policy
+                // forward+backward.
                 long t0 = System.nanoTime();
-                reference.get(DpoStep.sequences(batch));
+                session.scoreReference(batch);
                 long t1 = System.nanoTime();
-                DpoStep.Result res = step.run(batch, 1.0, true);
+                DpoStep.Result res = session.accumulate(batch, 1.0);
                 long t2 = System.nanoTime();
-                optimizer.step(lr);
-                grads.zero();
+                session.optimizerStep();
                 long t3 = System.nanoTime();
                 loss = res.out().loss;
                 double total = (t3 - t0) / 1e9;
@@ -235,9 +224,9 @@ final class BenchCommand implements Callable<Integer> {
                 // The policy forward alone (training activations kept, no backward): the pairs of a timed step,
                 // whose reference log-probs are cached. Backward = the best step's policy part minus it.
                 double fwd = Double.MAX_VALUE;
-                for (List<Truncation.Pair> batch : batches) {
+                for (List<PreferencePair> batch : batches) {
                     long t0 = System.nanoTime();
-                    step.run(batch, 1.0, false);
+                    session.evaluate(batch);
                     fwd = Math.min(fwd, (System.nanoTime() - t0) / 1e9);
                 }
                 r.put("policy_forward_s", fwd);
@@ -252,21 +241,29 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static double dpoStep(DpoStep step, AdamW optimizer, LoraGradients grads, List<Truncation.Pair> batch,
-                                  double lr) {
-        DpoStep.Result res = step.run(batch, 1.0, true);
-        optimizer.step(lr);
-        grads.zero();
-        return res.out().loss;
+    /**
+     * The training settings of the timed steps: DPOConfig's defaults (sigmoid, beta 0.1, AdamW 0.9/0.999/1e-8, no
+     * weight decay, max_grad_norm 1.0) at a constant 5e-6, LoRA of --lora-r/--lora-alpha on all seven projections,
+     * and no truncation, so every step takes exactly the pairs it is given.
+     */
+    private DpoConfig dpoConfig() {
+        if (loraAlpha != Math.rint(loraAlpha)) {
+            throw new IllegalArgumentException("--lora-alpha must be a whole number (DPOConfig's lora_alpha), got "
+                    + loraAlpha);
+        }
+        return DpoConfig.defaults().withOverrides(Map.of("lora_r", Integer.toString(loraR),
+                "lora_alpha", Long.toString((long) loraAlpha), "lora_dropout", "0", "learning_rate", "5e-6",
+                "lr_scheduler_type", "constant", "max_length", "null",
+                "gradient_checkpointing", Boolean.toString(gradientCheckpointing)));
     }
 
     /** Pairs of random ids: chosen and rejected share the prompt and differ in the completion, as real pairs do. */
-    private List<Truncation.Pair> randomPairs(SplittableRandom rng, ModelConfig c) {
-        List<Truncation.Pair> out = new ArrayList<>();
+    private List<PreferencePair> randomPairs(SplittableRandom rng, ModelConfig c) {
+        List<PreferencePair> out = new ArrayList<>();
         for (int i = 0; i < pairs; i++) {
             int[] prompt = rng.ints(promptLength, 0, c.vocabSize()).toArray();
-            out.add(new Truncation.Pair(i, new Truncation.Sequence(prompt, rng.ints(completionLength, 0, c.vocabSize())
-                    .toArray()), new Truncation.Sequence(prompt, rng.ints(completionLength, 0, c.vocabSize()).toArray())));
+            out.add(PreferencePair.of(i, "bench pair " + i, prompt, rng.ints(completionLength, 0, c.vocabSize())
+                    .toArray(), rng.ints(completionLength, 0, c.vocabSize()).toArray(), 0));
         }
         return out;
     }

@@ -9,7 +9,7 @@ import java.util.concurrent.Callable;
 import org.pairwise.model.Engine;
 import org.pairwise.model.lora.LoraAdapter;
 import org.pairwise.trainer.config.DpoConfig;
-import org.pairwise.trainer.data.PreferenceExample;
+import org.pairwise.trainer.data.PreferencePair;
 import org.pairwise.trainer.data.PreferenceJsonl;
 import org.pairwise.trainer.train.DpoTrainer;
 import picocli.CommandLine;
@@ -58,8 +58,8 @@ final class TrainCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         try (Engine engine = modelOptions.open()) {
             PreferenceJsonl reader = new PreferenceJsonl(engine.tokenizer(), engine.config().vocabSize());
-            List<PreferenceExample> train = reader.read(data);
-            List<PreferenceExample> eval = evalData == null ? null : reader.read(evalData);
+            List<PreferencePair> train = reader.read(data);
+            List<PreferencePair> eval = evalData == null ? null : reader.read(evalData);
             // --adapter continues training that adapter; a frozen copy of it is then the reference model.
             LoraAdapter initial = engine.model().adapter();
             out.printf("training on %d pairs from %s%s; output in %s%n", train.size(), data,

@@ -106,8 +106,7 @@ public final class PairwiseServer implements AutoCloseable {
             PairPool pool = new PairPool(generator, store, cfg.poolSize(), cfg.pairViews(), engine.config(),
                     engine.backend(), seed);
             opened.push(() -> pool.stop().get(60, TimeUnit.SECONDS));
-            TrainerLoop loop = new TrainerLoop(trainer, trainBackend, store, policies, cfg.batchWindowMs(),
-                    cfg.dpo().saveSteps(), cfg.trainerDir(), pool::busy);
+            TrainerLoop loop = new TrainerLoop(trainer, trainBackend, store, policies, cfg.batchWindowMs(), pool::busy);
             opened.push(() -> loop.stop().get(120, TimeUnit.SECONDS));
 
             ContinualTrainer.Resumed resumed = loop.resume();

@@ -4,6 +4,7 @@ import java.io.Writer;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import org.pairwise.trainer.data.PreferencePair;
 
 /**
  * The durable preference stream: prompts, pairs, votes and trainer checkpoints in one SQLite file. Writes go through
@@ -72,10 +73,6 @@ public interface PreferenceStore extends AutoCloseable {
         }
     }
 
-    /** An A/B vote joined with its pair, as the trainer needs it. */
-    record TrainableVote(long voteId, String pairId, Choice choice, int[] promptIds, int[] chosenIds,
-                         int[] rejectedIds, int pairPolicyVersion) {}
-
     CompletableFuture<Long> addPrompt(String source, String text, String messagesJson);
 
     CompletableFuture<List<PromptRecord>> prompts(int limit);
@@ -87,8 +84,12 @@ public interface PreferenceStore extends AutoCloseable {
     /** Validates against the pair, dedupes, and commits with group commit; fails with StoreBusyException when full. */
     CompletableFuture<VoteResult> recordVote(VoteRequest vote);
 
-    /** A/B votes with id &gt; afterVoteId in id order (ties and both-bad are never returned), at most limit. */
-    CompletableFuture<List<TrainableVote>> trainableVotesAfter(long afterVoteId, int limit);
+    /**
+     * A/B votes with id &gt; afterVoteId in id order (ties and both-bad are never returned), at most limit, each as
+     * the pair the trainer takes: the vote's id, the pair's prompt, the preferred side's tokens as chosen, and the
+     * policy version that sampled the pair.
+     */
+    CompletableFuture<List<PreferencePair>> trainableVotesAfter(long afterVoteId, int limit);
 
     /** Records that the trainer consumed these votes at this policy version. */
     CompletableFuture<Void> markTrained(List<Long> voteIds, int policyVersion);

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import org.pairwise.trainer.data.PreferencePair;
 
 /**
  * The embedded preference store: one SQLite file in WAL mode. Writes go to the {@link GroupCommitWriter} (one thread,
@@ -114,7 +115,7 @@ public final class SqlitePreferenceStore implements PreferenceStore {
     }
 
     @Override
-    public CompletableFuture<List<TrainableVote>> trainableVotesAfter(long afterVoteId, int limit) {
+    public CompletableFuture<List<PreferencePair>> trainableVotesAfter(long afterVoteId, int limit) {
         return readers.submit(c -> Queries.trainableVotesAfter(c, afterVoteId, limit));
     }
 

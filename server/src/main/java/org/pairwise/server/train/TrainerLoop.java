@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.pairwise.accel.Backend;
 import org.pairwise.server.store.PreferenceStore;
-import org.pairwise.server.store.PreferenceStore.TrainableVote;
+import org.pairwise.trainer.data.PreferencePair;
 import org.pairwise.trainer.online.ContinualTrainer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,8 +43,6 @@ public final class TrainerLoop {
     private final PreferenceStore store;
     private final PublishedPolicies policies;
     private final long windowMs;
-    private final int saveSteps;
-    private final Path checkpointRoot;
     private final BooleanSupplier generatorBusy;
     private final Semaphore signal = new Semaphore(0);
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
@@ -59,14 +57,12 @@ public final class TrainerLoop {
     private volatile int checkpointedStep;
 
     public TrainerLoop(ContinualTrainer trainer, Backend backend, PreferenceStore store, PublishedPolicies policies,
-                       long windowMs, int saveSteps, Path checkpointRoot, BooleanSupplier generatorBusy) {
+                       long windowMs, BooleanSupplier generatorBusy) {
         this.trainer = trainer;
         this.backend = backend;
         this.store = store;
         this.policies = policies;
         this.windowMs = windowMs;
-        this.saveSteps = saveSteps;
-        this.checkpointRoot = checkpointRoot;
         this.generatorBusy = generatorBusy;
         this.thread = Thread.ofPlatform().name("pairwise-trainer").daemon().unstarted(this::run);
         // A hint only (Linux ignores it without -XX:ThreadPriorityPolicy); the real yield is in awaitGenerator.
@@ -153,7 +149,7 @@ public final class TrainerLoop {
                     signal.tryAcquire(1, TimeUnit.SECONDS);
                     continue;
                 }
-                List<TrainableVote> batch = store.trainableVotesAfter(lastVoteId, trainer.votesPerStep()).get();
+                List<PreferencePair> batch = store.trainableVotesAfter(lastVoteId, trainer.votesPerStep()).get();
                 if (batch.isEmpty()) {
                     firstWaitingSince = -1;
                     setState("idle");
@@ -183,8 +179,7 @@ public final class TrainerLoop {
         } finally {
             try {
                 if (trainer.steps() > checkpointedStep) {
-                    trainer.checkpoint();
-                    recordCheckpoint();
+                    recordCheckpoint(trainer.checkpoint());
                 }
             } catch (Exception e) {
                 LOG.error("could not write the final checkpoint", e);
@@ -194,22 +189,16 @@ public final class TrainerLoop {
         }
     }
 
-    private void step(List<TrainableVote> batch) throws Exception {
+    private void step(List<PreferencePair> batch) throws Exception {
         setState("training");
-        List<ContinualTrainer.Vote> votes = new ArrayList<>(batch.size());
-        List<Long> ids = new ArrayList<>(batch.size());
-        for (TrainableVote v : batch) {
-            votes.add(new ContinualTrainer.Vote(v.voteId(), v.promptIds(), v.chosenIds(), v.rejectedIds(),
-                    v.pairPolicyVersion()));
-            ids.add(v.voteId());
-        }
+        List<Long> ids = batch.stream().map(PreferencePair::id).toList();
         int versionBefore = trainer.policyVersion();
         long started = System.nanoTime();
-        ContinualTrainer.StepReport r = trainer.step(votes);
+        ContinualTrainer.StepReport r = trainer.step(batch);
         store.markTrained(ids, versionBefore).get();
         lastVoteId = r.lastVoteId();
-        if (trainer.steps() % saveSteps == 0) {  // ContinualTrainer wrote one inside step()
-            recordCheckpoint();
+        if (r.checkpoint() != null) {
+            recordCheckpoint(r.checkpoint());
         }
         JsonObject line = new JsonObject().put("step", r.step());
         r.metrics().forEach((k, v) -> line.put(k, Double.isFinite(v) ? v : null));
@@ -229,11 +218,10 @@ public final class TrainerLoop {
     }
 
     /** The checkpoint directory is the truth a restart reads; the row lets people see it in the database. */
-    private void recordCheckpoint() throws Exception {
+    private void recordCheckpoint(Path dir) throws Exception {
         checkpointedStep = trainer.steps();
         store.recordCheckpoint(new PreferenceStore.TrainerCheckpoint(trainer.steps(), trainer.policyVersion(),
-                trainer.lastVoteId(), checkpointRoot.resolve("checkpoint-" + trainer.steps()).toString(),
-                System.currentTimeMillis())).get();
+                trainer.lastVoteId(), dir.toString(), System.currentTimeMillis())).get();
     }
 
     private void awaitGenerator() throws InterruptedException {

@@ -62,8 +62,8 @@ public record Truncation(Integer maxLength, Integer maxPromptLength, Integer max
         }
     }
 
-    /** A truncated pair; {@code line} is the source record's line, for error messages. */
-    public record Pair(int line, Sequence chosen, Sequence rejected) {}
+    /** A truncated pair; {@code id} is its {@link PreferencePair#id()}. */
+    public record Pair(long id, Sequence chosen, Sequence rejected) {}
 
     public Truncation {
         positiveOrNull(maxLength, "max_length");
@@ -74,12 +74,12 @@ public record Truncation(Integer maxLength, Integer maxPromptLength, Integer max
         }
     }
 
-    public Pair apply(PreferenceExample e) {
+    public Pair apply(PreferencePair e) {
         int[] prompt = e.promptIds();
         if (maxPromptLength != null && prompt.length > maxPromptLength) {
             prompt = Arrays.copyOfRange(prompt, prompt.length - maxPromptLength, prompt.length);
         }
-        return new Pair(e.line(), sequence(prompt, head(e.chosenIds())), sequence(prompt, head(e.rejectedIds())));
+        return new Pair(e.id(), sequence(prompt, head(e.chosenIds())), sequence(prompt, head(e.rejectedIds())));
     }
 
     private int[] head(int[] completion) {

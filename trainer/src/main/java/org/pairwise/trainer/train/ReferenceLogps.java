@@ -36,7 +36,7 @@ public final class ReferenceLogps {
     public ReferenceLogps(SequenceScorer scorer, LoraAdapter referenceAdapter, long maxEntries) {
         this.scorer = scorer;
         this.referenceAdapter = referenceAdapter;
-        this.cache = Caffeine.newBuilder().maximumSize(maxEntries).recordStats().build();
+        this.cache = Caffeine.newBuilder().maximumSize(maxEntries).build();
     }
 
     /** Scores of the sequences, in order; only the ones not cached are computed, in one batched call. */
@@ -61,13 +61,5 @@ public final class ReferenceLogps {
             }
         }
         return Arrays.asList(out);
-    }
-
-    public long hits() {
-        return cache.stats().hitCount();
-    }
-
-    public long misses() {
-        return cache.stats().missCount();
     }
 }

@@ -35,7 +35,7 @@ class PreferenceJsonlTest {
         }
     }
 
-    List<PreferenceExample> read(String... lines) throws Exception {
+    List<PreferencePair> read(String... lines) throws Exception {
         Path f = tmp.resolve("data.jsonl");
         Files.write(f, List.of(lines));
         return new PreferenceJsonl(qwen3, qwen3.vocabSize()).read(f);
@@ -49,17 +49,17 @@ class PreferenceJsonlTest {
 
     @Test
     void standardRecordsTokenizePromptAndCompletionsSeparatelyAndAppendEos() throws Exception {
-        PreferenceExample e = read("{\"prompt\":\"The sky is\",\"chosen\":\" blue.\",\"rejected\":\" green.\"}").getFirst();
+        PreferencePair e = read("{\"prompt\":\"The sky is\",\"chosen\":\" blue.\",\"rejected\":\" green.\"}").getFirst();
         assertEquals("<|im_end|>", qwen3.tokenText(qwen3.eosId()));
         assertArrayEquals(qwen3.encode("The sky is", false), e.promptIds());
         assertArrayEquals(withEos(qwen3.encode(" blue.", false)), e.chosenIds());
         assertArrayEquals(withEos(qwen3.encode(" green.", false)), e.rejectedIds());
-        assertEquals(1, e.line());
+        assertEquals(1, e.id());
     }
 
     @Test
     void implicitPromptIsTheSharedPrefixWithoutItsTrailingSpace() throws Exception {
-        PreferenceExample e = read("{\"chosen\":\"The sky is blue.\",\"rejected\":\"The sky is green.\"}").getFirst();
+        PreferencePair e = read("{\"chosen\":\"The sky is blue.\",\"rejected\":\"The sky is green.\"}").getFirst();
         assertArrayEquals(qwen3.encode("The sky is", false), e.promptIds());
         assertArrayEquals(withEos(qwen3.encode(" blue.", false)), e.chosenIds());
     }
@@ -67,14 +67,14 @@ class PreferenceJsonlTest {
     @Test
     void conversationalRecordsRenderTheChatTemplate() throws Exception {
         String user = "{\"role\":\"user\",\"content\":\"What color is the sky?\"}";
-        PreferenceExample explicit = read("{\"prompt\":[" + user + "],"
+        PreferencePair explicit = read("{\"prompt\":[" + user + "],"
                 + "\"chosen\":[{\"role\":\"assistant\",\"content\":\"Blue.\"}],"
                 + "\"rejected\":[{\"role\":\"assistant\",\"content\":\"Green.\"}]}").getFirst();
         assertEquals("<|im_start|>user\nWhat color is the sky?<|im_end|>\n<|im_start|>assistant\n",
                 qwen3.decode(explicit.promptIds(), false));
         // Qwen3's template gives the final assistant turn an empty think block; TRL keeps what the template renders.
         assertEquals("<think>\n\n</think>\n\nBlue.<|im_end|>\n<|im_end|>", qwen3.decode(explicit.chosenIds(), false));
-        PreferenceExample implicit = read("{\"chosen\":[" + user + ",{\"role\":\"assistant\",\"content\":\"Blue.\"}],"
+        PreferencePair implicit = read("{\"chosen\":[" + user + ",{\"role\":\"assistant\",\"content\":\"Blue.\"}],"
                 + "\"rejected\":[" + user + ",{\"role\":\"assistant\",\"content\":\"Green.\"}]}").getFirst();
         assertArrayEquals(explicit.promptIds(), implicit.promptIds());
         assertArrayEquals(explicit.chosenIds(), implicit.chosenIds());
@@ -83,7 +83,7 @@ class PreferenceJsonlTest {
 
     @Test
     void pretokenizedIdsAreUsedExactlyAsGiven() throws Exception {
-        List<PreferenceExample> r = read(
+        List<PreferencePair> r = read(
                 "{\"prompt_input_ids\":[1,2,3],\"chosen_input_ids\":[4],\"rejected_input_ids\":[5,6]}",
                 "{\"prompt_ids\":[7],\"chosen_ids\":[8,9],\"rejected_ids\":[10]}");
         assertArrayEquals(new int[] {1, 2, 3}, r.get(0).promptIds());
