@@ -165,7 +165,8 @@ public final class Schema<R extends Record> {
         return aliases.entrySet().stream().filter(e -> e.getValue().equals(name)).map(Map.Entry::getKey).toList();
     }
 
-    Map<String, String> aliases() {
+    /** Every other name (alias -> field name). */
+    public Map<String, String> aliases() {
         return aliases;
     }
 
