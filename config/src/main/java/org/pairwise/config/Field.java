@@ -82,9 +82,9 @@ public record Field<T>(String name, Type<T> type, T defaultValue, String help, b
 
     /** The help line with the default (and the TRL field it mirrors): what {@code --help} prints for this field. */
     public String description() {
-        String h = help.strip();
+        String h = Character.toUpperCase(help.charAt(0)) + help.substring(1).strip();
         return h + (h.endsWith(".") ? "" : ".") + " Default: " + defaultText() + "."
-                + (trl == null ? "" : " TRL: " + trl + "." + name + ".");
+                + (trl == null ? "" : " From TRL's " + trl + ".");
     }
 
     /** The value {@code text} stands for; a bad text fails with a {@link ConfigException} naming this field. */

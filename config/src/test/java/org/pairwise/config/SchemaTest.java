@@ -119,11 +119,11 @@ class SchemaTest {
         for (Field<?> f : JOB.fields()) {
             assertTrue(help.contains(f.flag()), "help lacks " + f.flag() + ":\n" + help);
         }
-        for (String line : List.of("--rate X\n      the learning rate. Default: 1e-6.",
-                "--tags TEXT,...\n      labels. Default: a,b.", "--limit N\n      at most this many (none: no limit). "
-                        + "Default: none.", "--mode NAME\n      how to run. Default: fast.",
-                "--batch-size, --bs N\n      pairs per step. Default: 4.",
-                "--beta X\n      how far the policy may move. Default: 0.1. TRL: DPOConfig.beta.",
+        for (String line : List.of("--rate X\n      The learning rate. Default: 1e-6.",
+                "--tags TEXT,...\n      Labels. Default: a,b.", "--limit N\n      At most this many (none: no limit). "
+                        + "Default: none.", "--mode NAME\n      How to run. Default: fast.",
+                "--batch-size, --bs N\n      Pairs per step. Default: 4.",
+                "--beta X\n      How far the policy may move. Default: 0.1. From TRL's DPOConfig.",
                 "Optimizer settings (the job's defaults):\n")) {
             assertTrue(help.contains(line), "help lacks '" + line + "':\n" + help);
         }
