@@ -82,7 +82,8 @@ public record Field<T>(String name, Type<T> type, T defaultValue, String help, b
 
     /** The help line with the default (and the TRL field it mirrors): what {@code --help} prints for this field. */
     public String description() {
-        String h = Character.toUpperCase(help.charAt(0)) + help.substring(1).strip();
+        String h = help.strip();
+        h = Character.toUpperCase(h.charAt(0)) + h.substring(1);
         return h + (h.endsWith(".") ? "" : ".") + " Default: " + defaultText() + "."
                 + (trl == null ? "" : " From TRL's " + trl + ".");
     }

@@ -41,7 +41,7 @@ public final class Type<T> {
         this.element = element;
     }
 
-    /** A type of one's own: {@code parser} reads the text (its errors say what was expected), {@code format} writes it. */
+    /** A type of one's own: {@code parser} reads text (its errors say what was expected), {@code format} writes it. */
     public static <V> Type<V> of(Class<V> javaType, String label, Function<String, V> parser,
                                  Function<? super V, String> format) {
         return new Type<>(javaType, label, parser, format, null);
@@ -75,7 +75,8 @@ public final class Type<T> {
             List<E> out = new ArrayList<>();
             for (String part : body.split(",")) {
                 String s = part.strip();
-                if (s.length() >= 2 && (s.startsWith("\"") && s.endsWith("\"") || s.startsWith("'") && s.endsWith("'"))) {
+                boolean quoted = s.startsWith("\"") && s.endsWith("\"") || s.startsWith("'") && s.endsWith("'");
+                if (s.length() >= 2 && quoted) {
                     s = s.substring(1, s.length() - 1);
                 }
                 if (!s.isEmpty()) {
@@ -89,6 +90,11 @@ public final class Type<T> {
     /** This type, where the text {@code word} also stands for {@code value} (e.g. PEFT's {@code all-linear}). */
     public Type<T> withShorthand(String word, T value) {
         return new Type<>(javaType, label, t -> t.equals(word) ? value : parser.apply(t), formatter, element);
+    }
+
+    /** This type, shown in help as {@code label} (DIR, FILE, ...). */
+    public Type<T> labelled(String newLabel) {
+        return new Type<>(javaType, newLabel, parser, formatter, element);
     }
 
     /** The Java type of its values (boxed); the record component it fills must be of this type. */

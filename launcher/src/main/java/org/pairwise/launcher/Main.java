@@ -77,7 +77,7 @@ public final class Main implements Runnable {
                     : u.getCommandLine().getSubcommands().isEmpty() ? "unexpected argument '" + first
                     : "unknown subcommand '" + first;
             List<String> near = u.getSuggestions();
-            msg = what + "'" + (near.isEmpty() ? "" : " (did you mean " + String.join(" or ", near) + "?)");
+            msg = what + "'" + (near.isEmpty() ? "" : " (did you mean " + near.getFirst() + "?)");
         } else {
             msg = oneLine(e);
             if (msg.length() > 1 && Character.isUpperCase(msg.charAt(0)) && Character.isLowerCase(msg.charAt(1))) {

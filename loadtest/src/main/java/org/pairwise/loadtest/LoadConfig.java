@@ -36,9 +36,9 @@ public record LoadConfig(URI url, Workload workload, int annotators, double rate
             Field.of("url", Type.of(URI.class, "URL", LoadConfig::parseUrl, URI::toString), null, "the server, e.g. "
                     + "http://127.0.0.1:8080").allowingNull(),
             Field.of("workload", Type.choice(Workload.class, Arrays.asList(Workload.values()), Workload::spec),
-                    Workload.ANNOTATE, "annotate (fetch, think, vote), next-pair (GET /api/pairs/next only), vote "
-                    + "(POST /api/preferences only, on --pairs pairs fetched first) or constant "
-                    + "(GET /api/bench/constant, needs the server's bench_route)"),
+                    Workload.ANNOTATE, "what an operation is: annotate (fetch, think, vote), next-pair "
+                    + "(GET /api/pairs/next only), vote (POST /api/preferences only, on --pairs pairs fetched first) "
+                    + "or constant (GET /api/bench/constant, needs the server's bench_route)"),
             Field.of("annotators", Type.INT, 16, "simulated annotators (closed loop: also the concurrency)"),
             Field.of("rate", Type.DOUBLE, 0.0, "open loop: operations per second, started on schedule whatever the "
                     + "server does; 0: a closed loop"),
@@ -55,10 +55,12 @@ public record LoadConfig(URI url, Workload workload, int annotators, double rate
                     "between seeing a pair and voting: 0, 200ms, uniform:100ms..2s or exp:500ms"),
             Field.of("own_prompts", Type.DOUBLE, 0.0, "fraction of annotators who type their own prompt "
                     + "(POST /api/pairs) instead of taking a ready pair"),
-            Field.of("admin_token", Type.STRING, null, "the server's admin token, for the audit (export, stats); "
-                    + "none skips the parts that need it").allowingNull(),
-            Field.of("annotator_tokens", Type.listOf(Type.STRING), List.of(), "for a server in token mode: "
-                    + "NAME:TOKEN entries that annotators take in turn (sent as Authorization: Bearer TOKEN)"),
+            Field.of("admin_token", Type.STRING.labelled("TOKEN"), null,
+                    "the server's admin token, for the audit (export, stats); none skips the parts that need it")
+                    .allowingNull(),
+            Field.of("annotator_tokens", Type.listOf(Type.STRING.labelled("NAME:TOKEN")), List.of(),
+                    "for a server in token mode: NAME:TOKEN entries that annotators take in turn (sent as "
+                    + "Authorization: Bearer TOKEN)"),
             Field.of("pairs", Type.INT, 512, "vote workload: distinct pairs fetched first; person n votes on each of "
                     + "them once"),
             Field.of("connections", Type.INT, 64, "HTTP connections at most"),
@@ -76,7 +78,7 @@ public record LoadConfig(URI url, Workload workload, int annotators, double rate
             .build();
 
     public LoadConfig {
-        if (url == null || url.getHost() == null || !(url.getScheme().equals("http") || url.getScheme().equals("https"))) {
+        if (url == null || url.getHost() == null || !url.getScheme().matches("https?")) {
             throw bad("url", "expected http://HOST:PORT, got '" + url + "'");
         }
         positive(annotators, "annotators");

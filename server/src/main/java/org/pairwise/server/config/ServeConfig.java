@@ -62,29 +62,33 @@ public record ServeConfig(
 
     /** Every serving field (name, type, default, help), then the DPO fields with serve's defaults. */
     public static final Schema<ServeConfig> SCHEMA = Schema.of(ServeConfig.class, "Serve settings").fields(
-            Field.of("model", Type.STRING, DemoModel.SPEC, "model to serve: a local HF directory, a .gguf file, a "
-                    + "llama2.c .bin, a hub id (org/name), or 'demo' (built-in tiny model and prompt set)"),
-            Field.of("tokenizer", Type.STRING, null, "tokenizer file for a llama2.c checkpoint (tokenizer.bin); "
-                    + "none: next to the model").allowingNull(),
-            Field.of("adapter", Type.STRING, null, "PEFT LoRA adapter directory to start from (policy version 0, and "
-                    + "the DPO reference); none: the base model").allowingNull(),
-            Field.of("backend", Type.STRING, "cpu", "compute backend: cpu or auto"),
+            Field.of("model", Type.STRING.labelled("M"), DemoModel.SPEC,
+                    "model to serve: a local HF directory, a .gguf file, a llama2.c .bin, a hub id (org/name), or "
+                    + "'demo' (built-in tiny model and prompt set)"),
+            Field.of("tokenizer", Type.STRING.labelled("FILE"), null,
+                    "tokenizer file for a llama2.c checkpoint (tokenizer.bin); none: next to the model").allowingNull(),
+            Field.of("adapter", Type.STRING.labelled("DIR"), null,
+                    "PEFT LoRA adapter directory to start from (policy version 0, and the DPO reference); none: the "
+                    + "base model").allowingNull(),
+            Field.of("backend", Type.STRING.labelled("NAME"), "cpu", "compute backend: cpu or auto"),
             Field.of("generation_threads", Type.INT, 0, "threads for generation (0 = one per core); generation has "
                     + "priority: people are waiting"),
             Field.of("training_threads", Type.INT, 0, "threads for DPO steps (0 = half the cores, at least 1)"),
-            Field.of("host", Type.STRING, "127.0.0.1", "address to listen on"),
+            Field.of("host", Type.STRING.labelled("HOST"), "127.0.0.1", "address to listen on"),
             Field.of("port", Type.INT, 8080, "HTTP port (0 = any free port)"),
-            Field.of("data_dir", Type.STRING, "data", "SQLite file, checkpoints, published adapters and the admin "
-                    + "token"),
-            Field.of("admin_token", Type.STRING, null, "token for the admin routes (Authorization: Bearer TOKEN); "
-                    + "none: generated at first start, stored in DATA_DIR/admin_token (mode 0600) and printed once")
+            Field.of("data_dir", Type.STRING.labelled("DIR"), "data",
+                    "SQLite file, checkpoints, published adapters and the admin token"),
+            Field.of("admin_token", Type.STRING.labelled("TOKEN"), null,
+                    "token for the admin routes (Authorization: Bearer TOKEN); none: generated at first start, stored "
+                    + "in DATA_DIR/admin_token (mode 0600) and printed once")
                     .allowingNull(),
-            Field.of("annotation", Type.STRING, "open", "open (anyone may vote) or token (votes need an annotator "
-                    + "token)"),
-            Field.of("annotator_tokens", Type.listOf(Type.STRING), List.of(), "NAME:TOKEN entries for token "
-                    + "annotation, comma-separated; the vote's annotator is NAME"),
-            Field.of("prompts", Type.STRING, null, "prompt file: JSONL ({\"prompt\": ...} or {\"messages\": "
-                    + "[...]}) or plain text lines; none: the built-in story starters").allowingNull(),
+            Field.of("annotation", Type.STRING.labelled("MODE"), "open", "who may vote: open (anyone) or token "
+                    + "(votes need an annotator token)"),
+            Field.of("annotator_tokens", Type.listOf(Type.STRING.labelled("NAME:TOKEN")), List.of(),
+                    "NAME:TOKEN entries for token annotation, comma-separated; the vote's annotator is NAME"),
+            Field.of("prompts", Type.STRING.labelled("FILE"), null,
+                    "prompt file: JSONL ({\"prompt\": ...} or {\"messages\": [...]}) or plain text lines; none: the "
+                    + "built-in story starters").allowingNull(),
             Field.of("pool_size", Type.INT, 4, "ready pairs kept in memory so GET /api/pairs/next never waits"),
             Field.of("max_new_tokens", Type.INT, 64, "tokens per response at most"),
             Field.of("temperature", Type.DOUBLE, 1.0, "sampling temperature (0 = greedy; both sides then agree)"),
@@ -99,8 +103,8 @@ public record ServeConfig(
             Field.of("max_body_bytes", Type.INT, 1 << 20, "largest request body; larger ones get 413"),
             Field.of("write_queue_capacity", Type.INT, 10_000, "votes waiting for the SQLite writer; beyond it "
                     + "votes get 429"),
-            Field.of("cors", Type.STRING, "off", "off, or the origin allowed to call the API cross-site (e.g. "
-                    + "https://example.org, or *)"),
+            Field.of("cors", Type.STRING.labelled("ORIGIN"), "off", "the origin allowed to call the API cross-site "
+                    + "(e.g. https://example.org, or *), or off"),
             Field.of("pair_views", Type.INT, 1, "how many requests each ready pair is served to before it leaves "
                     + "the pool (each person still votes on a pair once); 1 gives every request a fresh pair, more "
                     + "lets a crowd outpace the generator, several people judging each pair"),

@@ -73,8 +73,8 @@ public record DpoConfig(
     /** Every field: name (TRL's), type, default, help. */
     public static final Schema<DpoConfig> SCHEMA = Schema.of(DpoConfig.class, "DPO settings (TRL's DPOConfig names)")
             .fields(
-            Field.of("output_dir", Type.STRING, "trainer_output", "where checkpoints, metrics and the final adapter "
-                    + "go (transformers 5's default)").trl(ARGS),
+            Field.of("output_dir", Type.STRING.labelled("DIR"), "trainer_output",
+                    "where checkpoints, metrics and the final adapter go (transformers 5's default)").trl(ARGS),
             Field.of("beta", Type.DOUBLE, 0.1, "how far the policy may move from the reference; for ipo it is IPO's "
                     + "tau").trl(DPO),
             Field.of("loss_type", Type.listOf(Type.choice(LossType.class)), List.of(LossType.SIGMOID), "one or more "
@@ -130,7 +130,8 @@ public record DpoConfig(
             Field.of("lora_r", Type.INT, 16, "adapter rank").trl(MODEL),
             Field.of("lora_alpha", Type.INT, 32, "LoRA scaling alpha/r, or alpha/sqrt(r) with rsLoRA").trl(MODEL),
             Field.of("lora_dropout", Type.DOUBLE, 0.05, "dropout on the adapter's input").trl(MODEL),
-            Field.of("lora_target_modules", Type.listOf(Type.STRING).withShorthand("all-linear", LORA_MODULES),
+            Field.of("lora_target_modules",
+                    Type.listOf(Type.STRING.labelled("MODULE")).withShorthand("all-linear", LORA_MODULES),
                     LORA_MODULES, "projections to adapt: a subset of " + String.join(", ", LORA_MODULES) + ", or "
                     + "all-linear (PEFT's shorthand for all seven; TRL leaves it to PEFT's per-model default, "
                     + "q_proj,v_proj for Llama, we adapt all)").trl(MODEL),
