@@ -129,7 +129,10 @@ public record Field<T>(String name, Type<T> type, T defaultValue, String help, b
         return (T) value;
     }
 
-    /** An error about this field: the message starts with its name (unless the parser's message already does). */
+    /**
+     * An error about this field: the message starts with its name, unless the parser's message already names it
+     * (snake_case, or in words as loadtest's ThinkTime does: "think time: ...").
+     */
     public ConfigException error(String why) {
         boolean named = why.startsWith(name + ":") || why.startsWith(name.replace('_', ' ') + ":");
         return new ConfigException(name, named ? why : name + ": " + why);
