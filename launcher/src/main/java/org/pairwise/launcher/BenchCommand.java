@@ -47,49 +47,59 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--dtype", defaultValue = "F32", description = "Weight dtype: F32, BF16, F16. Default: ${DEFAULT-VALUE}.")
     DType dtype;
 
-    @Option(names = "--batch", defaultValue = "4")
+    @Option(names = "--batch", defaultValue = "4",
+            description = "Prefill sequences per batch. Default: ${DEFAULT-VALUE}.")
     int batch;
 
-    @Option(names = "--length", defaultValue = "256", description = "Prefill positions per sequence.")
+    @Option(names = "--length", defaultValue = "256",
+            description = "Prefill positions per sequence. Default: ${DEFAULT-VALUE}.")
     int length;
 
-    @Option(names = "--decode-tokens", defaultValue = "32")
+    @Option(names = "--decode-tokens", defaultValue = "32",
+            description = "Greedy decode steps timed. Default: ${DEFAULT-VALUE}.")
     int decodeTokens;
 
-    @Option(names = "--repeats", defaultValue = "3", description = "Timed repeats (after one warm-up); the best is kept.")
+    @Option(names = "--repeats", defaultValue = "3",
+            description = "Timed repeats (after one warm-up); the best is kept. Default: ${DEFAULT-VALUE}.")
     int repeats;
 
-    @Option(names = "--threads", defaultValue = "0")
+    @Option(names = "--threads", defaultValue = "0",
+            description = "Compute threads (0 = one per core). Default: ${DEFAULT-VALUE}.")
     int threads;
 
     @Option(names = "--dpo", description = "Time full DPO steps instead: policy forward+backward and reference forward "
             + "on --pairs pairs (chosen and rejected share a prompt), sigmoid loss, AdamW, zeroed gradients.")
     boolean dpo;
 
-    @Option(names = "--pairs", defaultValue = "2", description = "DPO pairs per step (2 x pairs sequences).")
+    @Option(names = "--pairs", defaultValue = "2",
+            description = "DPO pairs per step (2 x pairs sequences). Default: ${DEFAULT-VALUE}.")
     int pairs;
 
-    @Option(names = "--prompt-length", defaultValue = "128", description = "DPO prompt tokens per sequence.")
+    @Option(names = "--prompt-length", defaultValue = "128",
+            description = "DPO prompt tokens per sequence. Default: ${DEFAULT-VALUE}.")
     int promptLength;
 
-    @Option(names = "--completion-length", defaultValue = "128", description = "DPO completion tokens per sequence.")
+    @Option(names = "--completion-length", defaultValue = "128",
+            description = "DPO completion tokens per sequence. Default: ${DEFAULT-VALUE}.")
     int completionLength;
 
-    @Option(names = "--lora-r", defaultValue = "16")
+    @Option(names = "--lora-r", defaultValue = "16", description = "DPO: adapter rank. Default: ${DEFAULT-VALUE}.")
     int loraR;
 
-    @Option(names = "--lora-alpha", defaultValue = "32")
+    @Option(names = "--lora-alpha", defaultValue = "32", description = "DPO: LoRA alpha. Default: ${DEFAULT-VALUE}.")
     double loraAlpha;
 
     @Option(names = "--gradient-checkpointing", description = "DPO: recompute layer activations in backward.")
     boolean gradientCheckpointing;
 
-    @Option(names = "--warmup", defaultValue = "1", description = "DPO: untimed steps before the timed ones.")
+    @Option(names = "--warmup", defaultValue = "1",
+            description = "DPO: untimed steps before the timed ones. Default: ${DEFAULT-VALUE}.")
     int warmup;
 
     @Option(names = "--breakdown", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "DPO: after the timed steps, time the policy forward alone on their pairs (backward = the "
-                    + "policy part of the best step minus it). Reference and optimizer times are always split out.")
+                    + "policy part of the best step minus it). Reference and optimizer times are always split out. "
+                    + "Default: ${DEFAULT-VALUE}.")
     boolean breakdown;
 
     @Spec

@@ -36,7 +36,7 @@ final class MergeCommand implements Callable<Integer> {
     String model;
 
     @Option(names = "--tokenizer", paramLabel = "FILE",
-            description = "Tokenizer for a llama2.c checkpoint (tokenizer.bin); default: next to the model.")
+            description = "Tokenizer for a llama2.c checkpoint (tokenizer.bin). Default: next to the model.")
     Path tokenizer;
 
     @Option(names = "--adapter", required = true, paramLabel = "DIR",
@@ -48,7 +48,7 @@ final class MergeCommand implements Callable<Integer> {
     Path out;
 
     @Option(names = "--dtype", paramLabel = "F32|BF16|F16",
-            description = "Storage type of the merged weights; default: the base's (F32 when it is quantized).")
+            description = "Storage type of the merged weights. Default: the base's (F32 when it is quantized).")
     String dtype;
 
     @Spec

@@ -54,7 +54,7 @@ final class ScoreCommand implements Callable<Integer> {
     double beta;
 
     @Option(names = "--ref-adapter", paramLabel = "DIR",
-            description = "A PEFT adapter to use as the frozen reference; default: the base model (adapter disabled).")
+            description = "A PEFT adapter to use as the frozen reference. Default: the base model (adapter disabled).")
     Path refAdapter;
 
     @Option(names = "--loss-type", defaultValue = "sigmoid", paramLabel = "T",
@@ -67,13 +67,15 @@ final class ScoreCommand implements Callable<Integer> {
     double labelSmoothing;
 
     @Option(names = "--metrics-out", paramLabel = "FILE.json",
-            description = "Also write the batch metrics (printed on stdout) to this file (needs --adapter).")
+            description = "Also write the batch metrics (printed on stdout) to this file (needs --adapter). "
+                    + "Default: none.")
     Path metricsOut;
 
     @Option(names = "--grads-out", paramLabel = "FILE.safetensors",
             description = "Write the gradient of the printed batch loss (all records as one batch) with respect to "
                     + "every LoRA tensor of --adapter: F32, PEFT's key names. Computed in micro-batches of "
-                    + "--batch-tokens positions (aot and aot_unpaired couple all records, so they run as one).")
+                    + "--batch-tokens positions (aot and aot_unpaired couple all records, so they run as one). "
+                    + "Default: none.")
     Path gradsOut;
 
     @Spec

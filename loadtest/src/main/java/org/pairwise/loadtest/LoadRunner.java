@@ -90,7 +90,7 @@ public final class LoadRunner {
             Audit audit = new Audit(session.vertx, session.client, cfg.url(), cfg.adminToken());
             Audit.StatsSnapshot before = cfg.audit() && cfg.workload().votes() ? audit.stats().await() : null;
             if (cfg.workload() == Workload.VOTE) {
-                session.votePairs = measured.fetchDistinctPairs(cfg.distinctPairs()).await();
+                session.votePairs = measured.fetchDistinctPairs(cfg.pairs()).await();
             }
             long warmUnknown = 0;
             if (!cfg.warmup().isZero()) {
@@ -226,7 +226,7 @@ public final class LoadRunner {
      * combinations there are (a token's name is fixed, so one token can judge each pair once).
      */
     long limit() {
-        long n = cfg.count() > 0 ? cfg.count() : Long.MAX_VALUE;
+        long n = cfg.votes() > 0 ? cfg.votes() : Long.MAX_VALUE;
         return Math.min(n, combinationLimit() - ticketBase);
     }
 
