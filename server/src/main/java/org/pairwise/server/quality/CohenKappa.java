@@ -16,7 +16,8 @@ public record CohenKappa(String annotatorA, String annotatorB, int sharedItems, 
 
     public static CohenKappa of(AnnotationTable table, String annotatorA, String annotatorB) {
         if (annotatorA.equals(annotatorB)) {
-            throw new IllegalArgumentException("Cohen's kappa needs two different annotators, got '" + annotatorA + "' twice");
+            throw new IllegalArgumentException("Cohen's kappa needs two different annotators, got '" + annotatorA
+                    + "' twice");
         }
         List<String> categories = table.categories();
         int k = categories.size();

@@ -80,8 +80,9 @@ class BradleyTerryEdgeCasesTest {
         battles.addAll(repeat(3, "b", "c", Choice.TIE));
         battles.addAll(repeat(2, "c", "ref", Choice.BOTH_BAD));
         for (BradleyTerry.Method m : BradleyTerry.Method.values()) {
+            int rounds = m == BradleyTerry.Method.NEWTON ? 200 : 0;
             BradleyTerry.Leaderboard lb = BradleyTerry.fit(List.of(), battles,
-                    BradleyTerry.Options.defaults("ref").withMethod(m).withBootstrap(m == BradleyTerry.Method.NEWTON ? 200 : 0, 1));
+                    BradleyTerry.Options.defaults("ref").withMethod(m).withBootstrap(rounds, 1));
             for (BradleyTerry.Standing s : lb.standings()) {
                 assertEquals(1000, s.rating(), 1e-9, s.toString());
                 assertEquals(1000, s.low(), 1e-9, s.toString());
@@ -118,7 +119,8 @@ class BradleyTerryEdgeCasesTest {
 
     @Test
     void noBattlesAtAllGiveTheAnchor() {
-        BradleyTerry.Leaderboard lb = BradleyTerry.fit(List.of("ref", "v1"), List.of(), BradleyTerry.Options.defaults("ref"));
+        BradleyTerry.Leaderboard lb = BradleyTerry.fit(List.of("ref", "v1"), List.of(),
+                BradleyTerry.Options.defaults("ref"));
         assertEquals(1000, lb.standing("v1").rating(), 0);
         assertEquals(0, lb.counted());
         assertTrue(Double.isNaN(lb.winRates().cell("ref", "v1").winRate()));
@@ -141,7 +143,8 @@ class BradleyTerryEdgeCasesTest {
         assertEquals(ties.standing("b").low(), asTie.standing("b").low(), 1e-9);
         assertEquals(12, asTie.counted());
 
-        BradleyTerry.Leaderboard excluded = BradleyTerry.fit(List.of(), withBothBad, o.withBothBad(BradleyTerry.BothBad.EXCLUDE));
+        BradleyTerry.Leaderboard excluded = BradleyTerry.fit(List.of(), withBothBad,
+                o.withBothBad(BradleyTerry.BothBad.EXCLUDE));
         BradleyTerry.Leaderboard without = BradleyTerry.fit(List.of(), battles, o);
         assertEquals(without.standing("b").rating(), excluded.standing("b").rating(), 1e-9);
         assertEquals(8, excluded.counted());

@@ -119,7 +119,8 @@ class PostgresHarnessTest {
                 }
             }
             for (PostgresHarness pg : List.of(a, b)) {
-                try (Connection c = pg.connect(); ResultSet rs = c.createStatement().executeQuery("SELECT port FROM owner")) {
+                try (Connection c = pg.connect();
+                     ResultSet rs = c.createStatement().executeQuery("SELECT port FROM owner")) {
                     assertTrue(rs.next());
                     assertEquals(pg.port(), rs.getInt(1), "each server holds only its own row");
                     assertFalse(rs.next());
@@ -159,8 +160,10 @@ class PostgresHarnessTest {
     private static void assertGone(String[] ready) throws InterruptedException {
         Path dir = Path.of(ready[1]);
         long postmaster = Long.parseLong(ready[2]);
-        ProcessHandle.of(postmaster).ifPresent(p -> p.onExit().orTimeout(30, TimeUnit.SECONDS).exceptionally(t -> p).join());
-        assertFalse(ProcessHandle.of(postmaster).map(ProcessHandle::isAlive).orElse(false), "postmaster " + postmaster + " stopped");
+        ProcessHandle.of(postmaster)
+                .ifPresent(p -> p.onExit().orTimeout(30, TimeUnit.SECONDS).exceptionally(t -> p).join());
+        assertFalse(ProcessHandle.of(postmaster).map(ProcessHandle::isAlive).orElse(false),
+                "postmaster " + postmaster + " stopped");
         assertFalse(Files.exists(dir), dir + " deleted");
     }
 
