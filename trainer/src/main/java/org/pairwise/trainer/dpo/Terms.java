@@ -40,7 +40,7 @@ final class Terms {
             case SPPO_HARD -> each(n, i -> sq(b.chosenLogRatio(i) - 0.5 / beta)
                     + sq(b.rejectedLogRatio(i) + 0.5 / beta), l);
             case AOT, AOT_UNPAIRED -> {
-                // Sorted positions belong to no single pair: DpoLoss refuses per-pair values, so w = 1, ε = the config's.
+                // Sorted positions belong to no pair: DpoLoss refuses per-pair values, so w = 1, ε = the config's.
                 Sorted s = sorted(t, b);
                 each(n, j -> cdpo(beta * s.d()[j], p.labelSmoothing()), l);
             }

@@ -53,7 +53,7 @@ public record KlEstimate(double[] perResponse, double mean, double standardError
      */
     public static KlEstimate of(List<Generation> samples, List<Score> reference) {
         if (reference.size() != samples.size()) {
-            throw new IllegalArgumentException(samples.size() + " samples but " + reference.size() + " reference scores");
+            throw new IllegalArgumentException(samples.size() + " samples, " + reference.size() + " reference scores");
         }
         double[] pol = new double[samples.size()], ref = new double[samples.size()];
         for (int j = 0; j < pol.length; j++) {

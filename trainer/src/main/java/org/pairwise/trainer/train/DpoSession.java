@@ -248,8 +248,9 @@ public final class DpoSession {
         if (referenceSync != null) {
             Path refDir = dir.resolve(TrainerCheckpoint.REFERENCE_DIR);
             if (!Files.isDirectory(refDir)) {
-                throw new IllegalArgumentException(dir + " holds no reference adapter (" + TrainerCheckpoint.REFERENCE_DIR
-                        + "/): it was written without sync_ref_model, which this run sets");
+                throw new IllegalArgumentException(dir + " holds no reference adapter ("
+                        + TrainerCheckpoint.REFERENCE_DIR + "/): it was written without sync_ref_model, which this "
+                        + "run sets");
             }
             copyParameters(LoraAdapter.load(refDir, model.config(), be), reference.adapter());
             reference.invalidate();
