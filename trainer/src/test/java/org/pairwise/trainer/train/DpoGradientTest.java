@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.DoubleSupplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -109,20 +110,26 @@ public class DpoGradientTest {
             DpoLoss loss = new DpoLoss(params);
             assertEquals(loss(loss, policy, refC, refR), r.out().loss, 1e-4 * (1 + Math.abs(r.out().loss)),
                     "the loss itself");
-            SplittableRandom rng = new SplittableRandom(3);
-            for (int l = 0; l < c.numLayers(); l++) {
-                for (String p : lc.targetModules()) {
-                    LoraGradients.Pair g = grads.pair(l, p);
-                    for (String which : List.of("A", "B")) {
-                        double[] param = lora.get(LoraConfig.key(l, p, which));
-                        float[] got = be.download(which.equals("A") ? g.dA() : g.dB());
-                        for (int trial = 0; trial < 2; trial++) {
-                            int i = rng.nextInt(param.length);
-                            double fd = ReferenceDecoder.centralDifference(param, i, 1e-5,
-                                    () -> loss(loss, policy, refC, refR));
-                            assertEquals(fd, got[i], 2e-4 + 3e-2 * Math.abs(fd),
-                                    type + " layer " + l + " " + p + " " + which + "[" + i + "]");
-                        }
+            assertLoraGradients(c, lc, grads, lora, new SplittableRandom(3), 2, () -> loss(loss, policy, refC, refR),
+                    type);
+        }
+    }
+
+    // At `trials` random entries of every LoRA tensor: central differences of f, the loss as a function of the
+    // double-precision adapter values in lora, against the gradients the step accumulated.
+    void assertLoraGradients(ModelConfig c, LoraConfig lc, LoraGradients grads, Map<String, double[]> lora,
+                             SplittableRandom rng, int trials, DoubleSupplier f, Object label) {
+        for (int l = 0; l < c.numLayers(); l++) {
+            for (String p : lc.targetModules()) {
+                LoraGradients.Pair g = grads.pair(l, p);
+                for (String which : List.of("A", "B")) {
+                    double[] param = lora.get(LoraConfig.key(l, p, which));
+                    float[] got = be.download(which.equals("A") ? g.dA() : g.dB());
+                    for (int trial = 0; trial < trials; trial++) {
+                        int i = rng.nextInt(param.length);
+                        double fd = ReferenceDecoder.centralDifference(param, i, 1e-5, f);
+                        assertEquals(fd, got[i], 2e-4 + 3e-2 * Math.abs(fd),
+                                label + " layer " + l + " " + p + " " + which + "[" + i + "]");
                     }
                 }
             }
@@ -184,7 +191,7 @@ public class DpoGradientTest {
                         "the synced reference is not the base model");
             }
             DpoLoss loss = new DpoLoss(params);
-            PerPairLoss f = () -> {
+            DoubleSupplier f = () -> {
                 double[] pc = new double[2], pr = new double[2];
                 for (int i = 0; i < 2; i++) {
                     pc[i] = policy.completionLogp(PROMPTS[i], CHOSEN[i]);
@@ -194,31 +201,14 @@ public class DpoGradientTest {
                         new int[] {REJECTED[0].length, REJECTED[1].length}, weights,
                         eps), 0, new DpoLoss.Output(2));
             };
-            assertEquals(f.value(), r.out().loss, 1e-4 * (1 + Math.abs(r.out().loss)), "the loss itself");
-            SplittableRandom rng = new SplittableRandom(5);
-            for (int l = 0; l < c.numLayers(); l++) {
-                for (String p : lc.targetModules()) {
-                    LoraGradients.Pair g = grads.pair(l, p);
-                    for (String which : List.of("A", "B")) {
-                        double[] param = lora.get(LoraConfig.key(l, p, which));
-                        float[] got = be.download(which.equals("A") ? g.dA() : g.dB());
-                        int i = rng.nextInt(param.length);
-                        double fd = ReferenceDecoder.centralDifference(param, i, 1e-5, f::value);
-                        assertEquals(fd, got[i], 2e-4 + 3e-2 * Math.abs(fd),
-                                type + " layer " + l + " " + p + " " + which + "[" + i + "]");
-                    }
-                }
-            }
+            assertEquals(f.getAsDouble(), r.out().loss, 1e-4 * (1 + Math.abs(r.out().loss)), "the loss itself");
+            assertLoraGradients(c, lc, grads, lora, new SplittableRandom(5), 1, f, type + " synced");
         }
     }
 
     /** The loss types that take per-pair values (aot and aot_unpaired refuse them). */
     static Stream<Arguments> perPairCases() {
         return java.util.Arrays.stream(LossType.values()).filter(t -> !t.couplesPairs()).map(Arguments::of);
-    }
-
-    private interface PerPairLoss {
-        double value();
     }
 
     static double loss(DpoLoss loss, ReferenceDecoder policy, double[] refC, double[] refR) {

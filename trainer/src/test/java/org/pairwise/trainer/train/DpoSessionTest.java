@@ -208,18 +208,14 @@ class DpoSessionTest {
                 Double.NaN);
         PreferencePair smoothed = new PreferencePair(9, "vote 9", prompt, new int[] {4}, new int[] {5}, 0, 1.0, 0.1);
         assertTrue(Double.isFinite(session.accumulate(List.of(weighted, smoothed), 1).out().loss));
-        DpoConfig ipo = cfg.withOverrides(Map.of("loss_type", "ipo"));
-        DpoSession ipoSession = DpoSession.start(model, ipo, ipo.lrSchedule(1), "tiny", null,
-                DpoSession.Options.offline(4096));
-        msg = assertThrows(IllegalArgumentException.class,
-                () -> ipoSession.accumulate(List.of(smoothed), 1)).getMessage();
-        assertTrue(msg.startsWith("vote 9: loss_type [ipo] ignores label smoothing"), msg);
-        DpoConfig aot = cfg.withOverrides(Map.of("loss_type", "aot"));
-        DpoSession aotSession = DpoSession.start(model, aot, aot.lrSchedule(1), "tiny", null,
-                DpoSession.Options.offline(4096));
-        msg = assertThrows(IllegalArgumentException.class,
-                () -> aotSession.accumulate(List.of(weighted), 1)).getMessage();
-        assertTrue(msg.startsWith("vote 8: loss_type aot pairs sorted positions"), msg);
+        for (Object[] refused : new Object[][] {{"ipo", smoothed, "vote 9: loss_type [ipo] ignores label smoothing"},
+                {"aot", weighted, "vote 8: loss_type aot pairs sorted positions"}}) {
+            DpoConfig c = cfg.withOverrides(Map.of("loss_type", (String) refused[0]));
+            DpoSession s = DpoSession.start(model, c, c.lrSchedule(1), "tiny", null, DpoSession.Options.offline(4096));
+            msg = assertThrows(IllegalArgumentException.class,
+                    () -> s.accumulate(List.of((PreferencePair) refused[1]), 1)).getMessage();
+            assertTrue(msg.startsWith((String) refused[2]), msg);
+        }
         msg = assertThrows(IllegalArgumentException.class, () -> new PreferencePair(10, "vote 10", prompt,
                 new int[] {4}, new int[] {5}, 0, -1, Double.NaN)).getMessage();
         assertTrue(msg.startsWith("vote 10: a pair's weight must be finite and >= 0"), msg);
