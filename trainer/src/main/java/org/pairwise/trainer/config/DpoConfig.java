@@ -56,6 +56,11 @@ public record DpoConfig(
         Truncation.Mode truncationMode,
         int seed,
         boolean precomputeRefLogProbs,
+        boolean syncRefModel,
+        double refModelMixupAlpha,
+        int refModelSyncSteps,
+        int replayPairsPerStep,
+        double voteDecayGamma,
         boolean gradientCheckpointing,
         boolean disableDropout,
         int loraR,
@@ -122,6 +127,17 @@ public record DpoConfig(
             Field.of("seed", Type.INT, 42, "adapter initialisation and data order").trl(ARGS),
             Field.of("precompute_ref_log_probs", Type.BOOLEAN, false, "compute all reference log-probs once before "
                     + "training").trl(DPO),
+            Field.of("sync_ref_model", Type.BOOLEAN, false, "TR-DPO: every ref_model_sync_steps steps the reference "
+                    + "adapter becomes alpha * policy + (1 - alpha) * reference, LoRA A and B mixed separately (TRL "
+                    + "refuses it with PEFT; here the reference is a frozen adapter)").trl(DPO),
+            Field.of("ref_model_mixup_alpha", Type.DOUBLE, 0.6, "TR-DPO's alpha in [0, 1]: 1 is a hard update (the "
+                    + "reference becomes the policy)").trl(DPO),
+            Field.of("ref_model_sync_steps", Type.INT, 512, "TR-DPO's tau: optimizer steps between reference updates")
+                    .trl(DPO),
+            Field.of("replay_pairs_per_step", Type.INT, 0, "ours, not TRL's: continual training adds this many pairs "
+                    + "trained on in earlier steps to each optimizer step (a replay buffer); 0 = off"),
+            Field.of("vote_decay_gamma", Type.DOUBLE, 1.0, "ours, not TRL's: a pair's weight is multiplied by "
+                    + "gamma^(current policy version - the pair's version) (NS-DPO's decay), gamma in (0, 1]; 1 = off"),
             Field.of("gradient_checkpointing", Type.BOOLEAN, true, "recompute layer activations in backward instead "
                     + "of keeping them (TRL's default; transformers' is false)").trl(DPO),
             Field.of("disable_dropout", Type.BOOLEAN, true, "no dropout in policy or reference, LoRA's included (TRL "
@@ -183,6 +199,22 @@ public record DpoConfig(
                 throw bad("lora_target_modules", "unknown module '" + m + "'; valid: " + String.join(", ",
                         LORA_MODULES));
             }
+        }
+        if (!(refModelMixupAlpha >= 0 && refModelMixupAlpha <= 1)) {
+            throw bad("ref_model_mixup_alpha", "must be in [0, 1], got " + refModelMixupAlpha);
+        }
+        atLeast(1, refModelSyncSteps, "ref_model_sync_steps");
+        if (syncRefModel && precomputeRefLogProbs) {
+            // As TRL: log-probs of a reference that moves cannot be computed once up front.
+            throw bad("sync_ref_model", "cannot be combined with precompute_ref_log_probs");
+        }
+        atLeast(0, replayPairsPerStep, "replay_pairs_per_step");
+        if (!(voteDecayGamma > 0 && voteDecayGamma <= 1)) {
+            throw bad("vote_decay_gamma", "must be in (0, 1], got " + voteDecayGamma);
+        }
+        if (voteDecayGamma < 1 && lossType.stream().anyMatch(LossType::couplesPairs)) {
+            throw bad("vote_decay_gamma", "decayed pair weights do not apply to loss_type " + lossType
+                    + " (aot pairs sorted positions across the batch)");
         }
         // The loss parameters and truncation limits validate themselves, naming their fields.
         new DpoLoss.Params(lossType, lossWeights, beta, labelSmoothing, discopopTau, bcoPairRewardShift);

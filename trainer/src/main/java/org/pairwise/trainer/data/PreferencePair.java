@@ -9,10 +9,10 @@ package org.pairwise.trainer.data;
  * @param source         where the pair came from, for messages: {@code FILE:LINE}, {@code FILE: record N} or
  *                       {@code vote ID}
  * @param policyVersion  the policy version that sampled the responses (0, the starting policy, for offline data)
- * @param weight         a per-pair factor on the pair's loss; 1 means none. Reserved for NS-DPO-style decay: the loss
- *                       does not apply it yet, so the step refuses any other value
- * @param labelSmoothing a per-pair cDPO ε in place of the configuration's label_smoothing; NaN means none. Reserved
- *                       for soft labels from aggregated annotations: the step refuses any other value for now
+ * @param weight         a factor (finite, >= 0) on the pair's term of the loss; 1 means none. The trainer multiplies
+ *                       it by vote_decay_gamma^age (NS-DPO) before the loss; {@code DpoLoss} says how weights enter
+ * @param labelSmoothing the pair's own ε in place of the configuration's label_smoothing (a soft label from
+ *                       aggregated votes, e.g. 1/3 for a 2-1 split), in [0, 1); NaN means none
  */
 public record PreferencePair(long id, String source, int[] promptIds, int[] chosenIds, int[] rejectedIds,
                              int policyVersion, double weight, double labelSmoothing) {
@@ -21,6 +21,16 @@ public record PreferencePair(long id, String source, int[] promptIds, int[] chos
     /** No per-pair label smoothing: the configuration's label_smoothing applies. */
     public static final double NO_LABEL_SMOOTHING = Double.NaN;
 
+    public PreferencePair {
+        if (!(weight >= 0) || Double.isInfinite(weight)) {
+            throw new IllegalArgumentException(source + ": a pair's weight must be finite and >= 0, got " + weight);
+        }
+        if (!Double.isNaN(labelSmoothing) && !(labelSmoothing >= 0 && labelSmoothing < 1)) {
+            throw new IllegalArgumentException(source + ": a pair's label smoothing must be in [0, 1) or unset, got "
+                    + labelSmoothing);
+        }
+    }
+
     /** A pair with no per-pair weight or label smoothing. */
     public static PreferencePair of(long id, String source, int[] promptIds, int[] chosenIds, int[] rejectedIds,
                                     int policyVersion) {
@@ -28,8 +38,13 @@ public record PreferencePair(long id, String source, int[] promptIds, int[] chos
                 NO_LABEL_SMOOTHING);
     }
 
-    /** Whether the pair sets a per-pair weight or label smoothing (which the loss does not apply yet). */
+    /** Whether the pair sets a weight other than 1 or its own label smoothing. */
     public boolean hasPerPairLoss() {
         return weight != NO_WEIGHT || !Double.isNaN(labelSmoothing);
+    }
+
+    /** This pair with another weight. */
+    public PreferencePair withWeight(double w) {
+        return new PreferencePair(id, source, promptIds, chosenIds, rejectedIds, policyVersion, w, labelSmoothing);
     }
 }

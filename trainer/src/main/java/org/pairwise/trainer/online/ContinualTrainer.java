@@ -3,13 +3,16 @@ package org.pairwise.trainer.online;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.pairwise.model.engine.LlamaModel;
 import org.pairwise.model.lora.LoraAdapter;
 import org.pairwise.trainer.config.DpoConfig;
+import org.pairwise.trainer.data.InMemoryReplay;
 import org.pairwise.trainer.data.PreferencePair;
+import org.pairwise.trainer.data.ReplaySource;
 import org.pairwise.trainer.dpo.DpoMetrics;
 import org.pairwise.trainer.optim.LrSchedule;
 import org.pairwise.trainer.train.DpoSession;
@@ -19,15 +22,19 @@ import org.pairwise.trainer.train.TrainerCheckpoint;
 /**
  * DPO on a live stream of votes, a loop over a {@link DpoSession}: each call to {@link #step} takes one optimizer step
  * on the pairs it is given (up to per_device_train_batch_size x gradient_accumulation_steps of them, fewer when the
- * caller's time window closed), every publish_every steps hands out an immutable copy of the adapter as the next
- * policy version, and every save_steps writes a checkpoint that records the last vote trained on, so a restart
- * resumes exactly after it. Not thread-safe: one trainer thread calls it.
+ * caller's time window closed) plus replay_pairs_per_step pairs of earlier steps from a {@link ReplaySource}, every
+ * publish_every steps hands out an immutable copy of the adapter as the next policy version, and every save_steps
+ * writes a checkpoint that records the last vote trained on and the replay source's state, so a restart resumes
+ * exactly after it. Not thread-safe: one trainer thread calls it.
  */
 public final class ContinualTrainer {
     /**
      * What a step did: its metrics under TRL's names (plus off_policy_age and policy_version), the new policy when
      * this step published one (else null), the last vote id it consumed, and the checkpoint it wrote (else null).
      */
+    /** The in-memory replay buffer's capacity when replay is on and no source is given. */
+    public static final int DEFAULT_REPLAY_CAPACITY = 1000;
+
     public record StepReport(int step, Map<String, Double> metrics, int policyVersion, LoraAdapter published,
                              long lastVoteId, boolean applied, Path checkpoint) {}
 
@@ -46,6 +53,15 @@ public final class ContinualTrainer {
      */
     public ContinualTrainer(LlamaModel model, DpoConfig config, int publishEvery, Path checkpointRoot,
                             int keepCheckpoints, String baseModel, LoraAdapter initial) {
+        this(model, config, publishEvery, checkpointRoot, keepCheckpoints, baseModel, initial, null);
+    }
+
+    /**
+     * @param replay where replayed pairs come from when replay_pairs_per_step &gt; 0 (the server's store); null: an
+     *               {@link InMemoryReplay} seeded by the config's seed, holding {@link #DEFAULT_REPLAY_CAPACITY}
+     */
+    public ContinualTrainer(LlamaModel model, DpoConfig config, int publishEvery, Path checkpointRoot,
+                            int keepCheckpoints, String baseModel, LoraAdapter initial, ReplaySource replay) {
         if (publishEvery < 1) {
             throw new IllegalArgumentException("publish_every must be >= 1, got " + publishEvery);
         }
@@ -55,6 +71,9 @@ public final class ContinualTrainer {
         this.keepCheckpoints = keepCheckpoints;
         this.session = DpoSession.start(model, config, schedule(config), baseModel, initial,
                 DpoSession.Options.continual());
+        if (config.replayPairsPerStep() > 0) {
+            session.useReplay(replay != null ? replay : new InMemoryReplay(config.seed(), DEFAULT_REPLAY_CAPACITY));
+        }
     }
 
     // The stream has no end, so no decay: a constant rate after any warmup steps.
@@ -80,7 +99,10 @@ public final class ContinualTrainer {
         return new Resumed(session.steps(), version, lastVoteId(), version == 0 ? null : session.snapshot());
     }
 
-    /** One optimizer step on these pairs (in vote order; at most {@link #votesPerStep()}). */
+    /**
+     * One optimizer step on these pairs (in vote order; at most {@link #votesPerStep()}) and the replayed ones: the
+     * step's loss is the mean over all of them (each pair's weight decayed by its age when vote_decay_gamma &lt; 1).
+     */
     public StepReport step(List<PreferencePair> votes) throws IOException {
         if (votes.isEmpty() || votes.size() > votesPerStep()) {
             throw new IllegalArgumentException("a step takes 1.." + votesPerStep() + " votes, got " + votes.size());
@@ -90,18 +112,22 @@ public final class ContinualTrainer {
         for (PreferencePair v : votes) {
             age += policyVersion - v.policyVersion();
         }
+        List<PreferencePair> replayed = session.drawReplay();
+        List<PreferencePair> pairs = new ArrayList<>(votes);
+        pairs.addAll(replayed);
         DpoMetrics metrics = DpoMetrics.train();
         int bs = config.perDeviceTrainBatchSize();
-        for (int i = 0; i < votes.size(); i += bs) {
-            List<PreferencePair> micro = votes.subList(i, Math.min(votes.size(), i + bs));
+        for (int i = 0; i < pairs.size(); i += bs) {
+            List<PreferencePair> micro = pairs.subList(i, Math.min(pairs.size(), i + bs));
             // Each micro-batch's loss is a mean over its pairs; weighting by its share makes the step's gradient
-            // the mean over all its votes, however the window split them.
-            DpoStep.Result r = session.accumulate(micro, (double) micro.size() / votes.size());
+            // the mean over all its pairs, however the window split them.
+            DpoStep.Result r = session.accumulate(micro, (double) micro.size() / pairs.size());
             if (Double.isFinite(r.out().loss)) {
                 metrics.addMicroBatch(r.batch(), r.out(), r.logits());
             }
         }
         DpoSession.Step applied = session.optimizerStep();
+        session.trained(votes);
         LoraAdapter published = null;
         if (applied.applied() && applied.globalStep() % publishEvery == 0) {
             policyVersion++;
@@ -115,6 +141,9 @@ public final class ContinualTrainer {
         m.put("off_policy_age", age / votes.size());
         m.put("policy_version", (double) policyVersion);
         m.put("votes", (double) votes.size());
+        if (config.replayPairsPerStep() > 0) {
+            m.put("replay_pairs", (double) replayed.size());
+        }
         Map<String, Object> line = new LinkedHashMap<>();
         line.put("step", applied.globalStep());
         line.putAll(m);

@@ -1,6 +1,7 @@
 package org.pairwise.trainer.train;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,6 +20,7 @@ import org.pairwise.model.lora.LoraConfig;
 import org.pairwise.model.lora.LoraGradients;
 import org.pairwise.trainer.config.DpoConfig;
 import org.pairwise.trainer.data.PreferencePair;
+import org.pairwise.trainer.data.ReplaySource;
 import org.pairwise.trainer.data.Truncation;
 import org.pairwise.trainer.dpo.DpoLoss;
 import org.pairwise.trainer.dpo.RunningMoments;
@@ -27,10 +29,12 @@ import org.pairwise.trainer.optim.LrSchedule;
 
 /**
  * One DPO training run: the LoRA policy it updates, the gradients, AdamW, the loss (with BCO's running moments), the
- * reference log-probs, the learning-rate schedule and the optimizer step count, and the checkpoint that holds all of
- * them with the data stream's position. Offline {@code train}, the continual trainer, {@code bench --dpo} and
+ * reference log-probs (and, with sync_ref_model, the reference adapter that follows the policy), the learning-rate
+ * schedule and the optimizer step count, the replay buffer's source, and the checkpoint that holds all of them with
+ * the data stream's position. Offline {@code train}, the continual trainer, {@code bench --dpo} and
  * {@code score --grads-out} are loops over {@link #accumulate} and {@link #optimizerStep}: every pair takes the same
- * path to the gradient. Not thread-safe: one thread drives a session.
+ * path to the gradient, where its weight is decayed by its age (vote_decay_gamma) and checked with its label
+ * smoothing against the loss types. Not thread-safe: one thread drives a session.
  */
 public final class DpoSession {
     /**
@@ -81,6 +85,8 @@ public final class DpoSession {
     private final DpoLoss loss;
     private final ReferenceLogps reference;
     private final DpoStep step;
+    private final ReferenceSync referenceSync;
+    private ReplaySource replay;
     private final int logHistory;
     private final List<Map<String, Object>> history = new ArrayList<>();
     private int globalStep;
@@ -89,7 +95,9 @@ public final class DpoSession {
 
     /**
      * A session that trains a fresh adapter (the lora_* fields, initialised from seed) against the base model, or,
-     * given an initial adapter, a copy of it against a frozen copy of it (TRL continuing a PEFT model).
+     * given an initial adapter, a copy of it against a frozen copy of it (TRL continuing a PEFT model). With
+     * sync_ref_model the reference is always an adapter, a copy of the initial policy (for a fresh adapter B = 0, so
+     * it scores as the base model does) that {@link ReferenceSync} then moves towards the policy.
      *
      * @param baseModel written into adapter_config.json as base_model_name_or_path
      */
@@ -99,7 +107,7 @@ public final class DpoSession {
         LoraAdapter policy = initial != null ? initial.copy(be) : LoraAdapter.create(new LoraConfig(config.loraR(),
                 config.loraAlpha(), config.loraTargetModules(), config.loraDropout(), config.useRslora(), baseModel),
                 model.config(), be, config.seed());
-        LoraAdapter frozen = initial == null ? null : initial.copy(be);
+        LoraAdapter frozen = initial != null ? initial.copy(be) : config.syncRefModel() ? policy.copy(be) : null;
         ReferenceLogps reference = new ReferenceLogps(new SequenceScorer(model, options.referenceBatchTokens()), frozen,
                 options.referenceCacheEntries());
         return new DpoSession(model, config, schedule, policy, reference, options.logHistory());
@@ -108,6 +116,7 @@ public final class DpoSession {
     /**
      * A session over a given policy (trained in place) and reference; {@link #start} is the usual way in.
      *
+     * @param reference  with sync_ref_model, its adapter must be set (it is updated in place)
      * @param logHistory the newest log lines kept (in memory and in checkpoints)
      */
     public DpoSession(LlamaModel model, DpoConfig config, LrSchedule schedule, LoraAdapter policy,
@@ -124,6 +133,12 @@ public final class DpoSession {
         this.loss = new DpoLoss(config.lossParams());
         this.reference = reference;
         this.step = new DpoStep(model, policy, grads, loss, reference, config.gradientCheckpointing());
+        if (config.syncRefModel() && reference.adapter() == null) {
+            throw new IllegalArgumentException("sync_ref_model needs a reference adapter to update, not the base "
+                    + "model");
+        }
+        this.referenceSync = config.syncRefModel() ? new ReferenceSync(be, config.refModelMixupAlpha(),
+                config.refModelSyncSteps()) : null;
         this.logHistory = logHistory;
     }
 
@@ -147,24 +162,43 @@ public final class DpoSession {
         return reference.get(DpoStep.sequences(truncate(pairs)));
     }
 
-    /** Clips and applies the accumulated gradients at the schedule's rate for this step, then zeroes them. */
+    /**
+     * Clips and applies the accumulated gradients at the schedule's rate for this step, then zeroes them; with
+     * sync_ref_model, every ref_model_sync_steps-th step then updates the reference ({@link ReferenceSync}).
+     */
     public Step optimizerStep() {
         AdamW.StepResult r = optimizer.step(schedule.lr(globalStep));
         grads.zero();
         globalStep++;
+        if (referenceSync != null && referenceSync.due(globalStep)) {
+            referenceSync.update(adapter, reference);
+        }
         return new Step(globalStep, r.gradNorm(), r.applied(), schedule.lr(globalStep));
     }
 
-    // TRL's truncation, and a clear error naming the pair for what the step cannot take.
+    /**
+     * The weight the loss gives a pair now: its own weight times vote_decay_gamma^age, the age being the current
+     * policy version minus the pair's (NS-DPO); a pair from a version ahead of the current one (after a rollback)
+     * has age 0.
+     */
+    public double effectiveWeight(PreferencePair p) {
+        double gamma = config.voteDecayGamma();
+        int age = Math.max(0, position.policyVersion() - p.policyVersion());
+        return gamma == 1 ? p.weight() : p.weight() * Math.pow(gamma, age);
+    }
+
+    // TRL's truncation with the decayed weight, and a clear error naming the pair for what the step cannot take.
     private List<Truncation.Pair> truncate(List<PreferencePair> batch) {
         int max = model.config().maxPositionEmbeddings();
         List<Truncation.Pair> out = new ArrayList<>(batch.size());
         for (PreferencePair p : batch) {
-            if (p.hasPerPairLoss()) {
-                throw new IllegalArgumentException(p.source() + ": a per-pair weight or label smoothing is not "
-                        + "applied by the loss yet; leave them unset");
+            double weight = effectiveWeight(p);
+            String problem = loss.params().perPairProblem(weight, p.labelSmoothing());
+            if (problem != null) {
+                throw new IllegalArgumentException(p.source() + ": " + problem);
             }
             Truncation.Pair t = truncation.apply(p);
+            t = new Truncation.Pair(t.id(), t.chosen(), t.rejected(), weight, t.labelSmoothing());
             int length = Math.max(t.chosen().length(), t.rejected().length());
             if (length > max) {
                 throw new IllegalArgumentException(p.source() + ": a sequence of " + length + " tokens exceeds the "
@@ -187,13 +221,19 @@ public final class DpoSession {
         return dir;
     }
 
-    /** The whole state into dir: PEFT adapter, AdamW moments, steps, stream position, BCO moments, log history. */
+    /**
+     * The whole state into dir: PEFT adapter, AdamW moments, steps, stream position, BCO moments, log history, the
+     * replay source's state, and the reference adapter when it follows the policy. The decay needs nothing more: it
+     * is a function of the policy version, which the position holds.
+     */
     public void save(Path dir) throws IOException {
         RunningMoments.State m = loss.moments().state();
         Map<String, Double> bco = Map.of("mean", m.mean(), "std", m.std(), "var", m.var(), "count", m.count());
-        TrainerCheckpoint.save(dir, adapter, optimizer, new TrainerCheckpoint.State(globalStep,
-                optimizer.skippedSteps(), position.epochIndex(), position.microBatchesInEpoch(), position.epoch(),
-                numTokens, bco, history, position.lastPairId(), position.policyVersion()), be);
+        TrainerCheckpoint.save(dir, adapter, referenceSync == null ? null : reference.adapter(), optimizer,
+                new TrainerCheckpoint.State(globalStep, optimizer.skippedSteps(), position.epochIndex(),
+                        position.microBatchesInEpoch(), position.epoch(), numTokens, bco, history,
+                        position.lastPairId(), position.policyVersion(), replay == null ? Map.of() : replay.state()),
+                be);
     }
 
     /** Continues from a directory {@link #save} wrote: afterwards the session is the one that wrote it. */
@@ -204,9 +244,16 @@ public final class DpoSession {
             throw new IllegalArgumentException(dir + " holds a rank-" + got.r() + " adapter on " + got.targetModules()
                     + ", but this run trains rank " + want.r() + " on " + want.targetModules());
         }
-        List<Tensor> dst = adapter.parameters(), src = saved.parameters();
-        for (int i = 0; i < dst.size(); i++) {
-            be.copy(dst.get(i), 0, src.get(i), 0, dst.get(i).size());
+        copyParameters(saved, adapter);
+        if (referenceSync != null) {
+            Path refDir = dir.resolve(TrainerCheckpoint.REFERENCE_DIR);
+            if (!Files.isDirectory(refDir)) {
+                throw new IllegalArgumentException(dir + " holds no reference adapter ("
+                        + TrainerCheckpoint.REFERENCE_DIR + "/): it was written without sync_ref_model, which this "
+                        + "run sets");
+            }
+            copyParameters(LoraAdapter.load(refDir, model.config(), be), reference.adapter());
+            reference.invalidate();
         }
         TrainerCheckpoint.State st = TrainerCheckpoint.load(dir, adapter, optimizer, be);
         globalStep = st.globalStep();
@@ -220,6 +267,51 @@ public final class DpoSession {
             loss.moments().restore(new RunningMoments.State(bco.get("mean"), bco.get("std"), bco.get("var"),
                     bco.get("count")));
         }
+        if (replay != null && !st.replay().isEmpty()) {
+            replay.restore(st.replay());
+        }
+    }
+
+    private void copyParameters(LoraAdapter src, LoraAdapter dst) {
+        List<Tensor> to = dst.parameters(), from = src.parameters();
+        for (int i = 0; i < to.size(); i++) {
+            be.copy(to.get(i), 0, from.get(i), 0, to.get(i).size());
+        }
+    }
+
+    /**
+     * Where replayed pairs come from (replay_pairs_per_step &gt; 0); set it before {@link #restore}, which restores its
+     * state from the checkpoint.
+     */
+    public void useReplay(ReplaySource source) {
+        this.replay = source;
+    }
+
+    /**
+     * The replay_pairs_per_step pairs of earlier steps to add to the step about to run: none when replay is off,
+     * fewer while the source holds fewer.
+     */
+    public List<PreferencePair> drawReplay() {
+        int n = config.replayPairsPerStep();
+        if (n == 0) {
+            return List.of();
+        }
+        if (replay == null) {
+            throw new IllegalStateException("replay_pairs_per_step is " + n + " but the session has no replay source");
+        }
+        return replay.draw(n);
+    }
+
+    /** Tells the replay source, if any, the new pairs the step just taken trained on. */
+    public void trained(List<PreferencePair> pairs) {
+        if (replay != null) {
+            replay.trained(pairs);
+        }
+    }
+
+    /** The reference adapter (null: the base model); with sync_ref_model it moves every ref_model_sync_steps. */
+    public LoraAdapter referenceAdapter() {
+        return reference.adapter();
     }
 
     /** Writes the accumulated gradients as safetensors: F32, one tensor per LoRA matrix under PEFT's key names. */

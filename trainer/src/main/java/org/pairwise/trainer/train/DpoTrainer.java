@@ -56,6 +56,10 @@ public final class DpoTrainer {
      */
     public Outcome train(List<PreferencePair> trainData, List<PreferencePair> evalData, LoraAdapter initial,
                          Path resumeFrom) throws IOException {
+        if (config.replayPairsPerStep() > 0) {
+            throw new IllegalArgumentException("replay_pairs_per_step: a replay buffer is for continual training "
+                    + "(serve); offline epochs already revisit every pair");
+        }
         List<PreferencePair> evalPairs = evalData == null ? List.of() : evalData;
         int n = trainData.size(), bs = config.perDeviceTrainBatchSize(), accum = config.gradientAccumulationSteps();
         int microPerEpoch = (n + bs - 1) / bs;

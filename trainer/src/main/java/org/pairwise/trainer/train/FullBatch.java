@@ -15,7 +15,9 @@ import org.pairwise.trainer.dpo.PairBatch;
 /**
  * A whole data set taken as one batch, as {@code pairwise score} reports it: the batch loss (TRL's reduction over all
  * records), each record's loss as a batch of its own, TRL's batch metrics, and the gradient of that batch loss,
- * accumulated into a {@link DpoSession} over micro-batches that each fit a position budget.
+ * accumulated into a {@link DpoSession} over micro-batches that each fit a position budget. Scores carry no per-pair
+ * weight or label smoothing (JSONL records have none); the gradient takes the pairs' own through the session, and its
+ * micro-batch shares stay exact with them, since a weighted batch loss is still divided by the pair (or token) count.
  */
 public final class FullBatch {
     private FullBatch() {}

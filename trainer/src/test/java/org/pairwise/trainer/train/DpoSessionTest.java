@@ -202,12 +202,23 @@ class DpoSessionTest {
         String msg = assertThrows(IllegalArgumentException.class,
                 () -> session.accumulate(List.of(tooLong), 1)).getMessage();
         assertTrue(msg.startsWith("data.jsonl:7: a sequence of 73 tokens exceeds the model's context of 64"), msg);
-        for (PreferencePair p : List.of(
-                new PreferencePair(8, "vote 8", prompt, new int[] {4}, new int[] {5}, 0, 0.5, Double.NaN),
-                new PreferencePair(9, "vote 9", prompt, new int[] {4}, new int[] {5}, 0, 1.0, 0.1))) {
-            msg = assertThrows(IllegalArgumentException.class, () -> session.accumulate(List.of(p), 1)).getMessage();
-            assertTrue(msg.startsWith(p.source() + ": a per-pair weight or label smoothing"), msg);
+        // Per-pair weights and label smoothing train (DpoLossValuesTest checks their values); what the configured
+        // loss types cannot take is refused naming the pair.
+        PreferencePair weighted = new PreferencePair(8, "vote 8", prompt, new int[] {4}, new int[] {5}, 0, 0.5,
+                Double.NaN);
+        PreferencePair smoothed = new PreferencePair(9, "vote 9", prompt, new int[] {4}, new int[] {5}, 0, 1.0, 0.1);
+        assertTrue(Double.isFinite(session.accumulate(List.of(weighted, smoothed), 1).out().loss));
+        for (Object[] refused : new Object[][] {{"ipo", smoothed, "vote 9: loss_type [ipo] ignores label smoothing"},
+                {"aot", weighted, "vote 8: loss_type aot pairs sorted positions"}}) {
+            DpoConfig c = cfg.withOverrides(Map.of("loss_type", (String) refused[0]));
+            DpoSession s = DpoSession.start(model, c, c.lrSchedule(1), "tiny", null, DpoSession.Options.offline(4096));
+            msg = assertThrows(IllegalArgumentException.class,
+                    () -> s.accumulate(List.of((PreferencePair) refused[1]), 1)).getMessage();
+            assertTrue(msg.startsWith((String) refused[2]), msg);
         }
+        msg = assertThrows(IllegalArgumentException.class, () -> new PreferencePair(10, "vote 10", prompt,
+                new int[] {4}, new int[] {5}, 0, -1, Double.NaN)).getMessage();
+        assertTrue(msg.startsWith("vote 10: a pair's weight must be finite and >= 0"), msg);
         // The defaults are no per-pair loss at all.
         assertTrue(!PreferencePair.of(1, "x", prompt, new int[] {4}, new int[] {5}, 0).hasPerPairLoss());
     }
