@@ -2,6 +2,7 @@ package org.pairwise.launcher;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -105,6 +106,18 @@ class ConversationalRoundTripTest {
                 assertTrue(chosen.contains(storedChosen.get(i).strip()), chosen + " / " + storedChosen.get(i));
             }
         }
+    }
+
+    @Test
+    void conversationPromptsWithoutATemplateStopTheStartNamingTheFlag() throws Exception {
+        Path prompts = Files.writeString(tmp.resolve("prompts.jsonl"),
+                "{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}\n");
+        ServeConfig cfg = ServeConfig.defaults().withOverrides(Map.of("model", CliTest.stories("stories260K.gguf"),
+                "data_dir", tmp.resolve("data").toString(), "port", "0", "prompts", prompts.toString(),
+                "generation_threads", "1", "training_threads", "1"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PairwiseServer.start(cfg));
+        assertTrue(e.getMessage().startsWith("prompt 1: ") && e.getMessage().contains("has no chat template: give "
+                + "one with --chat-template FILE"), e.getMessage());
     }
 
     private HttpResponse<String> get(String url, String token) throws Exception {
