@@ -252,7 +252,7 @@ function duration(ms) {
 function showTrainingHint() {
   const el = $('training-hint');
   const t = trainer.status;
-  if (steps.size > 0 || !t) {
+  if (steps.size > 0 || !t || num(t.steps) > 0) {
     el.hidden = true;
     return;
   }
@@ -265,10 +265,10 @@ function showTrainingHint() {
     const n = num(t.votes_per_step) ?? 1;
     const waiting = num(trainer.untrained);
     const windowMs = num(t.batch_window_ms);
+    const windowPart = windowMs === null ? ''
+      : `, or ${duration(windowMs)} after the first A/B vote if fewer arrive (the batch window)`;
     text = `No training step yet. Training starts once ${n} A/B ${n === 1 ? 'vote is' : 'votes are'} in`
-      + (waiting === null ? '' : ` (${waiting} so far)`)
-      + (windowMs === null ? '' : `, or ${duration(windowMs)} after the first A/B vote if fewer arrive (the batch window)`)
-      + '. Ties and both-bad votes are not trained on.';
+      + `${waiting === null ? '' : ` (${waiting} so far)`}${windowPart}. Ties and both-bad votes are not trained on.`;
   }
   el.textContent = text;
   el.hidden = false;

@@ -96,7 +96,8 @@ class DashboardReadingTest {
                 int steps = i;
                 b.await(Duration.ofSeconds(120)).until(d -> DashboardTest.points(loss) >= steps);
             }
-            assertFalse(b.driver.findElement(By.id("training-hint")).isDisplayed(), "the hint goes with the first step");
+            assertFalse(b.driver.findElement(By.id("training-hint")).isDisplayed(),
+                    "the hint goes with the first step");
 
             // At the learning rate serve uses (5e-6) the loss moves in its fifth or sixth digit and the margins sit
             // near zero: the ticks must still be distinct numbers, in order, and never "-0".
