@@ -6,6 +6,8 @@ const $ = (id) => document.getElementById(id);
 const promptEl = $('prompt');
 const paneA = $('response-a');
 const paneB = $('response-b');
+const cutA = $('cut-a');
+const cutB = $('cut-b');
 const metaEl = $('pair-meta');
 const statusEl = $('status');
 const countEl = $('vote-count');
@@ -75,6 +77,9 @@ function render(pair, { own = false } = {}) {
   // A streamed pair's final event may carry only its id: the panes already hold the streamed text then.
   if (pair.a?.text !== undefined) paneA.textContent = pair.a.text;
   if (pair.b?.text !== undefined) paneB.textContent = pair.b.text;
+  // "length": generation stopped at max_new_tokens, not at an end of text; a reader should know it was cut.
+  cutA.hidden = pair.a?.finish_reason !== 'length';
+  cutB.hidden = pair.b?.finish_reason !== 'length';
   paneA.classList.remove('streaming');
   paneB.classList.remove('streaming');
   const version = pair.policy_version !== undefined ? `policy v${pair.policy_version}` : '';
@@ -131,7 +136,8 @@ async function showNext() {
   if (!pair || state.voted.has(pair.pair_id)) {
     pair = await fetchPair();
   }
-  if (statusEl.classList.contains('warn')) setStatus('');
+  // The last vote's confirmation (or warning) belongs to the pair it was about, not to this one.
+  if (!statusEl.classList.contains('err')) setStatus('');
   render(pair);
   prefetch();
 }
@@ -219,6 +225,8 @@ async function ask(prompt) {
   promptEl.textContent = prompt;
   paneA.textContent = '';
   paneB.textContent = '';
+  cutA.hidden = true;
+  cutB.hidden = true;
   metaEl.textContent = '(your prompt)';
   paneA.classList.add('streaming');
   paneB.classList.add('streaming');

@@ -45,13 +45,7 @@ final class ConfigOptions {
             ArgGroupSpec.Builder group = ArgGroupSpec.builder().heading("%n" + escape(section.title()) + ":%n")
                     .exclusive(false).validate(false).multiplicity("0..1");
             for (Field<?> f : section.fields()) {
-                List<String> names = new ArrayList<>(List.of(f.flag()));
-                schema.aliasesOf(f.name()).forEach(a -> names.add("--" + a.replace('_', '-')));
-                boolean flag = f.type() == Type.BOOLEAN, list = f.type().javaType() == List.class;
-                OptionSpec.Builder b = OptionSpec.builder(names.toArray(String[]::new))
-                        .type(list ? List.class : String.class).auxiliaryTypes(String.class).arity(flag ? "0..1" : "1")
-                        .paramLabel(f.type().label()).description(escape(f.description()));
-                OptionSpec o = (flag ? b.fallbackValue("true") : b).build();
+                OptionSpec o = option(schema, f);
                 group.addArg(o);
                 values.put(o, f.name());
                 if (f.negatable()) {
@@ -63,6 +57,20 @@ final class ConfigOptions {
             }
             spec.addArgGroup(group.build());
         }
+    }
+
+    /**
+     * The option of one field: its flag and aliases, its help line with the default, its value as text. A command
+     * that needs one field of a record adds just this option (see ScoreCommand).
+     */
+    static OptionSpec option(Schema<?> schema, Field<?> f) {
+        List<String> names = new ArrayList<>(List.of(f.flag()));
+        schema.aliasesOf(f.name()).forEach(a -> names.add("--" + a.replace('_', '-')));
+        boolean flag = f.type() == Type.BOOLEAN, list = f.type().javaType() == List.class;
+        OptionSpec.Builder b = OptionSpec.builder(names.toArray(String[]::new))
+                .type(list ? List.class : String.class).auxiliaryTypes(String.class).arity(flag ? "0..1" : "1")
+                .paramLabel(f.type().label()).description(escape(f.description()));
+        return (flag ? b.fallbackValue("true") : b).build();
     }
 
     /** The fields set on the command line, by name, as text. */

@@ -23,6 +23,7 @@ import org.pairwise.model.lora.LoraMerge;
 import org.pairwise.model.tokenizer.Tokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
@@ -57,7 +58,12 @@ final class MergeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter console = spec.commandLine().getOut();
-        DType target = dtype == null ? null : parseDtype(dtype);
+        DType target;
+        try {
+            target = dtype == null ? null : parseDtype(dtype);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage(), e);  // bad usage: exit 2
+        }
         Path dest = out.toAbsolutePath().normalize();
         checkDestination(dest);
         long start = System.nanoTime();

@@ -32,7 +32,13 @@ final class ModelOptions {
     int threads;
 
     Engine open() throws java.io.IOException {
-        Engine engine = Engine.open(model, tokenizer, backend, threads);
+        return open(null);
+    }
+
+    /** The engine, with {@code chatTemplate} (a file; null: the model's own) as its chat template. */
+    Engine open(String chatTemplate) throws java.io.IOException {
+        Engine engine = Engine.open(model, tokenizer, chatTemplate == null ? null : Path.of(chatTemplate), backend,
+                threads);
         if (adapter != null) {
             try {
                 engine.attachAdapter(adapter);

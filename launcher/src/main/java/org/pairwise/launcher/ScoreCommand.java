@@ -25,15 +25,18 @@ import org.pairwise.trainer.dpo.LossType;
 import org.pairwise.trainer.train.DpoSession;
 import org.pairwise.trainer.train.FullBatch;
 import org.pairwise.trainer.train.ReferenceLogps;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "score", description = "Sequence log-probs of the chosen and rejected completion of every preference "
         + "record (completion tokens only, prompt masked), as TRL computes them; with --adapter also the reference "
-        + "log-probs, implicit rewards, DPO losses, TRL's batch metrics and, on request, the LoRA gradients.")
+        + "log-probs, implicit rewards, DPO losses, TRL's batch metrics and, on request, the LoRA gradients.",
+        modelTransformer = ScoreCommand.SharedSettings.class)
 final class ScoreCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
@@ -81,6 +84,16 @@ final class ScoreCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /** The DpoConfig field score shares with train and serve, declared once in DpoConfig.SCHEMA: its option. */
+    static final class SharedSettings implements CommandLine.IModelTransformer {
+        @Override
+        public CommandSpec transform(CommandSpec spec) {
+            return spec.addOption(ConfigOptions.option(DpoConfig.SCHEMA, DpoConfig.SCHEMA.field(CHAT_TEMPLATE)));
+        }
+    }
+
+    private static final String CHAT_TEMPLATE = "chat_template";
+
     /** The --loss-type candidates for the help text. */
     static final class LossNames extends ArrayList<String> {
         LossNames() {
@@ -94,10 +107,13 @@ final class ScoreCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter console = spec.commandLine().getOut();
         requireAdapterFor("--ref-adapter", "--loss-type", "--label-smoothing", "--metrics-out", "--grads-out");
+        String given = spec.commandLine().getParseResult().matchedOptionValue(
+                DpoConfig.SCHEMA.field(CHAT_TEMPLATE).flag(), null);
+        String chatTemplate = given == null ? null
+                : DpoConfig.SCHEMA.with(DpoConfig.defaults(), Map.of(CHAT_TEMPLATE, given)).chatTemplate();
         // Validated before the model loads: a bad loss type or beta fails in a moment, not after a long load.
-        DpoLoss.Params lossParams = modelOptions.adapter == null ? null
-                : new DpoLoss.Params(List.of(LossType.fromName(lossType)), null, beta, labelSmoothing, 0.05, false);
-        try (Engine engine = modelOptions.open()) {
+        DpoLoss.Params lossParams = modelOptions.adapter == null ? null : lossParams();
+        try (Engine engine = modelOptions.open(chatTemplate)) {
             List<PreferencePair> examples = new PreferenceJsonl(engine.tokenizer(), engine.config().vocabSize())
                     .read(data);
             List<Sequence> sequences = new ArrayList<>(examples.size() * 2);
@@ -141,6 +157,7 @@ final class ScoreCommand implements Callable<Integer> {
         return 0;
     }
 
+    // Bad usage, as picocli's own errors are: exit 2, one line.
     private void requireAdapterFor(String... options) {
         if (modelOptions.adapter != null) {
             return;
@@ -148,9 +165,18 @@ final class ScoreCommand implements Callable<Integer> {
         var parsed = spec.commandLine().getParseResult();
         for (String o : options) {
             if (parsed.hasMatchedOption(o)) {
-                throw new IllegalArgumentException(o + " needs --adapter DIR: the policy is the base model with that "
-                        + "LoRA adapter, and without one there is nothing to compare with the reference");
+                throw new ParameterException(spec.commandLine(), o + " needs --adapter DIR: the policy is the base "
+                        + "model with that LoRA adapter, and without one there is nothing to compare with the "
+                        + "reference");
             }
+        }
+    }
+
+    private DpoLoss.Params lossParams() {
+        try {
+            return new DpoLoss.Params(List.of(LossType.fromName(lossType)), null, beta, labelSmoothing, 0.05, false);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }
     }
 

@@ -57,7 +57,7 @@ final class TrainCommand implements Callable<Integer>, ConfigOptions.Command {
     public Integer call() throws Exception {
         DpoConfig cfg = DpoConfig.load(config, System.getenv(), settings.given(spec));
         PrintWriter out = spec.commandLine().getOut();
-        try (Engine engine = modelOptions.open()) {
+        try (Engine engine = modelOptions.open(cfg.chatTemplate())) {
             PreferenceJsonl reader = new PreferenceJsonl(engine.tokenizer(), engine.config().vocabSize());
             List<PreferencePair> train = reader.read(data);
             List<PreferencePair> eval = evalData == null ? null : reader.read(evalData);

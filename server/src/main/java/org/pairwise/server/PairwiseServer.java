@@ -82,7 +82,8 @@ public final class PairwiseServer implements AutoCloseable {
             Files.createDirectories(data);
             AdminToken token = AdminToken.resolve(cfg.adminToken(), data);
             Engine engine = Engine.open(cfg.model(), cfg.tokenizer() == null ? null : Path.of(cfg.tokenizer()),
-                    cfg.backend(), cfg.resolvedGenerationThreads());
+                    cfg.dpo().chatTemplate() == null ? null : Path.of(cfg.dpo().chatTemplate()), cfg.backend(),
+                    cfg.resolvedGenerationThreads());
             opened.push(engine);
             // Training gets its own backend (thread pool) over the same mapped weights: no copy of the model.
             Backend trainBackend = Backends.open(cfg.backend(), cfg.resolvedTrainingThreads());
@@ -103,8 +104,7 @@ public final class PairwiseServer implements AutoCloseable {
             long seed = cfg.dpo().seed() + 2 * pairsSoFar;
             PairGenerator generator = new PairGenerator(engine, engine.model(), new SamplingParams(cfg.maxNewTokens(),
                     cfg.temperature(), cfg.topP(), cfg.topK(), seed), null, 0);
-            PairPool pool = new PairPool(generator, store, cfg.poolSize(), cfg.pairViews(), engine.config(),
-                    engine.backend(), seed);
+            PairPool pool = new PairPool(generator, store, cfg.poolSize(), cfg.pairViews(), engine, seed);
             opened.push(() -> pool.stop().get(60, TimeUnit.SECONDS));
             TrainerLoop loop = new TrainerLoop(trainer, trainBackend, store, policies, cfg.batchWindowMs(), pool::busy);
             opened.push(() -> loop.stop().get(120, TimeUnit.SECONDS));

@@ -50,6 +50,7 @@ final class StatsApi {
                     .put("pairs", s.pairs())
                     .put("pool", new JsonObject().put("ready", pool.readyCount()).put("size", poolSize)
                             .put("prompts", pool.promptCount()))
+                    .put("chat_template", pool.hasChatTemplate())
                     .put("trainer", trainer.status());
             Responses.json(ctx, 200, out);
         }).onFailure(ctx::fail);

@@ -3,8 +3,6 @@ package org.pairwise.server.web;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.vertx.core.json.JsonObject;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -52,7 +50,7 @@ class DashboardTest {
             int pointsBefore = points(loss);
             String stepBefore = b.driver.findElement(By.id("step")).getText();
 
-            vote("a", "dashboard-person");
+            server.vote("a", "dashboard-person");
 
             // batch_size 1: this one A/B vote is a full batch, so a DPO step follows.
             b.await(Duration.ofSeconds(120)).until(d -> points(loss) > pointsBefore);
@@ -71,7 +69,7 @@ class DashboardTest {
 
     @Test
     void exportNeedsTheAdminTokenAndDownloadsWithIt() throws Exception {
-        vote("b", "export-person");
+        server.vote("b", "export-person");
         try (Browser b = Browser.open()) {
             b.driver.get(server.url("/dashboard.html"));
             WebElement token = b.driver.findElement(By.id("admin-token"));
@@ -95,27 +93,8 @@ class DashboardTest {
         }
     }
 
-    private static int points(WebElement chart) {
+    static int points(WebElement chart) {
         String p = chart.getDomAttribute("data-points");
         return p == null || p.isEmpty() ? 0 : Integer.parseInt(p);
-    }
-
-    /** Casts a vote over HTTP, as another person's browser would; returns the pair's id. */
-    private static String vote(String choice, String annotator) throws Exception {
-        HttpResponse<String> next = null;
-        // The pool fills in the background after start-up.
-        for (int i = 0; i < 600; i++) {
-            next = server.get("/api/pairs/next");
-            if (next.statusCode() == 200) {
-                break;
-            }
-            Thread.sleep(100);
-        }
-        assertEquals(200, next.statusCode(), next.body());
-        String pairId = new JsonObject(next.body()).getString("pair_id");
-        HttpResponse<String> r = server.postJson("/api/preferences", new JsonObject()
-                .put("pair_id", pairId).put("choice", choice).put("annotator", annotator).encode());
-        assertEquals(201, r.statusCode(), r.body());
-        return pairId;
     }
 }

@@ -54,6 +54,7 @@ public record DpoConfig(
         Integer maxPromptLength,
         Integer maxCompletionLength,
         Truncation.Mode truncationMode,
+        String chatTemplate,
         int seed,
         boolean precomputeRefLogProbs,
         boolean syncRefModel,
@@ -124,6 +125,10 @@ public record DpoConfig(
             Field.of("truncation_mode", Type.choice(Truncation.Mode.class), Truncation.Mode.KEEP_START, "which end of "
                     + "an over-long sequence max_length keeps (TRL 1.x's default; 0.x defaulted to keep_end)")
                     .trl(DPO),
+            Field.of("chat_template", Type.STRING.labelled("FILE"), null, "ours, not DPOConfig's (TRL's SFTConfig "
+                    + "has chat_template_path): a Jinja chat template file, the text of tokenizer_config.json's "
+                    + "chat_template (or a tokenizer_config.json holding one), used instead of the model's own to "
+                    + "render conversational data and prompts; for a model that has none").allowingNull(),
             Field.of("seed", Type.INT, 42, "adapter initialisation and data order").trl(ARGS),
             Field.of("precompute_ref_log_probs", Type.BOOLEAN, false, "compute all reference log-probs once before "
                     + "training").trl(DPO),

@@ -155,7 +155,8 @@ public final class PreferenceJsonl {
     private PreferencePair conversational(JsonNode node, ArrayNode chosen, ArrayNode rejected, int line,
                                           String source) {
         ChatTemplate template = tokenizer.chatTemplate().orElseThrow(() -> new IllegalArgumentException(
-                "conversational records need a chat template, and this model's tokenizer has none"));
+                "a conversational record (message lists) needs a chat template, and this model has none: "
+                        + ChatTemplate.HOW_TO_GIVE_ONE + ", or give the records as strings (TRL's standard format)"));
         List<Map<String, Object>> prompt;
         List<Map<String, Object>> c = messages(chosen, "chosen");
         List<Map<String, Object>> r = messages(rejected, "rejected");

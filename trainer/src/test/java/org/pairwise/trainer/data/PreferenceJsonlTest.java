@@ -14,6 +14,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.pairwise.model.SharedModels;
+import org.pairwise.model.load.Checkpoint;
+import org.pairwise.model.load.ModelSource;
 import org.pairwise.model.tokenizer.Tokenizer;
 
 /** TRL's four dataset formats, tokenized the way TRL tokenizes them, with the real Qwen3 tokenizer and template. */
@@ -79,6 +81,23 @@ class PreferenceJsonlTest {
         assertArrayEquals(explicit.promptIds(), implicit.promptIds());
         assertArrayEquals(explicit.chosenIds(), implicit.chosenIds());
         assertArrayEquals(explicit.rejectedIds(), implicit.rejectedIds());
+    }
+
+    @Test
+    void aConversationalRecordOnAModelWithoutATemplateSaysWhichLineAndWhatToDo() throws Exception {
+        Path f = tmp.resolve("mixed.jsonl");
+        Files.write(f, List.of("{\"prompt\":\"Once\",\"chosen\":\" upon\",\"rejected\":\" a\"}",
+                "{\"prompt\":[{\"role\":\"user\",\"content\":\"Hi\"}],"
+                        + "\"chosen\":[{\"role\":\"assistant\",\"content\":\"Hello.\"}],"
+                        + "\"rejected\":[{\"role\":\"assistant\",\"content\":\"Go.\"}]}"));
+        // stories260K's GGUF has no chat template.
+        try (Checkpoint ck = ModelSource.open(SharedModels.require("stories260K/stories260K.gguf").toString(), null);
+             Tokenizer plain = Tokenizer.fromJson(ck.tokenizerJson(), null, 1, 2)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> new PreferenceJsonl(plain, plain.vocabSize()).read(f));
+            assertTrue(e.getMessage().startsWith(f + ":2: a conversational record (message lists) needs a chat "
+                    + "template, and this model has none: give one with --chat-template FILE"), e.getMessage());
+        }
     }
 
     @Test
