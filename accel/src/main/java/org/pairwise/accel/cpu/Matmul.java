@@ -17,9 +17,12 @@ final class Matmul {
         if (N < 4) {
             // Decode: one pass over the weights, each row read straight from storage.
             par.forRange(OC, 64, work, (o0, o1) -> {
-                for (int o = o0; o < o1; o++) {
+                w.decode(o0, o1, inp, N, out, OC, new float[CpuWeight.DECODE_SCRATCH * C]);
+                if (bias != null) {
                     for (int n = 0; n < N; n++) {
-                        out[n * OC + o] = w.dot(o, inp, n * C) + (bias == null ? 0f : bias[o]);
+                        for (int o = o0; o < o1; o++) {
+                            out[n * OC + o] += bias[o];
+                        }
                     }
                 }
             });

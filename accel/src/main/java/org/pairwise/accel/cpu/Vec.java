@@ -81,6 +81,35 @@ final class Vec {
         return s;
     }
 
+    /** two[0] = a . b, two[1] = c . d over n floats, four accumulators each (the decode kernels' summation order). */
+    static void dot2(float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, float[] d, int dOff, int n,
+                     float[] two) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        int i = 0;
+        for (; i + 4 * L <= n; i += 4 * L) {
+            a0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), a0);
+            b0 = FloatVector.fromArray(F, c, cOff + i).fma(FloatVector.fromArray(F, d, dOff + i), b0);
+            a1 = FloatVector.fromArray(F, a, aOff + i + L).fma(FloatVector.fromArray(F, b, bOff + i + L), a1);
+            b1 = FloatVector.fromArray(F, c, cOff + i + L).fma(FloatVector.fromArray(F, d, dOff + i + L), b1);
+            a2 = FloatVector.fromArray(F, a, aOff + i + 2 * L).fma(FloatVector.fromArray(F, b, bOff + i + 2 * L), a2);
+            b2 = FloatVector.fromArray(F, c, cOff + i + 2 * L).fma(FloatVector.fromArray(F, d, dOff + i + 2 * L), b2);
+            a3 = FloatVector.fromArray(F, a, aOff + i + 3 * L).fma(FloatVector.fromArray(F, b, bOff + i + 3 * L), a3);
+            b3 = FloatVector.fromArray(F, c, cOff + i + 3 * L).fma(FloatVector.fromArray(F, d, dOff + i + 3 * L), b3);
+        }
+        for (; i + L <= n; i += L) {
+            a0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), a0);
+            b0 = FloatVector.fromArray(F, c, cOff + i).fma(FloatVector.fromArray(F, d, dOff + i), b0);
+        }
+        float sa = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        float sb = b0.add(b1).add(b2.add(b3)).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sa += a[aOff + i] * b[bOff + i];
+            sb += c[cOff + i] * d[dOff + i];
+        }
+        two[0] = sa;
+        two[1] = sb;
+    }
+
     // y[yOff..+n) += alpha * x[xOff..+n)
     static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
         int i = 0;
