@@ -54,8 +54,8 @@ final class Bf16Weight extends CpuWeight {
             a0 = Vec.bf16(seg, bA + 2L * c).fma(FloatVector.fromArray(F, x, xA + c), a0);
             b0 = Vec.bf16(seg, bB + 2L * c).fma(FloatVector.fromArray(F, x, xB + c), b0);
         }
-        float sa = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
-        float sb = b0.add(b1).add(b2.add(b3)).reduceLanes(VectorOperators.ADD);
+        float sa = Vec.sumLanes(a0.add(a1).add(a2.add(a3)));
+        float sb = Vec.sumLanes(b0.add(b1).add(b2.add(b3)));
         for (; c < cols; c++) {
             sa += Vec.bf16(seg.get(Vec.I16, bA + 2L * c)) * x[xA + c];
             sb += Vec.bf16(seg.get(Vec.I16, bB + 2L * c)) * x[xB + c];

@@ -55,8 +55,8 @@ final class F32Weight extends CpuWeight {
             a0 = Vec.f32(seg, bA + 4L * c).fma(FloatVector.fromArray(F, x, xA + c), a0);
             b0 = Vec.f32(seg, bB + 4L * c).fma(FloatVector.fromArray(F, x, xB + c), b0);
         }
-        float sa = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
-        float sb = b0.add(b1).add(b2.add(b3)).reduceLanes(VectorOperators.ADD);
+        float sa = Vec.sumLanes(a0.add(a1).add(a2.add(a3)));
+        float sb = Vec.sumLanes(b0.add(b1).add(b2.add(b3)));
         for (; c < cols; c++) {
             sa += seg.get(Vec.F32, bA + 4L * c) * x[xA + c];
             sb += seg.get(Vec.F32, bB + 4L * c) * x[xB + c];

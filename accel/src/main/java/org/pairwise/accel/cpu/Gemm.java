@@ -99,7 +99,7 @@ final class Gemm {
     // Reduces the lanes and adds the scalar tail k..K that did not fill a vector.
     private static void put(float[] c, int ci, FloatVector s, float[] a, int ai, float[] b, int bi, int k, int K,
                             boolean acc) {
-        float v = s.reduceLanes(VectorOperators.ADD);
+        float v = Vec.sumLanes(s);
         for (; k < K; k++) {
             v += a[ai + k] * b[bi + k];
         }

@@ -71,8 +71,8 @@ final class Q8Weight extends CpuWeight {
                 b1 = sB.fma(FloatVector.broadcast(F, scale(kB)), b1);
             }
         }
-        two[0] = a0.add(a1).reduceLanes(VectorOperators.ADD);
-        two[1] = b0.add(b1).reduceLanes(VectorOperators.ADD);
+        two[0] = Vec.sumLanes(a0.add(a1));
+        two[1] = Vec.sumLanes(b0.add(b1));
     }
 
     private float scalarDot(long base, float[] x, int xOff) {

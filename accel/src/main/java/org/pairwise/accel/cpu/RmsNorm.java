@@ -42,7 +42,7 @@ final class RmsNorm {
                         acc = FloatVector.fromArray(F, dout, o + c).mul(FloatVector.fromArray(F, w, c))
                                 .fma(FloatVector.fromArray(F, inp, o + c), acc);
                     }
-                    float dot = acc.reduceLanes(VectorOperators.ADD);
+                    float dot = Vec.sumLanes(acc);
                     for (; c < C; c++) {
                         dot += dout[o + c] * w[c] * inp[o + c];
                     }

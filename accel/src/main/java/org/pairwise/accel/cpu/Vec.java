@@ -10,6 +10,7 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -31,6 +32,31 @@ final class Vec {
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
     static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+
+    // Lane i is added to lane i ^ h for h = L/2 .. 1: a fixed tree, the same in every JIT tier (reduceLanes leaves the
+    // order to the implementation, and the interpreter's differs from compiled code's), so a sum never changes
+    // between an early call and a later one.
+    private static final VectorShuffle<Float> X1 = VectorShuffle.fromOp(F, i -> i ^ 1);
+    private static final VectorShuffle<Float> X2 = VectorShuffle.fromOp(F, i -> i ^ 2 & (L - 1));
+    private static final VectorShuffle<Float> X4 = VectorShuffle.fromOp(F, i -> i ^ 4 & (L - 1));
+    private static final VectorShuffle<Float> X8 = VectorShuffle.fromOp(F, i -> i ^ 8 & (L - 1));
+
+    /** The sum of v's lanes, in a fixed order. */
+    static float sumLanes(FloatVector v) {
+        if (L >= 16) {
+            v = v.add(v.rearrange(X8));
+        }
+        if (L >= 8) {
+            v = v.add(v.rearrange(X4));
+        }
+        if (L >= 4) {
+            v = v.add(v.rearrange(X2));
+        }
+        if (L >= 2) {
+            v = v.add(v.rearrange(X1));
+        }
+        return v.lane(0);
+    }
 
     static FloatVector f32(MemorySegment seg, long off) {
         return FloatVector.fromMemorySegment(F, seg, off, LE);
@@ -73,7 +99,7 @@ final class Vec {
             for (; i + L <= n; i += L) {
                 acc0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc0);
             }
-            s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+            s = sumLanes(acc0.add(acc1));
         }
         for (; i < n; i++) {
             s += a[aOff + i] * b[bOff + i];
@@ -100,8 +126,8 @@ final class Vec {
             a0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), a0);
             b0 = FloatVector.fromArray(F, c, cOff + i).fma(FloatVector.fromArray(F, d, dOff + i), b0);
         }
-        float sa = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
-        float sb = b0.add(b1).add(b2.add(b3)).reduceLanes(VectorOperators.ADD);
+        float sa = sumLanes(a0.add(a1).add(a2.add(a3)));
+        float sb = sumLanes(b0.add(b1).add(b2.add(b3)));
         for (; i < n; i++) {
             sa += a[aOff + i] * b[bOff + i];
             sb += c[cOff + i] * d[dOff + i];
@@ -130,7 +156,7 @@ final class Vec {
             for (; i + L <= n; i += L) {
                 acc = acc.add(FloatVector.fromArray(F, a, off + i));
             }
-            s = acc.reduceLanes(VectorOperators.ADD);
+            s = sumLanes(acc);
         }
         for (; i < n; i++) {
             s += a[off + i];
@@ -166,7 +192,7 @@ final class Vec {
                 e.intoArray(a, off + i);
                 acc = acc.add(e);
             }
-            s = acc.reduceLanes(VectorOperators.ADD);
+            s = sumLanes(acc);
         }
         for (; i < n; i++) {
             float e = (float) Math.exp(a[off + i] - shift);
