@@ -24,18 +24,12 @@ final class Bf16Weight extends CpuWeight {
 
     @Override
     float dot(int r, float[] x, int xOff) {
-        float[] two = new float[2];
-        dot2(r, x, xOff, r, xOff, two);
-        return two[0];
-    }
-
-    @Override
-    void decode(int o0, int o1, float[] x, int n, float[] out, int ldo, float[] scratch) {
-        decodeInPairs(o0, o1, cols, n, out, ldo, (rA, xA, rB, xB, two) -> dot2(rA, x, xA, rB, xB, two));
+        return dotOfPair(r, x, xOff);
     }
 
     // As F32Weight's: two sums, four accumulators each, the halves widened in registers.
-    private void dot2(int rA, float[] x, int xA, int rB, int xB, float[] two) {
+    @Override
+    void dot2(int rA, float[] x, int xA, int rB, int xB, float[] two) {
         long bA = (long) rA * cols * 2, bB = (long) rB * cols * 2;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         int c = 0;

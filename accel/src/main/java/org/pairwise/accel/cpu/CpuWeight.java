@@ -35,11 +35,20 @@ abstract sealed class CpuWeight implements Weight permits HeapWeight, F32Weight,
      * decodes exactly as two single decodes do. scratch holds at least {@link #DECODE_SCRATCH} rows.
      */
     void decode(int o0, int o1, float[] x, int n, float[] out, int ldo, float[] scratch) {
-        for (int o = o0; o < o1; o++) {
-            for (int t = 0; t < n; t++) {
-                out[t * ldo + o] = dot(o, x, t * cols);
-            }
-        }
+        decodeInPairs(o0, o1, cols, n, out, ldo, (rA, xA, rB, xB, two) -> dot2(rA, x, xA, rB, xB, two));
+    }
+
+    /** two[0] = row rA . x[xA..], two[1] = row rB . x[xB..] (a dtype's kernel computes both in one loop). */
+    void dot2(int rA, float[] x, int xA, int rB, int xB, float[] two) {
+        two[0] = dot(rA, x, xA);
+        two[1] = dot(rB, x, xB);
+    }
+
+    /** {@link #dot} through {@link #dot2}, for the dtypes whose kernel is dot2: the same sum either way. */
+    final float dotOfPair(int r, float[] x, int xOff) {
+        float[] two = new float[2];
+        dot2(r, x, xOff, r, xOff, two);
+        return two[0];
     }
 
     /** Rows of scratch {@link #decode} may use. */

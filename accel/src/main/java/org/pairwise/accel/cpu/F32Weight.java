@@ -24,19 +24,13 @@ final class F32Weight extends CpuWeight {
 
     @Override
     float dot(int r, float[] x, int xOff) {
-        float[] two = new float[2];
-        dot2(r, x, xOff, r, xOff, two);
-        return two[0];
-    }
-
-    @Override
-    void decode(int o0, int o1, float[] x, int n, float[] out, int ldo, float[] scratch) {
-        decodeInPairs(o0, o1, cols, n, out, ldo, (rA, xA, rB, xB, two) -> dot2(rA, x, xA, rB, xB, two));
+        return dotOfPair(r, x, xOff);
     }
 
     // two[0] = row rA . x[xA..], two[1] = row rB . x[xB..]: four accumulators per sum, both sums in one loop so the
     // FMA units see eight independent chains (one chain waits out the FMA latency).
-    private void dot2(int rA, float[] x, int xA, int rB, int xB, float[] two) {
+    @Override
+    void dot2(int rA, float[] x, int xA, int rB, int xB, float[] two) {
         long bA = (long) rA * cols * 4, bB = (long) rB * cols * 4;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         int c = 0;
@@ -67,13 +61,6 @@ final class F32Weight extends CpuWeight {
 
     @Override
     void rowTo(int r, int c0, int len, float[] dst, int dstOff) {
-        long base = ((long) r * cols + c0) * 4;
-        int c = 0;
-        for (; c + L <= len; c += L) {
-            Vec.f32(seg, base + 4L * c).intoArray(dst, dstOff + c);
-        }
-        for (; c < len; c++) {
-            dst[dstOff + c] = seg.get(Vec.F32, base + 4L * c);
-        }
+        MemorySegment.copy(seg, Vec.F32, ((long) r * cols + c0) * 4, dst, dstOff, len);
     }
 }

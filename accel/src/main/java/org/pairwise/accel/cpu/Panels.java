@@ -83,25 +83,26 @@ final class Panels {
 
     /**
      * out[n*ldo + o0 + j] = ct[j*ldct + n] + bias[o0 + j] (no bias when null), for n &lt; N, j &lt; rows: a block of
-     * results back to (tokens, rows), in 16 x 16 tiles so both sides stay in L1.
+     * results back to (tokens, rows).
      */
     static void untranspose(float[] ct, int ldct, int rows, int N, float[] out, int o0, int ldo, float[] bias) {
-        for (int j0 = 0; j0 < rows; j0 += 16) {
-            int j1 = Math.min(rows, j0 + 16);
-            for (int n0 = 0; n0 < N; n0 += 16) {
-                int n1 = Math.min(N, n0 + 16);
-                for (int n = n0; n < n1; n++) {
-                    int dst = n * ldo + o0;
-                    if (bias == null) {
-                        for (int j = j0; j < j1; j++) {
-                            out[dst + j] = ct[j * ldct + n];
-                        }
-                    } else {
-                        for (int j = j0; j < j1; j++) {
-                            out[dst + j] = ct[j * ldct + n] + bias[o0 + j];
-                        }
-                    }
-                }
+        // Whole 8 x 8 squares in registers where vectors have 8 lanes; the rest (and other widths) lane by lane.
+        int jv = Vec.TRANSPOSE8 ? rows / 8 * 8 : 0, nv = Vec.TRANSPOSE8 ? N / 8 * 8 : 0;
+        for (int j0 = 0; j0 < jv; j0 += 8) {
+            for (int n0 = 0; n0 < nv; n0 += 8) {
+                Vec.transpose8(ct, j0 * ldct + n0, ldct, out, n0 * ldo + o0 + j0, ldo);
+            }
+        }
+        if (bias != null) {
+            for (int n = 0; n < nv; n++) {
+                Vec.axpy(1f, bias, o0, out, n * ldo + o0, jv);
+            }
+        }
+        // The edges: rows past the last whole vector, tokens past the last whole vector.
+        for (int n = 0; n < N; n++) {
+            int dst = n * ldo + o0;
+            for (int j = n < nv ? jv : 0; j < rows; j++) {
+                out[dst + j] = ct[j * ldct + n] + (bias == null ? 0f : bias[o0 + j]);
             }
         }
     }

@@ -36,17 +36,11 @@ final class Q8Weight extends CpuWeight {
 
     @Override
     float dot(int r, float[] x, int xOff) {
-        float[] two = new float[2];
-        dot2(r, x, xOff, r, xOff, two);
-        return two[0];
+        return dotOfPair(r, x, xOff);
     }
 
     @Override
-    void decode(int o0, int o1, float[] x, int n, float[] out, int ldo, float[] scratch) {
-        decodeInPairs(o0, o1, cols, n, out, ldo, (rA, xA, rB, xB, two) -> dot2(rA, x, xA, rB, xB, two));
-    }
-
-    private void dot2(int rA, float[] x, int xA, int rB, int xB, float[] two) {
+    void dot2(int rA, float[] x, int xA, int rB, int xB, float[] two) {
         long bA = (long) rA * blocksPerRow * BLOCK_BYTES, bB = (long) rB * blocksPerRow * BLOCK_BYTES;
         if (Vec.B == null) {
             two[0] = scalarDot(bA, x, xA);

@@ -41,6 +41,57 @@ final class Vec {
     private static final VectorShuffle<Float> X4 = VectorShuffle.fromOp(F, i -> i ^ 4 & (L - 1));
     private static final VectorShuffle<Float> X8 = VectorShuffle.fromOp(F, i -> i ^ 8 & (L - 1));
 
+    // An 8 x 8 transposition by swapping off-diagonal blocks of 4, 2, then 1 lanes: for block size d, the lanes with
+    // bit d set (mask) and lane k taking lane k - d (up) or k + d (down). Constants, so C2 compiles every blend and
+    // rearrange to one instruction.
+    private static final VectorMask<Float> M4 = high(4), M2 = high(2), M1 = high(1);
+    private static final VectorShuffle<Float> U4 = shift(-4), U2 = shift(-2), U1 = shift(-1);
+    private static final VectorShuffle<Float> D4 = shift(4), D2 = shift(2), D1 = shift(1);
+
+    private static VectorMask<Float> high(int d) {
+        boolean[] bits = new boolean[L];
+        for (int k = 0; k < L; k++) {
+            bits[k] = (k & d) != 0;
+        }
+        return VectorMask.fromArray(F, bits, 0);
+    }
+
+    private static VectorShuffle<Float> shift(int by) {
+        return VectorShuffle.fromOp(F, k -> (k + by) & (L - 1));
+    }
+
+    /** Whether {@link #transpose8} works with this vector width. */
+    static final boolean TRANSPOSE8 = L == 8;
+
+    /** dst[dstOff + i*ldd + k] = src[srcOff + k*lds + i] for i, k &lt; 8, in registers (needs 8 lanes). */
+    static void transpose8(float[] src, int srcOff, int lds, float[] dst, int dstOff, int ldd) {
+        FloatVector r0 = FloatVector.fromArray(F, src, srcOff), r1 = FloatVector.fromArray(F, src, srcOff + lds);
+        FloatVector r2 = FloatVector.fromArray(F, src, srcOff + 2 * lds), r3 = FloatVector.fromArray(F, src, srcOff + 3 * lds);
+        FloatVector r4 = FloatVector.fromArray(F, src, srcOff + 4 * lds), r5 = FloatVector.fromArray(F, src, srcOff + 5 * lds);
+        FloatVector r6 = FloatVector.fromArray(F, src, srcOff + 6 * lds), r7 = FloatVector.fromArray(F, src, srcOff + 7 * lds);
+        FloatVector t;
+        t = r0.blend(r4.rearrange(U4), M4); r4 = r0.rearrange(D4).blend(r4, M4); r0 = t;
+        t = r1.blend(r5.rearrange(U4), M4); r5 = r1.rearrange(D4).blend(r5, M4); r1 = t;
+        t = r2.blend(r6.rearrange(U4), M4); r6 = r2.rearrange(D4).blend(r6, M4); r2 = t;
+        t = r3.blend(r7.rearrange(U4), M4); r7 = r3.rearrange(D4).blend(r7, M4); r3 = t;
+        t = r0.blend(r2.rearrange(U2), M2); r2 = r0.rearrange(D2).blend(r2, M2); r0 = t;
+        t = r1.blend(r3.rearrange(U2), M2); r3 = r1.rearrange(D2).blend(r3, M2); r1 = t;
+        t = r4.blend(r6.rearrange(U2), M2); r6 = r4.rearrange(D2).blend(r6, M2); r4 = t;
+        t = r5.blend(r7.rearrange(U2), M2); r7 = r5.rearrange(D2).blend(r7, M2); r5 = t;
+        t = r0.blend(r1.rearrange(U1), M1); r1 = r0.rearrange(D1).blend(r1, M1); r0 = t;
+        t = r2.blend(r3.rearrange(U1), M1); r3 = r2.rearrange(D1).blend(r3, M1); r2 = t;
+        t = r4.blend(r5.rearrange(U1), M1); r5 = r4.rearrange(D1).blend(r5, M1); r4 = t;
+        t = r6.blend(r7.rearrange(U1), M1); r7 = r6.rearrange(D1).blend(r7, M1); r6 = t;
+        r0.intoArray(dst, dstOff);
+        r1.intoArray(dst, dstOff + ldd);
+        r2.intoArray(dst, dstOff + 2 * ldd);
+        r3.intoArray(dst, dstOff + 3 * ldd);
+        r4.intoArray(dst, dstOff + 4 * ldd);
+        r5.intoArray(dst, dstOff + 5 * ldd);
+        r6.intoArray(dst, dstOff + 6 * ldd);
+        r7.intoArray(dst, dstOff + 7 * ldd);
+    }
+
     /** The sum of v's lanes, in a fixed order. */
     static float sumLanes(FloatVector v) {
         if (L >= 16) {
