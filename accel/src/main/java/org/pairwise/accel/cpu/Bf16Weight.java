@@ -33,7 +33,7 @@ final class Bf16Weight extends CpuWeight {
         long bA = (long) rA * cols * 2, bB = (long) rB * cols * 2;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         int c = 0;
-        for (; c + 4 * L <= cols; c += 4 * L) {
+        for (int cEnd = cols - 4 * L; c <= cEnd; c += 4 * L) {
             long o = 2L * c;
             a0 = Vec.bf16(seg, bA + o).fma(FloatVector.fromArray(F, x, xA + c), a0);
             b0 = Vec.bf16(seg, bB + o).fma(FloatVector.fromArray(F, x, xB + c), b0);
@@ -44,7 +44,7 @@ final class Bf16Weight extends CpuWeight {
             a3 = Vec.bf16(seg, bA + o + 6 * L).fma(FloatVector.fromArray(F, x, xA + c + 3 * L), a3);
             b3 = Vec.bf16(seg, bB + o + 6 * L).fma(FloatVector.fromArray(F, x, xB + c + 3 * L), b3);
         }
-        for (; c + L <= cols; c += L) {
+        for (int cEnd = cols - L; c <= cEnd; c += L) {
             a0 = Vec.bf16(seg, bA + 2L * c).fma(FloatVector.fromArray(F, x, xA + c), a0);
             b0 = Vec.bf16(seg, bB + 2L * c).fma(FloatVector.fromArray(F, x, xB + c), b0);
         }
@@ -62,7 +62,7 @@ final class Bf16Weight extends CpuWeight {
     void rowTo(int r, int c0, int len, float[] dst, int dstOff) {
         long base = ((long) r * cols + c0) * 2;
         int c = 0;
-        for (; c + L <= len; c += L) {
+        for (int cEnd = len - L; c <= cEnd; c += L) {
             Vec.bf16(seg, base + 2L * c).intoArray(dst, dstOff + c);
         }
         for (; c < len; c++) {

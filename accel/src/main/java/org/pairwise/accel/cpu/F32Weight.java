@@ -33,8 +33,11 @@ final class F32Weight extends CpuWeight {
     void dot2(int rA, float[] x, int xA, int rB, int xB, float[] two) {
         long bA = (long) rA * cols * 4, bB = (long) rB * cols * 4;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        // Loop bounds computed up front (c < n4, not c + 4L <= cols): C2 then proves every index in range once,
+        // outside the loop, instead of checking each load.
+        int n4 = cols / (4 * L) * (4 * L), n1 = cols / L * L;
         int c = 0;
-        for (; c + 4 * L <= cols; c += 4 * L) {
+        for (; c < n4; c += 4 * L) {
             long o = 4L * c;
             a0 = Vec.f32(seg, bA + o).fma(FloatVector.fromArray(F, x, xA + c), a0);
             b0 = Vec.f32(seg, bB + o).fma(FloatVector.fromArray(F, x, xB + c), b0);
@@ -45,7 +48,7 @@ final class F32Weight extends CpuWeight {
             a3 = Vec.f32(seg, bA + o + 12 * L).fma(FloatVector.fromArray(F, x, xA + c + 3 * L), a3);
             b3 = Vec.f32(seg, bB + o + 12 * L).fma(FloatVector.fromArray(F, x, xB + c + 3 * L), b3);
         }
-        for (; c + L <= cols; c += L) {
+        for (; c < n1; c += L) {
             a0 = Vec.f32(seg, bA + 4L * c).fma(FloatVector.fromArray(F, x, xA + c), a0);
             b0 = Vec.f32(seg, bB + 4L * c).fma(FloatVector.fromArray(F, x, xB + c), b0);
         }

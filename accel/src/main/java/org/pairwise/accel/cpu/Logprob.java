@@ -173,7 +173,7 @@ final class Logprob {
     // a = k * exp(a - shift)
     private static void expScaled(float[] a, int off, int n, float shift, float k) {
         int i = 0;
-        for (; i + L <= n; i += L) {
+        for (int iEnd = n - L; i <= iEnd; i += L) {
             FloatVector.fromArray(F, a, off + i).sub(shift).lanewise(VectorOperators.EXP).mul(k).intoArray(a, off + i);
         }
         for (; i < n; i++) {

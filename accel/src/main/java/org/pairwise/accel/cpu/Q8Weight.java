@@ -94,7 +94,7 @@ final class Q8Weight extends CpuWeight {
             int n = Math.min(QK, len - c);
             int j = 0;
             if (Vec.B != null) {
-                for (; j + L <= n; j += L) {
+                for (int jEnd = n - L; j <= jEnd; j += L) {
                     Vec.i8(seg, blk + 2 + j).mul(d).intoArray(dst, dstOff + c + j);
                 }
             }

@@ -143,11 +143,11 @@ final class Vec {
         float s = 0f;
         if (n >= L) {
             FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
-            for (; i + 2 * L <= n; i += 2 * L) {
+            for (int iEnd = n - 2 * L; i <= iEnd; i += 2 * L) {
                 acc0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc0);
                 acc1 = FloatVector.fromArray(F, a, aOff + i + L).fma(FloatVector.fromArray(F, b, bOff + i + L), acc1);
             }
-            for (; i + L <= n; i += L) {
+            for (int iEnd = n - L; i <= iEnd; i += L) {
                 acc0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc0);
             }
             s = sumLanes(acc0.add(acc1));
@@ -163,7 +163,7 @@ final class Vec {
                      float[] two) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         int i = 0;
-        for (; i + 4 * L <= n; i += 4 * L) {
+        for (int iEnd = n - 4 * L; i <= iEnd; i += 4 * L) {
             a0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), a0);
             b0 = FloatVector.fromArray(F, c, cOff + i).fma(FloatVector.fromArray(F, d, dOff + i), b0);
             a1 = FloatVector.fromArray(F, a, aOff + i + L).fma(FloatVector.fromArray(F, b, bOff + i + L), a1);
@@ -173,7 +173,7 @@ final class Vec {
             a3 = FloatVector.fromArray(F, a, aOff + i + 3 * L).fma(FloatVector.fromArray(F, b, bOff + i + 3 * L), a3);
             b3 = FloatVector.fromArray(F, c, cOff + i + 3 * L).fma(FloatVector.fromArray(F, d, dOff + i + 3 * L), b3);
         }
-        for (; i + L <= n; i += L) {
+        for (int iEnd = n - L; i <= iEnd; i += L) {
             a0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), a0);
             b0 = FloatVector.fromArray(F, c, cOff + i).fma(FloatVector.fromArray(F, d, dOff + i), b0);
         }
@@ -191,7 +191,7 @@ final class Vec {
     static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
         int i = 0;
         FloatVector va = FloatVector.broadcast(F, alpha);
-        for (; i + L <= n; i += L) {
+        for (int iEnd = n - L; i <= iEnd; i += L) {
             va.fma(FloatVector.fromArray(F, x, xOff + i), FloatVector.fromArray(F, y, yOff + i)).intoArray(y, yOff + i);
         }
         for (; i < n; i++) {
@@ -204,7 +204,7 @@ final class Vec {
         float s = 0f;
         if (n >= L) {
             FloatVector acc = FloatVector.zero(F);
-            for (; i + L <= n; i += L) {
+            for (int iEnd = n - L; i <= iEnd; i += L) {
                 acc = acc.add(FloatVector.fromArray(F, a, off + i));
             }
             s = sumLanes(acc);
@@ -220,7 +220,7 @@ final class Vec {
         float m = Float.NEGATIVE_INFINITY;
         if (n >= L) {
             FloatVector acc = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-            for (; i + L <= n; i += L) {
+            for (int iEnd = n - L; i <= iEnd; i += L) {
                 acc = acc.max(FloatVector.fromArray(F, a, off + i));
             }
             m = acc.reduceLanes(VectorOperators.MAX);
@@ -238,7 +238,7 @@ final class Vec {
         if (n >= L) {
             FloatVector vs = FloatVector.broadcast(F, shift);
             FloatVector acc = FloatVector.zero(F);
-            for (; i + L <= n; i += L) {
+            for (int iEnd = n - L; i <= iEnd; i += L) {
                 FloatVector e = FloatVector.fromArray(F, a, off + i).sub(vs).lanewise(VectorOperators.EXP);
                 e.intoArray(a, off + i);
                 acc = acc.add(e);
@@ -256,7 +256,7 @@ final class Vec {
     // a[off..+n) *= s
     static void scale(float[] a, int off, int n, float s) {
         int i = 0;
-        for (; i + L <= n; i += L) {
+        for (int iEnd = n - L; i <= iEnd; i += L) {
             FloatVector.fromArray(F, a, off + i).mul(s).intoArray(a, off + i);
         }
         for (; i < n; i++) {
