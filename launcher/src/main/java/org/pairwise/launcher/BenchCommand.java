@@ -22,12 +22,10 @@ import org.pairwise.accel.DType;
 import org.pairwise.accel.DTypes;
 import org.pairwise.accel.RopeTable;
 import org.pairwise.model.ModelConfig;
-import org.pairwise.model.engine.Generator;
 import org.pairwise.model.engine.LlamaModel;
 import org.pairwise.model.engine.SequenceScorer;
 import org.pairwise.model.load.Checkpoint;
 import org.pairwise.model.load.TensorData;
-import org.pairwise.model.sample.SamplingParams;
 import org.pairwise.trainer.config.DpoConfig;
 import org.pairwise.trainer.data.PreferencePair;
 import org.pairwise.trainer.train.DpoSession;
@@ -59,7 +57,25 @@ final class BenchCommand implements Callable<Integer> {
             description = "Greedy decode steps timed. Default: ${DEFAULT-VALUE}.")
     int decodeTokens;
 
-    @Option(names = "--repeats", defaultValue = "3",
+    @Option(names = "--prompt-tokens", defaultValue = "16", description = "Decode: prompt tokens before the timed ones. Default: ${DEFAULT-VALUE}.")
+    int promptTokens;
+
+    @Option(names = "--model", paramLabel = "M", description = "Time this model (a .gguf file, an HF directory, ...) "
+            + "instead of random weights of --shape (which then only names the shape in the output).")
+    String model;
+
+    @Option(names = "--stream", description = "Measure memory bandwidth instead (STREAM's copy, scale, add, triad, "
+            + "and a read-only sum) over --stream-mb MiB with --threads threads.")
+    boolean stream;
+
+    @Option(names = "--stream-mb", defaultValue = "1536", description = "Bandwidth: MiB per array. Default: ${DEFAULT-VALUE}.")
+    long streamMb;
+
+    @Option(names = "--pair-tokens", defaultValue = "0", description = "Also time pair generation: two sampled "
+            + "responses of this many tokens decoded as a batch of two, against two sequential generations (0 = off). Default: ${DEFAULT-VALUE}.")
+    int pairTokens;
+
+    @Option(names = "--repeats", defaultValue = "3", 
             description = "Timed repeats (after one warm-up); the best is kept. Default: ${DEFAULT-VALUE}.")
     int repeats;
 
@@ -120,34 +136,9 @@ final class BenchCommand implements Callable<Integer> {
         if (dpo) {
             return callDpo();
         }
-        PrintWriter out = spec.commandLine().getOut();
-        ModelConfig c = shape(shape);
-        try (Checkpoint ck = randomCheckpoint(c, dtype); Backend be = Backends.open("cpu", threads)) {
-            LlamaModel model = LlamaModel.load(ck, be);
-            SplittableRandom rng = new SplittableRandom(7);
-            List<SequenceScorer.Sequence> seqs = new ArrayList<>();
-            for (int b = 0; b < batch; b++) {
-                seqs.add(new SequenceScorer.Sequence(rng.ints(length, 0, c.vocabSize()).toArray(), 1));
-            }
-            SequenceScorer scorer = new SequenceScorer(model, batch * length);
-            double prefill = best(() -> scorer.score(seqs));
-            Generator gen = new Generator(model);
-            int[] prompt = rng.ints(16, 0, c.vocabSize()).toArray();
-            // Decode excludes the prompt's prefill: time the whole generation, subtract a prefill-only run.
-            SamplingParams one = SamplingParams.greedy(1);
-            SamplingParams many = SamplingParams.greedy(decodeTokens + 1);
-            double prefillOnly = best(() -> gen.generate(prompt, one, null));
-            double all = best(() -> gen.generate(prompt, many, (t, lp) -> true));
-            Map<String, Object> r = new LinkedHashMap<>();
-            r.put("engine", "pairwise-cpu");
-            r.put("shape", shape);
-            r.put("dtype", dtype.name());
-            r.put("threads", threads > 0 ? threads : Runtime.getRuntime().availableProcessors());
-            r.put("prefill_batch", batch);
-            r.put("prefill_length", length);
-            r.put("prefill_tokens_per_s", batch * length / prefill);
-            r.put("decode_tokens_per_s", decodeTokens / (all - prefillOnly));
-            out.println(Json.MAPPER.writeValueAsString(r));
+        try {
+            Map<String, Object> r = stream ? StreamBench.run(threads, repeats, streamMb) : EngineBench.run(this);
+            spec.commandLine().getOut().println(Json.MAPPER.writeValueAsString(r));
         } catch (Exception e) {
             throw new IllegalStateException(e.getMessage(), e);
         }
@@ -278,7 +269,7 @@ final class BenchCommand implements Callable<Integer> {
         return out;
     }
 
-    private static double peakRssMb() {
+    static double peakRssMb() {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
                 if (line.startsWith("VmHWM:")) {
@@ -289,17 +280,6 @@ final class BenchCommand implements Callable<Integer> {
             // not Linux: no RSS figure
         }
         return Double.NaN;
-    }
-
-    private double best(Runnable r) {
-        r.run();
-        double best = Double.MAX_VALUE;
-        for (int i = 0; i < repeats; i++) {
-            long t0 = System.nanoTime();
-            r.run();
-            best = Math.min(best, (System.nanoTime() - t0) / 1e9);
-        }
-        return best;
     }
 
     /** Uniform random weights in a native arena: std ~0.03 keeps activations finite through 24 layers. */
