@@ -1,0 +1,80 @@
+package org.pairwise.server.http;
+
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+
+/**
+ * What every request meets before the router: the response headers every page and API answer carries, and the
+ * checks that need no route (a known HTTP version, one valid Host header). Requests Netty cannot parse at all
+ * ({@link #invalid}) get the same one JSON error format.
+ */
+final class FrontDoor implements Handler<HttpServerRequest> {
+    /**
+     * Only the pages' own files: scripts and styles from this origin (no inline ones, no eval), requests to this
+     * origin, no plugins, no framing by other sites, forms posting only here.
+     */
+    static final String CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; "
+            + "img-src 'self' data:; connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; "
+            + "form-action 'self'; frame-ancestors 'none'";
+
+    private final Router router;
+    private final ConnectionGuard guard;
+
+    FrontDoor(Router router, ConnectionGuard guard) {
+        this.router = router;
+        this.guard = guard;
+    }
+
+    @Override
+    public void handle(HttpServerRequest req) {
+        guard.requestStarted(req);
+        secure(req.response());
+        if (req.version() == null) {
+            reject(req, 400, "unsupported HTTP version: this server speaks HTTP/1.1 and HTTP/1.0");
+        } else if (req.headers().getAll("Host").size() > 1) {
+            reject(req, 400, "more than one Host header");
+        } else if (req.version() == HttpVersion.HTTP_1_1 && req.authority() == null) {
+            reject(req, 400, "a valid Host header is required (HTTP/1.1)");
+        } else {
+            router.handle(req);
+        }
+    }
+
+    /** For HttpServer.invalidRequestHandler: a request line or header Netty could not decode. */
+    static void invalid(HttpServerRequest req) {
+        Throwable cause = req.decoderResult() == null ? null : req.decoderResult().cause();
+        secure(req.response());
+        switch (cause) {
+            case TooLongHttpLineException e -> reject(req, 414, "the request line is too long");
+            case TooLongHttpHeaderException e -> reject(req, 431, "the request headers are too large");
+            case TooLongFrameException e -> reject(req, 400, "a part of the request is too large");
+            case null, default -> reject(req, 400, "malformed HTTP request");
+        }
+    }
+
+    static void secure(HttpServerResponse resp) {
+        resp.putHeader("X-Content-Type-Options", "nosniff")
+                .putHeader("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+                .putHeader("X-Frame-Options", "DENY")
+                .putHeader("Referrer-Policy", "same-origin");
+    }
+
+    /** Answers with the one error format and closes the connection: what follows on it cannot be trusted. */
+    static void reject(HttpServerRequest req, int status, String message) {
+        HttpServerResponse resp = req.response();
+        if (resp.ended() || resp.closed()) {
+            return;
+        }
+        resp.setStatusCode(status).putHeader("Content-Type", "application/json; charset=utf-8")
+                .putHeader("Connection", "close")
+                .end(new JsonObject().put("error", message).put("detail", (Object) null).encode())
+                .onComplete(ar -> req.connection().close());
+    }
+}
