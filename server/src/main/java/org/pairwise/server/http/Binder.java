@@ -18,22 +18,31 @@ final class Binder {
     private final Auth auth;
     private final WriteChecks writes;
     private final BodyHandler body;
+    private final ConnectionGuard guard;
     private final Set<Route> bound = new HashSet<>();
 
-    Binder(Router router, Auth auth, WriteChecks writes, BodyHandler body) {
+    Binder(Router router, Auth auth, WriteChecks writes, BodyHandler body, ConnectionGuard guard) {
         this.router = router;
         this.auth = auth;
         this.writes = writes;
         this.body = body;
+        this.guard = guard;
     }
 
     void route(HttpMethod method, String path, Handler<RoutingContext> handler) {
         Route row = RouteTable.route(method, path);
         bound.add(row);
         if (method == HttpMethod.POST) {
-            router.route(method, path).handler(writes.forBody(row.body())).handler(auth.require(row.access()));
+            router.route(method, path).handler(writes.forBody(row.body())).handler(auth.require(row.access()))
+                    .handler(ctx -> {
+                        guard.expectBody(ctx.request());
+                        ctx.next();
+                    });
             // Its own route: Vert.x Web wants the body handler first on the route it is on.
-            router.route(method, path).handler(body).handler(handler);
+            router.route(method, path).handler(body).handler(ctx -> {
+                guard.bodyRead(ctx.request());
+                ctx.next();
+            }).handler(handler);
         } else {
             router.route(method, path).handler(auth.require(row.access())).handler(handler);
         }

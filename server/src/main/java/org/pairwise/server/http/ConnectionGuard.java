@@ -22,6 +22,7 @@ final class ConnectionGuard {
         boolean served;           // a request was answered: the idle timeout applies now, not the header timeout
         HttpServerRequest current;
         long currentSince;
+        boolean awaitingBody;     // a body handler is reading the current request's body
 
         State(long now) {
             openedAt = now;
@@ -57,6 +58,25 @@ final class ConnectionGuard {
         if (s != null) {
             s.current = req;
             s.currentSince = System.nanoTime();
+            s.awaitingBody = false;
+        }
+    }
+
+    /**
+     * A body handler starts on this request: until {@link #bodyRead}, the body timeout runs even after the last byte
+     * arrived (a multipart upload whose part never ends leaves the body handler waiting on a complete request).
+     */
+    void expectBody(HttpServerRequest req) {
+        State s = open.get(req.connection());
+        if (s != null) {  // HTTP/1: the connection's one request in flight (Vert.x Web wraps the request object)
+            s.awaitingBody = true;
+        }
+    }
+
+    void bodyRead(HttpServerRequest req) {
+        State s = open.get(req.connection());
+        if (s != null) {
+            s.awaitingBody = false;
         }
     }
 
@@ -79,7 +99,7 @@ final class ConnectionGuard {
                 if (now - s.waitingSince > (s.served ? idleTimeoutNanos : headerTimeoutNanos)) {
                     idle.add(e.getKey());
                 }
-            } else if (!s.current.isEnded() && now - s.currentSince > bodyTimeoutNanos) {
+            } else if ((!s.current.isEnded() || s.awaitingBody) && now - s.currentSince > bodyTimeoutNanos) {
                 slow.add(s.current);
             }
         }

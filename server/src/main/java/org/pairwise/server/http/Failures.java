@@ -53,9 +53,9 @@ final class Failures {
                 status = 400;  // the engine's and config's convention for bad input
                 message = clientMessage(e);
             }
-            case Exception e when e.getClass().getName().startsWith(NETTY_MULTIPART) -> {
-                status = 400;  // the multipart decoder's complaints about the body: the client's to fix
-                message = "malformed multipart body";
+            case Exception e when malformedBody(e) -> {
+                status = 400;  // the HTTP or multipart decoder's complaint about the bytes sent: the client's to fix
+                message = "malformed request body";
             }
             case null -> message = reason(status);
             default -> {
@@ -85,7 +85,7 @@ final class Failures {
         if (status == 401) {
             ctx.response().putHeader("WWW-Authenticate", "Bearer");
         }
-        if (status == 413 || !ctx.request().isEnded()) {
+        if (status == 413 || (!ctx.request().isEnded() && WriteChecks.hasBody(ctx.request()))) {
             ctx.response().putHeader("Connection", "close");  // the rest of the body is not read
         }
         Responses.json(ctx, status, new JsonObject().put("error", message).put("detail", detail));
@@ -103,6 +103,16 @@ final class Failures {
             return t.getMessage();
         }
         return t instanceof IllegalArgumentException ? "bad request" : "internal error";
+    }
+
+    /**
+     * Netty failed to decode the body: bad chunking (a DecoderException), or its multipart decoder gave up on the
+     * parts, with one of its own exceptions or (for some malformed parts) an exception thrown from inside it.
+     */
+    private static boolean malformedBody(Exception e) {
+        StackTraceElement[] where = e.getStackTrace();
+        return e instanceof io.netty.handler.codec.DecoderException || e.getClass().getName().startsWith(NETTY_MULTIPART)
+                || (where.length > 0 && where[0].getClassName().startsWith(NETTY_MULTIPART));
     }
 
     static Throwable unwrap(Throwable t) {

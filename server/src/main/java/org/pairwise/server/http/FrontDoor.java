@@ -42,9 +42,25 @@ final class FrontDoor implements Handler<HttpServerRequest> {
             reject(req, 400, "more than one Host header");
         } else if (req.version() == HttpVersion.HTTP_1_1 && req.authority() == null) {
             reject(req, 400, "a valid Host header is required (HTTP/1.1)");
+        } else if (!wellEncoded(req.path())) {
+            reject(req, 400, "the path is not valid percent-encoding");
         } else {
             router.handle(req);
         }
+    }
+
+    /** Every % starts an escape of two hex digits (the router cannot decode the path otherwise). */
+    private static boolean wellEncoded(String path) {
+        if (path == null) {
+            return false;
+        }
+        for (int i = path.indexOf('%'); i >= 0; i = path.indexOf('%', i + 1)) {
+            if (i + 2 >= path.length() || Character.digit(path.charAt(i + 1), 16) < 0
+                    || Character.digit(path.charAt(i + 2), 16) < 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** For HttpServer.invalidRequestHandler: a request line or header Netty could not decode. */

@@ -61,7 +61,7 @@ public final class HttpVerticle extends VerticleBase {
         }
         BodyHandler body = BodyHandler.create(cfg.dataPath().resolve("uploads").toString())
                 .setBodyLimit(cfg.maxBodyBytes()).setDeleteUploadedFilesOnEnd(true);
-        Binder bind = new Binder(router, auth, writes, body);
+        Binder bind = new Binder(router, auth, writes, body, guard);
         bind.route(HttpMethod.GET, "/api/me", auth::me);
         bind.route(HttpMethod.GET, "/api/pairs/next", pairs::next);
         bind.route(HttpMethod.POST, "/api/pairs", pairs::create);

@@ -113,7 +113,7 @@ final class WriteChecks {
                     ? new ApiError(415, "this route takes no body (or an application/json one)") : null;
             case JSON -> json ? null : new ApiError(415, "send the body as application/json"
                     + (media == null ? "" : ", not " + shorten(header)));
-            case UPLOAD -> !UPLOAD_TYPES.contains(media) ? new ApiError(415, "send prompts as application/json, "
+            case UPLOAD -> media == null || !UPLOAD_TYPES.contains(media) ? new ApiError(415, "send prompts as application/json, "
                     + "application/jsonl, text/plain or multipart/form-data" + (media == null ? ""
                     : ", not " + shorten(header)))
                     : media.equals("multipart/form-data") && !BOUNDARY.matcher(param(header, "boundary")).matches()
@@ -122,7 +122,7 @@ final class WriteChecks {
         };
     }
 
-    private static boolean hasBody(HttpServerRequest req) {
+    static boolean hasBody(HttpServerRequest req) {
         String length = req.getHeader("Content-Length");
         return req.getHeader("Transfer-Encoding") != null || (length != null && !length.strip().equals("0"));
     }
