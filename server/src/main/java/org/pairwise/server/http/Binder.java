@@ -10,8 +10,9 @@ import java.util.Set;
 import org.pairwise.server.http.RouteTable.Route;
 
 /**
- * Mounts the rows of {@link RouteTable} on a router, each behind its checks: for a POST, same-site origin and body
- * type (before a byte of the body is read), then who may call it, then for a POST the body, then the handler.
+ * Mounts the rows of {@link RouteTable} on a router, each behind its checks: for a POST the same-site check, then
+ * who may call it, then for a POST the body's type (all before a byte of the body is read) and the body, then the
+ * handler.
  */
 final class Binder {
     private final Router router;
@@ -33,8 +34,8 @@ final class Binder {
         Route row = RouteTable.route(method, path);
         bound.add(row);
         if (method == HttpMethod.POST) {
-            router.route(method, path).handler(writes.forBody(row.body())).handler(auth.require(row.access()))
-                    .handler(ctx -> {
+            router.route(method, path).handler(writes.sameSite()).handler(auth.require(row.access()))
+                    .handler(writes.body(row.body())).handler(ctx -> {
                         guard.expectBody(ctx.request());
                         ctx.next();
                     });

@@ -36,7 +36,10 @@ final class RouteTable {
         NONE,
         /** application/json (charset utf-8, if one is named). */
         JSON,
-        /** A prompt file: application/json, JSONL, text/plain or multipart/form-data with a boundary. */
+        /**
+         * A prompt file: application/json, JSONL, text/plain, multipart/form-data with a boundary, or no type (the
+         * raw file). The route takes the admin token, which no other site's page can send.
+         */
         UPLOAD
     }
 

@@ -29,18 +29,22 @@ final class WriteChecks {
         this.cors = cors;
     }
 
-    Handler<RoutingContext> forBody(Body body) {
-        return ctx -> {
-            ApiError refused = sameSite(ctx.request());
-            if (refused == null) {
-                refused = contentType(ctx.request(), body);
-            }
-            if (refused != null) {
-                ctx.fail(refused);
-            } else {
-                ctx.next();
-            }
-        };
+    /** First on a state-changing route: before anything else learns of the request. */
+    Handler<RoutingContext> sameSite() {
+        return ctx -> pass(ctx, sameSite(ctx.request()));
+    }
+
+    /** After the route's access check: a stranger learns nothing of what the route takes. */
+    Handler<RoutingContext> body(Body body) {
+        return ctx -> pass(ctx, contentType(ctx.request(), body));
+    }
+
+    private static void pass(RoutingContext ctx, ApiError refused) {
+        if (refused != null) {
+            ctx.fail(refused);
+        } else {
+            ctx.next();
+        }
     }
 
     private ApiError sameSite(HttpServerRequest req) {
@@ -113,10 +117,10 @@ final class WriteChecks {
                     ? new ApiError(415, "this route takes no body (or an application/json one)") : null;
             case JSON -> json ? null : new ApiError(415, "send the body as application/json"
                     + (media == null ? "" : ", not " + shorten(header)));
-            case UPLOAD -> media == null || !UPLOAD_TYPES.contains(media) ? new ApiError(415, "send prompts as application/json, "
-                    + "application/jsonl, text/plain or multipart/form-data" + (media == null ? ""
-                    : ", not " + shorten(header)))
-                    : media.equals("multipart/form-data") && !BOUNDARY.matcher(param(header, "boundary")).matches()
+            case UPLOAD -> media != null && !UPLOAD_TYPES.contains(media) ? new ApiError(415, "send prompts as "
+                    + "application/json, application/jsonl, text/plain or multipart/form-data (curl: -H "
+                    + "'Content-Type: text/plain'), not " + shorten(header))
+                    : "multipart/form-data".equals(media) && !BOUNDARY.matcher(param(header, "boundary")).matches()
                     ? ApiError.badRequest("multipart/form-data needs a boundary of 1 to 70 characters (RFC 2046)")
                     : null;
         };

@@ -36,7 +36,7 @@ class ServeConfigTest {
                 beta: 0.3
                 batch_size: 2
                 loss_type: [sigmoid, ipo]
-                annotator_tokens: ["ann:tok-a", "ben:tok-b"]
+                annotator_tokens: ["ann:ann-token-sixteen", "ben:ben-token-sixteen"]
                 temperature: 0.7
                 """);
         ServeConfig c = ServeConfig.load(yaml, Map.of("PAIRWISE_PORT", "9100", "PAIRWISE_BETA", "0.2",
@@ -47,7 +47,7 @@ class ServeConfigTest {
         assertEquals(2, c.dpo().perDeviceTrainBatchSize());  // batch_size is the alias
         assertEquals(1e-5, c.dpo().learningRate());
         assertEquals(List.of(LossType.SIGMOID, LossType.IPO), c.dpo().lossType());
-        assertEquals(List.of("ann:tok-a", "ben:tok-b"), c.annotatorTokens());
+        assertEquals(List.of("ann:ann-token-sixteen", "ben:ben-token-sixteen"), c.annotatorTokens());
     }
 
     @Test
