@@ -58,6 +58,7 @@ final class Failures {
                 message = "malformed request body";
             }
             case null -> message = reason(status);
+            case Throwable t when clientStatus(ctx.statusCode()) -> message = reason(status);  // ctx.fail(4xx, e)
             default -> {
                 status = 500;
                 message = "internal error";
@@ -89,6 +90,10 @@ final class Failures {
             ctx.response().putHeader("Connection", "close");  // the rest of the body is not read
         }
         Responses.json(ctx, status, new JsonObject().put("error", message).put("detail", detail));
+    }
+
+    private static boolean clientStatus(int status) {
+        return status >= 400 && status < 500;
     }
 
     /**

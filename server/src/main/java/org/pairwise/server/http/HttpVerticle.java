@@ -55,9 +55,9 @@ public final class HttpVerticle extends VerticleBase {
 
         Router router = Router.router(vertx);
         if (!cfg.cors().equals("off")) {
-            router.route().handler(CorsHandler.create().addOrigin(cfg.cors())
+            router.route().handler(writes.crossOrigin(CorsHandler.create().addOrigin(cfg.cors())
                     .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST))
-                    .allowedHeaders(Set.of("Content-Type", "Authorization", "Accept")));
+                    .allowedHeaders(Set.of("Content-Type", "Authorization", "Accept"))));
         }
         BodyHandler body = BodyHandler.create(cfg.dataPath().resolve("uploads").toString())
                 .setBodyLimit(cfg.maxBodyBytes()).setDeleteUploadedFilesOnEnd(true);

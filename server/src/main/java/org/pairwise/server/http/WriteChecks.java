@@ -29,6 +29,25 @@ final class WriteChecks {
         this.cors = cors;
     }
 
+    /**
+     * With {@code --cors} set, in front of Vert.x's CORS handler: requests from this server's own pages are not
+     * cross-origin and pass untouched (the CORS handler would refuse their Origin); the allowed origin gets the CORS
+     * handler's headers and preflight answers; any other page's request is refused.
+     */
+    Handler<RoutingContext> crossOrigin(Handler<RoutingContext> corsHandler) {
+        return ctx -> {
+            String origin = ctx.request().getHeader("Origin");
+            if (origin == null || sameHost(origin, ctx.request().authority())) {
+                ctx.next();
+            } else if (cors.equals("*") || (originOf(origin) != null && originOf(origin).equalsIgnoreCase(
+                    originOf(cors)))) {
+                corsHandler.handle(ctx);
+            } else {
+                ctx.fail(refusal(origin));
+            }
+        };
+    }
+
     /** First on a state-changing route: before anything else learns of the request. */
     Handler<RoutingContext> sameSite() {
         return ctx -> pass(ctx, sameSite(ctx.request()));
@@ -61,6 +80,10 @@ final class WriteChecks {
         if (sameHost(source, req.authority())) {
             return null;
         }
+        return refusal(source);
+    }
+
+    private ApiError refusal(String source) {
         String shown = source.length() > 200 ? source.substring(0, 200) + "…" : source;
         return new ApiError(403, "cross-site request refused: it comes from " + shown + ", not from this server's "
                 + "pages" + (cors.equals("off") ? "" : " or " + cors));
