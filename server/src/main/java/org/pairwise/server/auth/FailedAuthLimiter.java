@@ -48,7 +48,8 @@ public final class FailedAuthLimiter {
             return 0;
         }
         double nanosPerToken = (double) MINUTE_NANOS / perMinute;
-        return Math.max(1, (long) Math.ceil((1 - b.tokens) * nanosPerToken / 1e9));
+        // Less a nanosecond: 2 s computed as 2.0000000001 is still 2.
+        return Math.max(1, (long) Math.ceil(((1 - b.tokens) * nanosPerToken - 1) / 1e9));
     }
 
     /** Records one failed authentication of {@code client}. */

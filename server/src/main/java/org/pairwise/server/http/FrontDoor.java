@@ -42,14 +42,14 @@ final class FrontDoor implements Handler<HttpServerRequest> {
             reject(req, 400, "more than one Host header");
         } else if (req.version() == HttpVersion.HTTP_1_1 && req.authority() == null) {
             reject(req, 400, "a valid Host header is required (HTTP/1.1)");
-        } else if (!wellEncoded(req.path())) {
-            reject(req, 400, "the path is not valid percent-encoding");
+        } else if (!wellEncoded(req.path()) || (req.query() != null && !wellEncoded(req.query()))) {
+            reject(req, 400, "the path or query string is not valid percent-encoding");
         } else {
             router.handle(req);
         }
     }
 
-    /** Every % starts an escape of two hex digits (the router cannot decode the path otherwise). */
+    /** Every % starts an escape of two hex digits (the router cannot decode the path or query otherwise). */
     private static boolean wellEncoded(String path) {
         if (path == null) {
             return false;

@@ -35,10 +35,8 @@ final class RawHttp {
     }
 
     static int status(String response) {
-        if (!response.startsWith("HTTP/1.")) {
-            return -1;
-        }
-        return Integer.parseInt(response.substring(9, 12));
+        var m = java.util.regex.Pattern.compile("^HTTP/\\d\\.\\d (\\d{3})").matcher(response);
+        return m.find() ? Integer.parseInt(m.group(1)) : -1;
     }
 
     static String body(String response) {
