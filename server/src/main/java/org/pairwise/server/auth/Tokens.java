@@ -4,7 +4,10 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 
-/** Bearer tokens: read from the Authorization header, and digested for {@link ConfiguredTokens}'s constant-time comparison. */
+/**
+ * Bearer tokens: read from the Authorization header, and digested for {@link ConfiguredTokens}'s constant-time
+ * comparison.
+ */
 public final class Tokens {
     private Tokens() {}
 

@@ -116,7 +116,8 @@ final class Failures {
      */
     private static boolean malformedBody(Exception e) {
         StackTraceElement[] where = e.getStackTrace();
-        return e instanceof io.netty.handler.codec.DecoderException || e.getClass().getName().startsWith(NETTY_MULTIPART)
+        return e instanceof io.netty.handler.codec.DecoderException
+                || e.getClass().getName().startsWith(NETTY_MULTIPART)
                 || (where.length > 0 && where[0].getClassName().startsWith(NETTY_MULTIPART));
     }
 

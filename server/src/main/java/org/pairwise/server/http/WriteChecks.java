@@ -21,7 +21,8 @@ final class WriteChecks {
     private static final Set<String> UPLOAD_TYPES = Set.of("application/json", "application/jsonl",
             "application/x-ndjson", "text/plain", "multipart/form-data");
     /** RFC 2046: 1 to 70 of these, not ending in a space. */
-    private static final Pattern BOUNDARY = Pattern.compile("[0-9A-Za-z'()+_,\\-./:=? ]{0,69}[0-9A-Za-z'()+_,\\-./:=?]");
+    private static final Pattern BOUNDARY = Pattern.compile(
+            "[0-9A-Za-z'()+_,\\-./:=? ]{0,69}[0-9A-Za-z'()+_,\\-./:=?]");
 
     private final String cors;
 

@@ -129,8 +129,8 @@ class RouteAccessTest {
                 if (e.body != null) {
                     h.add("Content-Type", e.path.equals("/api/prompts") ? "text/plain" : "application/json");
                 }
-                int got = e.path.equals("/api/events") ? streamStatus(vertx, h) : http.send(HttpMethod.valueOf(e.method),
-                        e.path, e.body, h).statusCode();
+                int got = e.path.equals("/api/events") ? streamStatus(vertx, h)
+                        : http.send(HttpMethod.valueOf(e.method), e.path, e.body, h).statusCode();
                 if (got != e.status(who)) {
                     wrong.add(e.method + " " + e.path + " as " + who + ": " + got + ", expected " + e.status(who));
                 }
