@@ -14,7 +14,11 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.util.concurrent.CompletableFuture;
 import org.pairwise.server.auth.AnonymousIdentity;
+import org.pairwise.server.store.PreferenceStore;
 import org.pairwise.server.config.ServeConfig;
 
 /** Settings and helpers shared by the server tests: small, fast settings on stories260K (or the demo model). */
@@ -99,6 +103,21 @@ public final class TestServers {
             Future<HttpResponse<Buffer>> f = body == null ? req.send() : req.sendBuffer(Buffer.buffer(body));
             return f.await();
         }
+    }
+
+    /** The real store, except that {@code method} fails with {@code failure} (a store that misbehaves on purpose). */
+    public static PreferenceStore failing(PreferenceStore real, String method, Throwable failure) {
+        return (PreferenceStore) Proxy.newProxyInstance(PreferenceStore.class.getClassLoader(),
+                new Class<?>[] {PreferenceStore.class}, (proxy, m, args) -> {
+                    if (m.getName().equals(method)) {
+                        return CompletableFuture.failedFuture(failure);
+                    }
+                    try {
+                        return m.invoke(real, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
     }
 
     /** A well-formed identity secret of the person's own, as a script gives each simulated person one. */

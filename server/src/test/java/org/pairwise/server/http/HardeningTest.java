@@ -14,13 +14,10 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.junit5.VertxExtension;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -31,7 +28,6 @@ import org.pairwise.server.TestServers;
 import org.pairwise.server.TestServers.Client;
 import org.pairwise.server.auth.AdminToken;
 import org.pairwise.server.config.ServeConfig;
-import org.pairwise.server.store.PreferenceStore;
 import org.pairwise.server.store.SqlitePreferenceStore;
 
 /**
@@ -158,7 +154,8 @@ class HardeningTest {
             throws Exception {
         String secret = "SQLITE_IOERR at /var/lib/pairwise/secret-path.db";
         PairwiseServer broken = PairwiseServer.start(TestServers.config(other, Map.of()), (file, capacity) ->
-                failingLatestVotes(new SqlitePreferenceStore(file, capacity), secret));
+                TestServers.failing(new SqlitePreferenceStore(file, capacity), "latestVotes",
+                        new IllegalStateException(secret)));
         try {
             Client c = new Client(WebClient.create(vertx), broken.port(), broken.adminToken());
             var r = c.asAdmin().get("/api/votes/latest");
@@ -209,18 +206,4 @@ class HardeningTest {
         return b.toString();
     }
 
-    /** The real store, except that latestVotes fails with an exception whose text must not reach a client. */
-    static PreferenceStore failingLatestVotes(PreferenceStore real, String message) {
-        return (PreferenceStore) Proxy.newProxyInstance(PreferenceStore.class.getClassLoader(),
-                new Class<?>[] {PreferenceStore.class}, (proxy, method, args) -> {
-                    if (method.getName().equals("latestVotes")) {
-                        return CompletableFuture.failedFuture(new IllegalStateException(message));
-                    }
-                    try {
-                        return method.invoke(real, args);
-                    } catch (InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
-    }
 }
