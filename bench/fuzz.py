@@ -3,8 +3,8 @@
 
 Each request goes out over a raw socket (so it can be malformed at the HTTP level too: no Host, bad request lines,
 lying Content-Length, broken chunking), on its own connection. A response of 5xx, a body that quotes internal
-exception text (a Java class name, a stack frame, a Jackson or Vert.x message), or a server that stops answering is
-a failure. Prints requests by category and by status; exits 1 on any failure.
+exception text (a Java class name, a stack frame, a Jackson or Vert.x message), any body holding a file from outside
+the web root (a path traversal), or a server that stops answering is a failure. Prints requests by category and by status; exits 1 on any failure.
 
     bench/fuzz.py --url http://127.0.0.1:8080 --admin-token TOKEN [--requests 12000] [--seed 1] [--json OUT]
 """
@@ -32,6 +32,8 @@ WRONG_METHODS = ["PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT", "FOO",
 # Text that only a server's internals would write: exception classes, stack frames, parser messages.
 LEAK = re.compile(r"Exception|\bat [a-z]+\.[a-zA-Z.]+\(|io\.vertx|com\.fasterxml|java\.|org\.pairwise\.|"
                   r"Unexpected character|Unrecognized token|SQLITE|sqlite|/tmp/|NullPointer")
+# What a path traversal would bring back, whatever the status.
+TRAVERSED = re.compile(r"root:x?:0:0:|\[fonts\]|\[core\]\s+repositoryformatversion")
 JSON_BODIES = [
     "", "{", "}", "[", "{\"pair_id\": ", "{\"pair_id\": \"x\", \"choice\": }", "null", "true", "0", "-1", "1e999",
     "\"a string\"", "[1, 2, 3]", "{\"pair_id\": 5, \"choice\": \"a\"}", "{\"pair_id\": \"p\", \"choice\": 7}",
@@ -262,7 +264,8 @@ def main():
         for case, (status, body) in zip(todo, pool.map(lambda c: send(host, port, c, a.timeout), todo)):
             by_status[status] += 1
             by_category[case.category][status] += 1
-            leak = LEAK.search(body.decode("utf-8", "replace")) if isinstance(status, int) and status >= 400 else None
+            text = body.decode("utf-8", "replace")
+            leak = (LEAK.search(text) if isinstance(status, int) and status >= 400 else None) or TRAVERSED.search(text)
             if isinstance(status, int) and status >= 500 or leak or status == "not HTTP":
                 if len(failures) < 20:
                     failures.append(f"{status} {case.category}: {case.raw[:160]!r} -> "
