@@ -64,6 +64,13 @@ class ServeConfigTest {
         assertMessage("beta", () -> d.withOverrides(Map.of("beta", "x")));
         assertMessage("unknown option 'colour'", () -> d.withOverrides(Map.of("colour", "red")));
         assertMessage("admin_token", () -> d.withOverrides(Map.of("admin_token", "short")));
+        assertMessage("admin_token", () -> d.withOverrides(Map.of("admin_token", "x".repeat(31))));
+        assertMessage("shorter than 16", () -> d.withOverrides(Map.of("annotator_tokens", "ann:short-token")));
+        assertMessage("viewer_tokens", () -> d.withOverrides(Map.of("viewer_tokens", "admin:a-long-viewer-token")));
+        assertMessage("server's own", () -> d.withOverrides(Map.of("annotator_tokens",
+                "anon-0123:a-long-annotator-token")));
+        assertMessage("max_connections", () -> d.withOverrides(Map.of("max_connections", "0")));
+        assertMessage("header_timeout_ms", () -> d.withOverrides(Map.of("header_timeout_ms", "0")));
     }
 
     @Test
