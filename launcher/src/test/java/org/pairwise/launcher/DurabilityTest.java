@@ -165,7 +165,8 @@ class DurabilityTest {
         int n = seq.getAndIncrement();
         JsonObject body = new JsonObject().put("pair_id", pairs.get(n % pairs.size()))
                 .put("choice", choices[n % choices.length]).put("annotator", "voter-" + n);
-        Future<?> f = web.post(port, "127.0.0.1", "/api/preferences").sendBuffer(Buffer.buffer(body.encode()))
+        Future<?> f = web.post(port, "127.0.0.1", "/api/preferences").putHeader("Content-Type", "application/json")
+                .sendBuffer(Buffer.buffer(body.encode()))
                 .onSuccess(r -> {
                     if (r.statusCode() == 201) {
                         acknowledged.add(r.bodyAsJsonObject().getLong("id"));

@@ -104,6 +104,9 @@ public interface PreferenceStore extends AutoCloseable {
     /** The latest votes with their pairs, newest first (dashboard). */
     CompletableFuture<List<VoteRecord>> latestVotes(int limit);
 
+    /** The latest votes of one annotator, newest first (an annotator's own view of the dashboard). */
+    CompletableFuture<List<VoteRecord>> latestVotesBy(String annotator, int limit);
+
     /**
      * A trainer checkpoint: the optimizer step, the policy version it published, the id of the last vote trained on
      * (a restart resumes with {@link #trainableVotesAfter} from it) and where the adapter and optimizer files are.

@@ -136,6 +136,11 @@ public final class SqlitePreferenceStore implements PreferenceStore {
     }
 
     @Override
+    public CompletableFuture<List<VoteRecord>> latestVotesBy(String annotator, int limit) {
+        return readers.submit(c -> Queries.latestVotesBy(c, annotator, limit));
+    }
+
+    @Override
     public CompletableFuture<Void> recordCheckpoint(TrainerCheckpoint checkpoint) {
         long createdAt = checkpoint.createdAtMillis() > 0 ? checkpoint.createdAtMillis() : System.currentTimeMillis();
         return writer.submit(Writes.recordCheckpoint(checkpoint, createdAt));
