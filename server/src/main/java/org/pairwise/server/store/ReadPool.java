@@ -14,7 +14,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A few reader threads, each with its own read-only connection (a JDBC connection is not for sharing between threads
- * at once). Under WAL every reader sees the last commit and none waits for the writer.
+ * at once). Under WAL every reader sees the last commit and none waits for the writer. Each query is its own short
+ * read transaction, so no reader pins an old snapshot that the WAL checkpoint would have to wait for.
  */
 final class ReadPool implements AutoCloseable {
 
@@ -25,7 +26,7 @@ final class ReadPool implements AutoCloseable {
 
     private final Path file;
     private final ExecutorService executor;
-    private final ThreadLocal<Connection> connection = new ThreadLocal<>();
+    private final ThreadLocal<Sqlite.Reader> connection = new ThreadLocal<>();
     private final List<Connection> opened = new CopyOnWriteArrayList<>();
 
     ReadPool(Path file, int threads, String namePrefix) {
@@ -50,13 +51,34 @@ final class ReadPool implements AutoCloseable {
     }
 
     private Connection connection() throws SQLException {
-        Connection c = connection.get();
-        if (c == null) {
-            c = Sqlite.openReader(file);
-            connection.set(c);
-            opened.add(c);
+        Sqlite.Reader r = connection.get();
+        if (r != null && r.fileOnly()) {
+            // Opened on a full disk, reading the database file alone: trade it for a WAL reader as soon as one
+            // opens, since the writer needs the same space before it can commit anything the file lacks.
+            try {
+                Connection wal = Sqlite.openWalReader(file);
+                opened.remove(r.conn());
+                closeQuietly(r.conn());
+                r = keep(new Sqlite.Reader(wal, false));
+            } catch (SQLException stillFull) {
+                // the file is still the whole state
+            }
         }
-        return c;
+        return (r == null ? keep(Sqlite.openReader(file)) : r).conn();
+    }
+
+    private Sqlite.Reader keep(Sqlite.Reader r) {
+        connection.set(r);
+        opened.add(r.conn());
+        return r;
+    }
+
+    private static void closeQuietly(Connection c) {
+        try {
+            c.close();
+        } catch (SQLException ignored) {
+            // read-only: nothing to lose
+        }
     }
 
     /** Lets running reads finish, then closes every reader connection. */
@@ -71,12 +93,6 @@ final class ReadPool implements AutoCloseable {
             executor.shutdownNow();
             Thread.currentThread().interrupt();
         }
-        for (Connection c : opened) {
-            try {
-                c.close();
-            } catch (SQLException ignored) {
-                // read-only: nothing to lose
-            }
-        }
+        opened.forEach(ReadPool::closeQuietly);
     }
 }

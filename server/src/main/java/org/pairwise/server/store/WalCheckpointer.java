@@ -1,7 +1,10 @@
 package org.pairwise.server.store;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.concurrent.Executors;
@@ -9,19 +12,34 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Moves WAL frames into the database file off the writer's path. SQLite's automatic checkpoint runs inside the commit
- * that crosses its threshold, so one vote batch in a thousand would wait for the copy and its fsync; with the writer's
- * auto-checkpoint off, this thread runs PASSIVE checkpoints (which never wait for, nor block, the writer) on its own
- * connection every few hundred milliseconds, and the WAL still restarts from the top once a checkpoint caught up.
+ * Moves WAL frames into the database file off the writer's path, and keeps the WAL file bounded. SQLite's automatic
+ * checkpoint runs inside the commit that crosses its threshold, so one vote batch in a thousand would wait for the
+ * copy and its fsync; with the writer's auto-checkpoint off, this thread runs a PASSIVE checkpoint (which never waits
+ * for, nor blocks, the writer) on its own connection every {@link #PERIOD_MS}.
+ *
+ * <p>PASSIVE alone does not bound the file: the WAL restarts from the top only when a write transaction begins just
+ * after a checkpoint caught up with every frame, which under a steady stream of commits and reads never happens, and
+ * the file never shrinks. So when the file has grown past {@code limitBytes}, or when nothing was committed for a
+ * period and the file is not empty, a TRUNCATE checkpoint follows: it takes the write lock, waits at most
+ * {@link #TRUNCATE_WAIT_MS} for readers still on old frames (readers are single short queries, see ReadPool), copies
+ * the rest and truncates the file to zero. The writer waits for it meanwhile, which is the price of the bound; if the
+ * wait runs out the checkpoint acts as PASSIVE and the next period tries again.
  */
 final class WalCheckpointer implements AutoCloseable {
     static final long PERIOD_MS = 250;
+    static final int TRUNCATE_WAIT_MS = 200;
 
-    private final Connection conn;
+    private final Path file;
+    private final Path wal;
+    private final long limitBytes;
     private final ScheduledExecutorService timer;
+    private Connection conn;  // only the timer thread touches it; null until opened (a start on a full disk)
+    private long lastFrames = -1;
 
-    WalCheckpointer(Path file) throws SQLException {
-        this.conn = Sqlite.openWriter(file);
+    WalCheckpointer(Path file, long limitBytes) {
+        this.file = file;
+        this.wal = file.resolveSibling(file.getFileName() + "-wal");
+        this.limitBytes = limitBytes;
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "pairwise-store-checkpoint");
             t.setDaemon(true);
@@ -31,10 +49,53 @@ final class WalCheckpointer implements AutoCloseable {
     }
 
     private void checkpoint() {
-        try (Statement st = conn.createStatement()) {
-            st.execute("PRAGMA wal_checkpoint(PASSIVE)");
+        try {
+            if (conn == null) {
+                conn = Sqlite.openWriter(file);
+                try (Statement st = conn.createStatement()) {
+                    st.execute("PRAGMA busy_timeout = " + TRUNCATE_WAIT_MS);
+                }
+            }
+            long frames = run("PASSIVE");
+            boolean idle = frames == lastFrames;
+            lastFrames = frames;
+            long size = walSize();
+            if (size > limitBytes || (idle && size > 0)) {
+                run("TRUNCATE");
+                lastFrames = -1;
+            }
         } catch (SQLException e) {
-            // A busy file or a closing store: the next period tries again, and the writer's close folds the WAL.
+            // A full disk, a busy or closing file: start over on a fresh connection next period; the writer's close
+            // folds the WAL in the end.
+            closeConnection();
+        }
+    }
+
+    /** Runs the checkpoint; returns the frames in the WAL as it found them. */
+    private long run(String mode) throws SQLException {
+        try (Statement st = conn.createStatement();
+             ResultSet rs = st.executeQuery("PRAGMA wal_checkpoint(" + mode + ")")) {
+            rs.next();
+            return rs.getLong(2);  // busy, log frames, checkpointed frames
+        }
+    }
+
+    private long walSize() {
+        try {
+            return Files.size(wal);
+        } catch (IOException e) {
+            return 0;  // no WAL file: nothing to bound
+        }
+    }
+
+    private void closeConnection() {
+        if (conn != null) {
+            try {
+                conn.close();
+            } catch (SQLException ignored) {
+                // thrown away either way
+            }
+            conn = null;
         }
     }
 
@@ -47,10 +108,8 @@ final class WalCheckpointer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        try {
-            conn.close();
-        } catch (SQLException ignored) {
-            // nothing left to protect: the writer still holds the data
+        if (timer.isTerminated()) {
+            closeConnection();
         }
     }
 }
