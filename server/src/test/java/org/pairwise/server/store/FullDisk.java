@@ -24,6 +24,9 @@ public abstract class FullDisk implements AutoCloseable {
     /** Store limits for a store on this disk (the page cap, for that kind). */
     public abstract SqlitePreferenceStore.Limits limits();
 
+    /** Whether every file in {@link #dir} runs out of space (tmpfs), not only the database (page cap). */
+    public abstract boolean capsFiles();
+
     /** Takes every byte (or page) left. */
     public abstract void fill() throws Exception;
 
@@ -54,6 +57,11 @@ public abstract class FullDisk implements AutoCloseable {
             @Override
             public SqlitePreferenceStore.Limits limits() {
                 return SqlitePreferenceStore.Limits.DEFAULT;
+            }
+
+            @Override
+            public boolean capsFiles() {
+                return true;
             }
 
             @Override
@@ -98,6 +106,11 @@ public abstract class FullDisk implements AutoCloseable {
             @Override
             public SqlitePreferenceStore.Limits limits() {
                 return new SqlitePreferenceStore.Limits(maxPages, SqlitePreferenceStore.Limits.DEFAULT.walBytes());
+            }
+
+            @Override
+            public boolean capsFiles() {
+                return false;
             }
 
             @Override
