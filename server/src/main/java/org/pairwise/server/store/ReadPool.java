@@ -11,11 +11,14 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * A few reader threads, each with its own read-only connection (a JDBC connection is not for sharing between threads
  * at once). Under WAL every reader sees the last commit and none waits for the writer. Each query is its own short
- * read transaction, so no reader pins an old snapshot that the WAL checkpoint would have to wait for.
+ * read transaction; and {@link #whileNoneRunning} lets the WAL checkpointer hold new queries back for the moment it
+ * needs no reader on the WAL, so reads (a stats query on a large file takes a while) never keep the WAL from
+ * restarting, and the writer is not the one that waits for them.
  */
 final class ReadPool implements AutoCloseable {
 
@@ -24,10 +27,18 @@ final class ReadPool implements AutoCloseable {
         T run(Connection conn) throws SQLException;
     }
 
+    @FunctionalInterface
+    interface Action {
+        void run() throws SQLException;
+    }
+
     private final Path file;
     private final ExecutorService executor;
     private final ThreadLocal<Sqlite.Reader> connection = new ThreadLocal<>();
     private final List<Connection> opened = new CopyOnWriteArrayList<>();
+    // Queries hold the read side; whileNoneRunning takes the write side. Fair, so a waiting checkpoint holds new
+    // queries back instead of waiting for a gap that a steady stream of queries never leaves.
+    private final ReentrantReadWriteLock gate = new ReentrantReadWriteLock(true);
 
     ReadPool(Path file, int threads, String namePrefix) {
         this.file = file;
@@ -39,14 +50,33 @@ final class ReadPool implements AutoCloseable {
     <T> CompletableFuture<T> submit(Query<T> query) {
         try {
             return CompletableFuture.supplyAsync(() -> {
+                gate.readLock().lock();
                 try {
                     return query.run(connection());
                 } catch (SQLException e) {
                     throw new StoreException("read failed: " + e.getMessage(), e);
+                } finally {
+                    gate.readLock().unlock();
                 }
             }, executor);
         } catch (RejectedExecutionException e) {
             return CompletableFuture.failedFuture(new IllegalStateException("the preference store is closed"));
+        }
+    }
+
+    /**
+     * Runs the action once no query is running, holding new ones back until it is done; false, without running it,
+     * when the running queries did not finish within waitMs.
+     */
+    boolean whileNoneRunning(long waitMs, Action action) throws SQLException, InterruptedException {
+        if (!gate.writeLock().tryLock(waitMs, TimeUnit.MILLISECONDS)) {
+            return false;
+        }
+        try {
+            action.run();
+            return true;
+        } finally {
+            gate.writeLock().unlock();
         }
     }
 

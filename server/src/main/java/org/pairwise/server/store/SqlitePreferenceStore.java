@@ -75,9 +75,9 @@ public final class SqlitePreferenceStore implements PreferenceStore {
                 throw new StoreException("cannot open the preference store " + file + ": " + e.getMessage(), e);
             }
         }
-        this.checkpointer = new WalCheckpointer(file, limits.walBytes());
-        this.writer = new GroupCommitWriter(db, conn, "pairwise-store-writer", writeQueueCapacity, MAX_BATCH);
         this.readers = new ReadPool(file, READ_THREADS, "pairwise-store-read-");
+        this.checkpointer = new WalCheckpointer(file, limits.walBytes(), readers);
+        this.writer = new GroupCommitWriter(db, conn, "pairwise-store-writer", writeQueueCapacity, MAX_BATCH);
     }
 
     /** Whether the file (read without writing anything) is at this build's schema: then no migration must run. */

@@ -20,24 +20,28 @@ import java.util.concurrent.TimeUnit;
  * <p>PASSIVE alone does not bound the file: the WAL restarts from the top only when a write transaction begins just
  * after a checkpoint caught up with every frame, which under a steady stream of commits and reads never happens, and
  * the file never shrinks. So when the file has grown past {@code limitBytes}, or when nothing was committed for a
- * period and the file is not empty, a TRUNCATE checkpoint follows: it takes the write lock, waits at most
- * {@link #TRUNCATE_WAIT_MS} for readers still on old frames (readers are single short queries, see ReadPool), copies
- * the rest and truncates the file to zero. The writer waits for it meanwhile, which is the price of the bound; if the
- * wait runs out the checkpoint acts as PASSIVE and the next period tries again.
+ * period and the file is not empty, a TRUNCATE checkpoint follows. First the store's readers are drained (new queries
+ * wait, running ones finish, at most {@link #DRAIN_WAIT_MS}): a TRUNCATE holds the write lock while it waits for
+ * readers, so waiting for them here instead keeps votes from waiting behind a long stats query. Then it takes the
+ * write lock (waiting at most {@link #TRUNCATE_WAIT_MS} for the batch in progress and for readers outside the pool),
+ * copies the rest and truncates the file to zero. If a wait runs out, the next period tries again.
  */
 final class WalCheckpointer implements AutoCloseable {
     static final long PERIOD_MS = 250;
     static final int TRUNCATE_WAIT_MS = 200;
+    static final long DRAIN_WAIT_MS = 2_000;
 
     private final Path file;
     private final Path wal;
     private final long limitBytes;
+    private final ReadPool readers;
     private final ScheduledExecutorService timer;
     private Connection conn;  // only the timer thread touches it; null until opened (a start on a full disk)
     private long lastFrames = -1;
 
-    WalCheckpointer(Path file, long limitBytes) {
+    WalCheckpointer(Path file, long limitBytes, ReadPool readers) {
         this.file = file;
+        this.readers = readers;
         this.wal = file.resolveSibling(file.getFileName() + "-wal");
         this.limitBytes = limitBytes;
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -60,10 +64,12 @@ final class WalCheckpointer implements AutoCloseable {
             boolean idle = frames == lastFrames;
             lastFrames = frames;
             long size = walSize();
-            if (size > limitBytes || (idle && size > 0)) {
-                run("TRUNCATE");
+            if ((size > limitBytes || (idle && size > 0)) && readers.whileNoneRunning(DRAIN_WAIT_MS,
+                    () -> run("TRUNCATE"))) {
                 lastFrames = -1;
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();  // close() is stopping the timer
         } catch (SQLException e) {
             // A full disk, a busy or closing file: start over on a fresh connection next period; the writer's close
             // folds the WAL in the end.
