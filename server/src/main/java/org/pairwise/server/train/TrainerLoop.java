@@ -64,7 +64,7 @@ public final class TrainerLoop {
     private volatile int checkpointedStep;
     // Work left after a step, done by settle() (trainer thread only): the newest version announced, the checkpoint
     // row not yet in the store, the trained marks not yet in the store.
-    private int announcedVersion;
+    private volatile int announcedVersion;
     private PreferenceStore.TrainerCheckpoint checkpointRow;
     private final java.util.ArrayDeque<Marks> marks = new java.util.ArrayDeque<>();
 
@@ -126,7 +126,7 @@ public final class TrainerLoop {
 
     public JsonObject status() {
         JsonObject s = new JsonObject().put("state", state).put("paused", paused).put("steps", trainer.steps())
-                .put("policy_version", trainer.policyVersion()).put("last_vote_id", lastVoteId)
+                .put("policy_version", announcedVersion).put("last_vote_id", lastVoteId)
                 .put("votes_per_step", trainer.votesPerStep()).put("batch_window_ms", windowMs);
         return error == null ? s : s.put("error", error);
     }
