@@ -105,10 +105,11 @@ final class GroupCommitWriter implements AutoCloseable {
         }
     }
 
-    private record Pending<T>(Work<T> work, CompletableFuture<T> future, boolean bounded) {}
+    /** outside: runs after the batch it came with, outside any transaction (maintenance, not a write). */
+    private record Pending<T>(Work<T> work, CompletableFuture<T> future, boolean bounded, boolean outside) {}
 
     /** Enqueued last by close(): everything before it is written, then the thread ends. */
-    private static final Pending<Void> STOP = new Pending<>(null, null, false);
+    private static final Pending<Void> STOP = new Pending<>(null, null, false, false);
 
     private final Database db;
     private Tx tx;  // null until opened, and after a failure threw it away; only the writer thread touches it
@@ -141,12 +142,20 @@ final class GroupCommitWriter implements AutoCloseable {
 
     /** Always admitted (internal writes). */
     <T> CompletableFuture<T> submit(Work<T> work) {
-        return enqueue(work, false);
+        return enqueue(work, false, false);
     }
 
     /** Admitted only while the bounded queue has room; otherwise fails with StoreBusyException. */
     <T> CompletableFuture<T> submitBounded(Work<T> work) {
-        return enqueue(work, true);
+        return enqueue(work, true, false);
+    }
+
+    /**
+     * Runs work on the writer's connection between two transactions: maintenance that needs the write lock (a WAL
+     * checkpoint that truncates), taken here without competing with the writer for it.
+     */
+    <T> CompletableFuture<T> submitBetweenBatches(Work<T> work) {
+        return enqueue(work, false, true);
     }
 
     /** Committed transactions so far (each one fsync). */
@@ -159,7 +168,7 @@ final class GroupCommitWriter implements AutoCloseable {
         return writes.get();
     }
 
-    private <T> CompletableFuture<T> enqueue(Work<T> work, boolean bounded) {
+    private <T> CompletableFuture<T> enqueue(Work<T> work, boolean bounded, boolean outside) {
         gate.readLock().lock();
         try {
             if (closed) {
@@ -173,7 +182,7 @@ final class GroupCommitWriter implements AutoCloseable {
                 return CompletableFuture.failedFuture(new PreferenceStore.StoreBusyException(
                         "the preference store's write queue is full (" + boundedCapacity + " waiting); retry shortly"));
             }
-            Pending<T> p = new Pending<>(work, new CompletableFuture<>(), bounded);
+            Pending<T> p = new Pending<>(work, new CompletableFuture<>(), bounded, outside);
             queue.add(p);
             return p.future();
         } finally {
@@ -196,20 +205,39 @@ final class GroupCommitWriter implements AutoCloseable {
                     batch.removeLast();
                     stopping = true;
                 }
+                boolean maintenance = false;
                 for (Pending<?> p : batch) {
                     if (p.bounded()) {
                         boundedQueued.decrementAndGet();
                     }
+                    maintenance |= p.outside();
+                }
+                List<Pending<?>> after = List.of();
+                if (maintenance) {
+                    after = batch.stream().filter(Pending::outside).toList();
+                    batch.removeIf(Pending::outside);
                 }
                 if (!batch.isEmpty()) {
                     commit(batch);
                 }
+                after.forEach(this::runOutsideTransaction);
                 batch.clear();
             }
         } catch (Throwable t) {
             died = t;
             batch.forEach(p -> failQuietly(p, t));
             queue.forEach(p -> failQuietly(p, t));
+        }
+    }
+
+    private void runOutsideTransaction(Pending<?> p) {
+        try {
+            if (tx == null) {
+                tx = new Tx(db.open());
+            }
+            complete(p, p.work().run(tx), null);
+        } catch (SQLException | RuntimeException e) {
+            p.future().completeExceptionally(e);
         }
     }
 

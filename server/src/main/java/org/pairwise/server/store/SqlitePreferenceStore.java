@@ -76,8 +76,8 @@ public final class SqlitePreferenceStore implements PreferenceStore {
             }
         }
         this.readers = new ReadPool(file, READ_THREADS, "pairwise-store-read-");
-        this.checkpointer = new WalCheckpointer(file, limits.walBytes(), readers);
         this.writer = new GroupCommitWriter(db, conn, "pairwise-store-writer", writeQueueCapacity, MAX_BATCH);
+        this.checkpointer = new WalCheckpointer(file, limits.walBytes(), readers, writer);
     }
 
     /** Whether the file (read without writing anything) is at this build's schema: then no migration must run. */

@@ -22,9 +22,11 @@ import java.util.concurrent.TimeUnit;
  * the file never shrinks. So when the file has grown past {@code limitBytes}, or when nothing was committed for a
  * period and the file is not empty, a TRUNCATE checkpoint follows. First the store's readers are drained (new queries
  * wait, running ones finish, at most {@link #DRAIN_WAIT_MS}): a TRUNCATE holds the write lock while it waits for
- * readers, so waiting for them here instead keeps votes from waiting behind a long stats query. Then it takes the
- * write lock (waiting at most {@link #TRUNCATE_WAIT_MS} for the batch in progress and for readers outside the pool),
- * copies the rest and truncates the file to zero. If a wait runs out, the next period tries again.
+ * readers, so waiting for them here instead keeps votes from waiting behind a long stats query. Then the writer
+ * thread itself runs it between two batches: from another connection it would have to win the write lock from a
+ * writer that takes it again the moment it commits, which under load it never does. It waits at most
+ * {@link #TRUNCATE_WAIT_MS} for readers outside the pool (an export, a sqlite3 shell), copies what PASSIVE has not
+ * and truncates the file to zero; votes wait for that copy only. If a wait runs out, the next period tries again.
  */
 final class WalCheckpointer implements AutoCloseable {
     static final long PERIOD_MS = 250;
@@ -35,13 +37,15 @@ final class WalCheckpointer implements AutoCloseable {
     private final Path wal;
     private final long limitBytes;
     private final ReadPool readers;
+    private final GroupCommitWriter writer;
     private final ScheduledExecutorService timer;
     private Connection conn;  // only the timer thread touches it; null until opened (a start on a full disk)
     private long lastFrames = -1;
 
-    WalCheckpointer(Path file, long limitBytes, ReadPool readers) {
+    WalCheckpointer(Path file, long limitBytes, ReadPool readers, GroupCommitWriter writer) {
         this.file = file;
         this.readers = readers;
+        this.writer = writer;
         this.wal = file.resolveSibling(file.getFileName() + "-wal");
         this.limitBytes = limitBytes;
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -56,16 +60,13 @@ final class WalCheckpointer implements AutoCloseable {
         try {
             if (conn == null) {
                 conn = Sqlite.openWriter(file);
-                try (Statement st = conn.createStatement()) {
-                    st.execute("PRAGMA busy_timeout = " + TRUNCATE_WAIT_MS);
-                }
             }
-            long frames = run("PASSIVE");
+            long frames = passive();
             boolean idle = frames == lastFrames;
             lastFrames = frames;
             long size = walSize();
             if ((size > limitBytes || (idle && size > 0)) && readers.whileNoneRunning(DRAIN_WAIT_MS,
-                    () -> run("TRUNCATE"))) {
+                    this::truncate)) {
                 lastFrames = -1;
             }
         } catch (InterruptedException e) {
@@ -77,13 +78,36 @@ final class WalCheckpointer implements AutoCloseable {
         }
     }
 
-    /** Runs the checkpoint; returns the frames in the WAL as it found them. */
-    private long run(String mode) throws SQLException {
+    /** Returns the frames in the WAL as it found them. */
+    private long passive() throws SQLException {
         try (Statement st = conn.createStatement();
-             ResultSet rs = st.executeQuery("PRAGMA wal_checkpoint(" + mode + ")")) {
+             ResultSet rs = st.executeQuery("PRAGMA wal_checkpoint(PASSIVE)")) {
             rs.next();
             return rs.getLong(2);  // busy, log frames, checkpointed frames
         }
+    }
+
+    /** On the writer's connection, between batches; waits for it at most a few seconds. */
+    private void truncate() throws SQLException {
+        try {
+            writer.submitBetweenBatches(tx -> {
+                pragma(tx, "busy_timeout = " + TRUNCATE_WAIT_MS);
+                try {
+                    pragma(tx, "wal_checkpoint(TRUNCATE)");
+                } finally {
+                    pragma(tx, "busy_timeout = " + Sqlite.BUSY_TIMEOUT_MS);
+                }
+                return null;
+            }).get(5, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new SQLException("the writer could not checkpoint: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void pragma(GroupCommitWriter.Tx tx, String pragma) throws SQLException {
+        tx.prepare("PRAGMA " + pragma).executeQuery().close();
     }
 
     private long walSize() {

@@ -87,7 +87,7 @@ class WalBoundTest {
                 drops += series.get(i) < series.get(i - 1) ? 1 : 0;
             }
             assertTrue(drops >= 2, "the WAL never went back to the start: " + series);
-            assertTrue(maxWal <= 8 * LIMIT, "the WAL reached " + (maxWal >> 10) + " KiB, limit " + (LIMIT >> 10));
+            assertTrue(maxWal <= 4 * LIMIT, "the WAL reached " + (maxWal >> 10) + " KiB, limit " + (LIMIT >> 10));
             assertEquals(0, idle, "the WAL did not shrink when idle");
             assertEquals(votes, store.stats().get().votes());
         }
