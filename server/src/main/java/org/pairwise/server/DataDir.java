@@ -14,6 +14,8 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Locale;
+import org.pairwise.model.DemoModel;
 import org.pairwise.model.ModelConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -100,7 +102,7 @@ final class DataDir implements AutoCloseable {
         }
         String created = recorded.getString("model", "?");
         if (!shape.equals(recorded.getString("shape"))) {
-            String now = spec.equals(org.pairwise.model.DemoModel.SPEC)
+            String now = spec.equals(DemoModel.SPEC)
                     ? "no --model, so the built-in demo model" : "--model " + spec;
             throw new StartException("data dir " + dir + " was created with model " + created + " ("
                     + recorded.getString("shape") + "), but this start has " + now + " (" + shape + "); start with "
@@ -161,7 +163,7 @@ final class DataDir implements AutoCloseable {
             return "no such file or directory: " + n.getFile();
         }
         if (e instanceof FileSystemException f && f.getReason() != null) {
-            return f.getReason().toLowerCase(java.util.Locale.ROOT)
+            return f.getReason().toLowerCase(Locale.ROOT)
                     + (f.getFile() == null ? "" : " (" + f.getFile() + ")");
         }
         return e.getMessage() == null ? e.toString() : e.getMessage();

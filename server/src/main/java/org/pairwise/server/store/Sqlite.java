@@ -1,5 +1,6 @@
 package org.pairwise.server.store;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -125,7 +126,7 @@ final class Sqlite {
         Path wal = file.resolveSibling(file.getFileName() + "-wal");
         try {
             return Files.exists(wal) && Files.size(wal) > 0;
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return true;  // cannot tell: do not risk reading a stale file
         }
     }

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -82,7 +83,7 @@ public final class SqlitePreferenceStore implements PreferenceStore {
 
     /** Whether the file (read without writing anything) is at this build's schema: then no migration must run. */
     private boolean schemaIsCurrent() {
-        try (Connection c = Sqlite.openReader(file).conn(); java.sql.Statement st = c.createStatement()) {
+        try (Connection c = Sqlite.openReader(file).conn(); Statement st = c.createStatement()) {
             return Migrations.userVersion(st) == Migrations.latestVersion(Migrations.ALL);
         } catch (SQLException e) {
             return false;

@@ -3,7 +3,9 @@ package org.pairwise.server.train;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -13,6 +15,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.pairwise.accel.Backend;
 import org.pairwise.server.store.PreferenceStore;
+import org.pairwise.server.store.PreferenceStore.StoreUnavailableException;
+import org.pairwise.server.store.StoreException;
 import org.pairwise.trainer.data.PreferencePair;
 import org.pairwise.trainer.online.ContinualTrainer;
 import org.slf4j.Logger;
@@ -66,7 +70,7 @@ public final class TrainerLoop {
     // row not yet in the store, the trained marks not yet in the store.
     private volatile int announcedVersion;
     private PreferenceStore.TrainerCheckpoint checkpointRow;
-    private final java.util.ArrayDeque<Marks> marks = new java.util.ArrayDeque<>();
+    private final ArrayDeque<Marks> marks = new ArrayDeque<>();
 
     private record Marks(List<Long> voteIds, int policyVersion) {}
 
@@ -309,9 +313,8 @@ public final class TrainerLoop {
     /** A full disk or an unavailable store, as opposed to a bug or bad data (which stop the trainer, as before). */
     private static boolean isStorageFailure(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof IOException || t instanceof java.io.UncheckedIOException
-                    || t instanceof PreferenceStore.StoreUnavailableException
-                    || t instanceof org.pairwise.server.store.StoreException) {
+            if (t instanceof IOException || t instanceof UncheckedIOException
+                    || t instanceof StoreUnavailableException || t instanceof StoreException) {
                 return true;
             }
         }
@@ -320,7 +323,7 @@ public final class TrainerLoop {
 
     private static String describe(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof PreferenceStore.StoreUnavailableException || t instanceof IOException) {
+            if (t instanceof StoreUnavailableException || t instanceof IOException) {
                 return t.getMessage() == null ? t.toString() : t.getMessage();
             }
         }
