@@ -6,6 +6,7 @@ import io.vertx.ext.web.handler.HttpException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import org.pairwise.server.store.PreferenceStore.StoreBusyException;
+import org.pairwise.server.store.PreferenceStore.StoreUnavailableException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,6 +50,11 @@ final class Failures {
                 detail = e.getMessage();
                 ctx.response().putHeader("Retry-After", "1");
             }
+            case StoreUnavailableException e -> {
+                status = e.diskFull() ? 507 : 503;  // nothing was stored; the store recovers by itself
+                message = e.getMessage();
+                ctx.response().putHeader("Retry-After", "5");
+            }
             case IllegalArgumentException e -> {
                 status = 400;  // the engine's and config's convention for bad input
                 message = clientMessage(e);
@@ -72,7 +78,7 @@ final class Failures {
         if (status == 413) {
             detail = new JsonObject().put("max_body_bytes", maxBodyBytes);
         }
-        if (status >= 500) {
+        if (status >= 500 && !(f instanceof StoreUnavailableException)) {  // the store logs that once, not per request
             LOG.error("{} {} failed{}", ctx.request().method(), ctx.request().path(),
                     incident == null ? "" : " (incident " + incident + ")", f);
         }
