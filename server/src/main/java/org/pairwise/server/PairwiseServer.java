@@ -121,9 +121,10 @@ public final class PairwiseServer implements AutoCloseable {
             long seed = cfg.dpo().seed() + 2 * pairsSoFar;
             PairGenerator generator = new PairGenerator(engine, engine.model(), new SamplingParams(cfg.maxNewTokens(),
                     cfg.temperature(), cfg.topP(), cfg.topK(), seed), null, 0);
-            PairPool pool = new PairPool(generator, store, cfg.poolSize(), cfg.pairViews(), engine, seed);
+            PairPool pool = new PairPool(generator, store, cfg.poolSize(), cfg.votesPerPair(), engine, seed);
             opened.push(() -> pool.stop().get(60, TimeUnit.SECONDS));
-            TrainerLoop loop = new TrainerLoop(trainer, trainBackend, store, policies, cfg.batchWindowMs(), pool::busy);
+            TrainerLoop loop = new TrainerLoop(trainer, trainBackend, store, policies, cfg.batchWindowMs(),
+                    cfg.finalising(), pool::busy);
             opened.push(() -> loop.stop().get(120, TimeUnit.SECONDS));
 
             ContinualTrainer.Resumed resumed = loop.resume();

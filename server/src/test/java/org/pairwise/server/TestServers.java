@@ -30,7 +30,10 @@ public final class TestServers {
         return SharedModels.find("stories260K/stories260K.gguf").map(Path::toString).orElse("demo");
     }
 
-    /** One DPO step per vote, a policy version per step, short responses, one thread each (the CI box has two). */
+    /**
+     * One DPO step per vote, a policy version per step, short responses, one thread each (the CI box has two), no
+     * undo window.
+     */
     public static Map<String, String> fastSettings(Path dataDir) {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("model", model());
@@ -43,6 +46,8 @@ public final class TestServers {
         m.put("batch_window_ms", "200");
         m.put("generation_threads", "1");
         m.put("training_threads", "1");
+        // Votes train as soon as they are in, as before undo existed; the campaign tests set their own window.
+        m.put("undo_window", "0");
         return m;
     }
 

@@ -92,6 +92,7 @@ class AlignmentProofTest {
         m.put("batch_size", "8");
         m.put("publish_every", "1");
         m.put("batch_window_ms", "200");
+        m.put("undo_window", "0");
         m.put("learning_rate", "1e-3");
         m.put("beta", "0.1");
         m.put("lora_r", "8");

@@ -12,6 +12,7 @@ import org.pairwise.config.Type;
 import org.pairwise.model.DemoModel;
 import org.pairwise.server.auth.AdminToken;
 import org.pairwise.server.auth.ConfiguredTokens;
+import org.pairwise.server.store.PreferenceStore;
 import org.pairwise.trainer.config.DpoConfig;
 
 /**
@@ -55,7 +56,12 @@ public record ServeConfig(
         long idleTimeoutMs,
         long bodyTimeoutMs,
         int maxConnections,
-        int pairViews,
+        int votesPerPair,
+        int leaseSeconds,
+        int undoWindow,
+        String aggregation,
+        double goldRate,
+        boolean excludeFlagged,
         boolean benchRoute,
         DpoConfig dpo) {
 
@@ -128,13 +134,25 @@ public record ServeConfig(
                     + "after its head gets 408 and the connection is closed"),
             Field.of("max_connections", Type.INT, 4096, "open connections at most; more are closed at once (keep "
                     + "it below the process's open-file limit)"),
-            Field.of("pair_views", Type.INT, 1, "how many requests each ready pair is served to before it leaves "
-                    + "the pool (each person still votes on a pair once); 1 gives every request a fresh pair, more "
-                    + "lets a crowd outpace the generator, several people judging each pair"),
+            Field.of("votes_per_pair", Type.INT, 1, "overlap k: each pair is handed to at most k different "
+                    + "annotators (never twice to one), pairs short of votes first; more lets a crowd outpace the "
+                    + "generator, several people judging each pair"),
+            Field.of("lease_seconds", Type.INT, 600, "a pair handed out and not voted on or skipped within this "
+                    + "goes back to the queue for someone else"),
+            Field.of("undo_window", Type.INT, 10, "seconds in which a person may change or withdraw a vote; the "
+                    + "trainer takes a vote only after its window has passed"),
+            Field.of("aggregation", Type.STRING.labelled("MODE"), "each", "how votes become training labels: each "
+                    + "(every A/B vote by itself), majority (one label per pair from its k votes; ties not trained) "
+                    + "or soft (majority with label_smoothing = the minority's share, cDPO)"),
+            Field.of("gold_rate", Type.DOUBLE, 0.05, "share of served pairs drawn from the uploaded gold pairs "
+                    + "(known answers, never trained on) while a person has gold pairs left to see"),
+            Field.of("exclude_flagged", Type.BOOLEAN, true, "votes of flagged annotators do not reach the trainer "
+                    + "(kept, and trainable again once un-flagged)"),
             Field.of("bench_route", Type.BOOLEAN, false, "expose GET /api/bench/constant, a bare route returning a "
                     + "constant, so a load test can measure the HTTP framework's own ceiling on this server"))
             .nest(SERVE_DPO)
             .alias("batch_size", "per_device_train_batch_size")
+            .alias("pair_views", "votes_per_pair")
             .build();
 
     /** Serving fields: snake_case name -> help line with its default (the DPO fields are DpoConfig's). */
@@ -195,10 +213,24 @@ public record ServeConfig(
         atLeast(1, idleTimeoutMs, "idle_timeout_ms");
         atLeast(1, bodyTimeoutMs, "body_timeout_ms");
         atLeast(1, maxConnections, "max_connections");
-        atLeast(1, pairViews, "pair_views");
+        atLeast(1, votesPerPair, "votes_per_pair");
+        atLeast(1, leaseSeconds, "lease_seconds");
+        atLeast(0, undoWindow, "undo_window");
+        if (!List.of("each", "majority", "soft").contains(aggregation)) {
+            throw bad("aggregation", "must be each, majority or soft, got '" + aggregation + "'");
+        }
+        if (!(goldRate >= 0 && goldRate <= 1)) {
+            throw bad("gold_rate", "must be in [0, 1], got " + goldRate);
+        }
         if (dpo == null) {
             throw bad("dpo", "must be set");
         }
+    }
+
+    /** The finaliser's settings: how votes become the trainer's items. */
+    public PreferenceStore.Finalising finalising() {
+        return new PreferenceStore.Finalising(PreferenceStore.Aggregation.valueOf(aggregation.toUpperCase(
+                java.util.Locale.ROOT)), undoWindow * 1000L, excludeFlagged);
     }
 
     /** Every field at serve's default. */

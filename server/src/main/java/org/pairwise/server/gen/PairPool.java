@@ -33,9 +33,10 @@ import org.slf4j.LoggerFactory;
  * it stream); every pair is stored before it is handed out, so a vote always finds its pair. When a new policy
  * arrives, pairs of older versions are replaced one by one and pairs of the current version are served first.
  *
- * <p>With {@code pairViews} above 1, a ready pair is served to that many requests before it leaves the pool, picked at
- * random among the ready pairs (so one person asking again soon gets another pair, not the next in a fixed cycle):
- * a crowd faster than the generator then never waits, and several people judge each pair.
+ * <p>With {@code votesPerPair} (k) above 1, a ready pair is served to k different people before it leaves the pool,
+ * picked at random among the ready pairs this person was not served (so nobody sees a fixed cycle of pairs): a crowd
+ * faster than the generator then never waits, and several people judge each pair. The pool is only a fast path: the
+ * store's lease ({@link PreferenceStore#lease}) decides whether a person really gets the pair.
  */
 public final class PairPool {
     private static final Logger LOG = LoggerFactory.getLogger(PairPool.class);
@@ -47,7 +48,7 @@ public final class PairPool {
     private final PreferenceStore store;
     private final ActivePrompts prompts;
     private final int poolSize;
-    private final int pairViews;
+    private final int votesPerPair;
     private final ModelConfig modelConfig;
     private final Backend backend;
     private final boolean chatTemplate;
@@ -61,9 +62,10 @@ public final class PairPool {
     private volatile boolean running = true;
     private volatile boolean busy;
 
-    /** A ready pair and how many more requests it may be served to. Guarded by the pool's monitor. */
+    /** A ready pair, how many more people it may be served to, and who had it. Guarded by the pool's monitor. */
     private static final class Ready {
         final ServedPair pair;
+        final java.util.Set<String> servedTo = new java.util.HashSet<>();
         int viewsLeft;
 
         Ready(ServedPair pair, int views) {
@@ -73,15 +75,15 @@ public final class PairPool {
     }
 
     /** {@code engine}: the model's config, the backend policies load onto, and the tokenizer's chat template. */
-    public PairPool(PairGenerator generator, PreferenceStore store, int poolSize, int pairViews, Engine engine,
+    public PairPool(PairGenerator generator, PreferenceStore store, int poolSize, int votesPerPair, Engine engine,
                     long seed) {
-        if (pairViews < 1) {
-            throw new IllegalArgumentException("pairViews must be >= 1, got " + pairViews);
+        if (votesPerPair < 1) {
+            throw new IllegalArgumentException("votesPerPair must be >= 1, got " + votesPerPair);
         }
         this.generator = generator;
         this.store = store;
         this.poolSize = poolSize;
-        this.pairViews = pairViews;
+        this.votesPerPair = votesPerPair;
         this.modelConfig = engine.config();
         this.backend = engine.backend();
         this.chatTemplate = engine.tokenizer().chatTemplate().isPresent();
@@ -106,13 +108,16 @@ public final class PairPool {
         this.onGenerated = listener;
     }
 
-    /** A ready pair now, or the next one generated (the pool is empty only while warming up or under a rush). */
-    public CompletableFuture<ServedPair> next() {
+    /**
+     * A ready pair this annotator was not served yet now, or the next one generated (the pool is empty only while
+     * warming up or under a rush).
+     */
+    public CompletableFuture<ServedPair> next(String annotator) {
         CompletableFuture<ServedPair> f;
         boolean refill;
         synchronized (this) {
             int before = ready.size();
-            ServedPair p = take();
+            ServedPair p = take(annotator);
             if (p != null) {
                 f = CompletableFuture.completedFuture(p);
             } else {
@@ -251,7 +256,7 @@ public final class PairPool {
                 if (ready.size() >= poolSize) {
                     evictStale();
                 }
-                ready.add(new Ready(pair, pairViews));
+                ready.add(new Ready(pair, votesPerPair));
             }
         } catch (Exception e) {
             // A failing prompt or a store hiccup must not kill the pool; pause so a persistent failure cannot spin.
@@ -271,7 +276,7 @@ public final class PairPool {
                 s.temperature(), "top_p", s.topP(), "top_k", s.topK(), "seed", s.seed()).encode();
         store.addPair(new PairRecord(id, p.id(), p.input().display(), g.promptIds(), a.text(), a.tokenIds(),
                 a.logprobs(), a.finishReason(), b.text(), b.tokenIds(), b.logprobs(), b.finishReason(), aIsFirst,
-                g.policyVersion(), settings, System.currentTimeMillis())).get();
+                g.policyVersion(), settings, System.currentTimeMillis()), votesPerPair).get();
         ServedPair pair = new ServedPair(id, p.input(), a, b, g.policyVersion());
         onGenerated.accept(pair);
         return pair;
@@ -289,20 +294,34 @@ public final class PairPool {
         ready.remove(Math.max(stale, 0));  // stays in the store: generated, perhaps never voted on
     }
 
-    /** A ready pair of the current version if there is one, else the oldest; null when none is ready. */
-    private ServedPair take() {
+    /**
+     * A ready pair not yet served to this annotator, of the current version if there is one, else the oldest; null
+     * when none is ready.
+     */
+    private ServedPair take(String annotator) {
         if (ready.isEmpty()) {
             return null;
         }
         int current = generator.policyVersion();
         // One view per pair: the oldest first. Several: a random one, so no client sees a fixed cycle of pairs.
-        int i = pairViews == 1 ? 0 : ThreadLocalRandom.current().nextInt(ready.size());
-        if (ready.get(i).pair.policyVersion() < current) {
-            i = Math.max(firstWithVersion(current, true), 0);
+        int i = votesPerPair == 1 ? 0 : ThreadLocalRandom.current().nextInt(ready.size());
+        if (ready.get(i).pair.policyVersion() < current || ready.get(i).servedTo.contains(annotator)) {
+            i = -1;
+            for (int j = 0; j < ready.size(); j++) {
+                Ready r = ready.get(j);
+                if (!r.servedTo.contains(annotator) && (i < 0 || r.pair.policyVersion() >= current
+                        && ready.get(i).pair.policyVersion() < current)) {
+                    i = j;
+                }
+            }
+            if (i < 0) {
+                return null;
+            }
         }
         Ready r = ready.get(i);
+        r.servedTo.add(annotator);
         if (--r.viewsLeft == 0) {
-            if (pairViews == 1) {
+            if (votesPerPair == 1) {
                 ready.remove(i);  // keeps the rest in generation order
             } else {
                 ready.set(i, ready.getLast());  // order does not matter when the pick is random

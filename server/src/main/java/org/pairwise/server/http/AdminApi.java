@@ -28,7 +28,7 @@ import org.pairwise.server.train.PublishedPolicies;
 
 /** The admin routes (behind {@link Auth#admin}): prompt upload, export, adapter download, trainer pause/resume. */
 final class AdminApi {
-    private static final List<String> FORMATS = List.of("standard", "conversational");
+    private static final List<String> FORMATS = List.of("standard", "conversational", "raw");
     /** States in which a pause has taken effect (or never will: the trainer ended). */
     private static final Set<String> PAUSED_OR_DONE = Set.of("paused", "stopped", "failed");
     private static final long SETTLE_MS = 3000;
@@ -52,10 +52,7 @@ final class AdminApi {
 
     /** POST /api/prompts: a JSONL or text body, or the first file of a multipart upload. */
     void uploadPrompts(RoutingContext ctx) {
-        Future<Buffer> content = ctx.fileUploads().isEmpty()
-                ? Future.succeededFuture(ctx.body().buffer() == null ? Buffer.buffer() : ctx.body().buffer())
-                : ctx.vertx().fileSystem().readFile(ctx.fileUploads().getFirst().uploadedFileName());
-        content.compose(buf -> Future.fromCompletionStage(CompletableFuture.supplyAsync(() -> {
+        uploaded(ctx).compose(buf -> Future.fromCompletionStage(CompletableFuture.supplyAsync(() -> {
             // Tokenizing every prompt to validate it is CPU work: off the event loop.
             try {
                 return pool.addPrompts(PromptSet.parse(buf.toString(StandardCharsets.UTF_8), "upload"));
@@ -71,16 +68,30 @@ final class AdminApi {
                 .onFailure(ctx::fail);
     }
 
-    /** GET /api/export?format=standard|conversational: TRL JSONL of the A/B votes, streamed. */
+    /** An upload's content: the request body, or the first file of a multipart upload. */
+    static Future<Buffer> uploaded(RoutingContext ctx) {
+        return ctx.fileUploads().isEmpty()
+                ? Future.succeededFuture(ctx.body().buffer() == null ? Buffer.buffer() : ctx.body().buffer())
+                : ctx.vertx().fileSystem().readFile(ctx.fileUploads().getFirst().uploadedFileName());
+    }
+
+    /**
+     * GET /api/export?format=standard|conversational|raw: TRL JSONL of the A/B votes, or (raw) every vote, skip and
+     * pair flag with who, when and on what; streamed.
+     */
     void export(RoutingContext ctx) {
         String format = Responses.query(ctx, "format") == null ? "standard" : Responses.query(ctx, "format");
         if (!FORMATS.contains(format)) {
-            throw ApiError.badRequest("format must be standard or conversational, got '" + format + "'");
+            throw ApiError.badRequest("format must be standard, conversational or raw, got '" + format + "'");
         }
         BlockingStream.pipe(ctx, context, io, "application/jsonl; charset=utf-8", "preferences-" + format + ".jsonl",
                 out -> {
                     Writer w = new OutputStreamWriter(out, StandardCharsets.UTF_8);
-                    store.exportVotes(format, w);
+                    if (format.equals("raw")) {
+                        store.exportRaw(w);
+                    } else {
+                        store.exportVotes(format, w);
+                    }
                     w.flush();
                 });
     }

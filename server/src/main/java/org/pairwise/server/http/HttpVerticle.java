@@ -43,9 +43,10 @@ public final class HttpVerticle extends VerticleBase {
                 LIMITED_CLIENTS, System::nanoTime));
         WriteChecks writes = new WriteChecks(cfg.cors());
         Failures failures = new Failures(cfg.maxBodyBytes());
-        PairsApi pairs = new PairsApi(s.pool(), context, cfg.poolSize());
-        VotesApi votes = new VotesApi(s.store(), vertx.eventBus(), s.metrics(), context);
+        PairsApi pairs = new PairsApi(s.pool(), s.store(), cfg, context);
+        VotesApi votes = new VotesApi(s.store(), vertx.eventBus(), s.metrics(), context, cfg.undoWindow() * 1000L);
         StatsApi stats = new StatsApi(s.store(), s.pool(), s.trainer(), votes, cfg.poolSize(), context);
+        CampaignApi campaign = new CampaignApi(s.store(), cfg, s.io(), context);
         AdminApi admin = new AdminApi(s.store(), s.pool(), s.policies(), vertx.eventBus(), s.io(), context);
         events = new EventStream();
         events.start(vertx);
@@ -76,6 +77,13 @@ public final class HttpVerticle extends VerticleBase {
         bind.route(HttpMethod.POST, "/api/trainer/pause", ctx -> admin.trainer(ctx, "pause"));
         bind.route(HttpMethod.POST, "/api/trainer/resume", ctx -> admin.trainer(ctx, "resume"));
         bind.route(HttpMethod.GET, "/metrics", PrometheusScrapingHandler.create(s.registry()));
+        bind.route(HttpMethod.POST, "/api/preferences/change", campaign::change);
+        bind.route(HttpMethod.POST, "/api/preferences/withdraw", campaign::withdraw);
+        bind.route(HttpMethod.POST, "/api/skips", campaign::skip);
+        bind.route(HttpMethod.POST, "/api/pair-flags", campaign::flagPair);
+        bind.route(HttpMethod.POST, "/api/gold", campaign::uploadGold);
+        bind.route(HttpMethod.GET, "/api/quality/flags", campaign::flags);
+        bind.route(HttpMethod.POST, "/api/quality/flags", campaign::setFlag);
         if (cfg.benchRoute()) {
             // The framework's ceiling on this server, for load tests: routed like the API, but no work behind it.
             Buffer constant = Buffer.buffer("{\"ok\":true}");

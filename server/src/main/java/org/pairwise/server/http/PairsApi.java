@@ -16,16 +16,25 @@ import org.pairwise.server.gen.PairGenerator.TextListener;
 import org.pairwise.server.gen.PairPool;
 import org.pairwise.server.gen.PairPool.ServedPair;
 import org.pairwise.server.gen.PromptSet;
+import java.util.concurrent.ThreadLocalRandom;
+import org.pairwise.server.config.ServeConfig;
+import org.pairwise.server.store.PreferenceStore;
 
 /**
- * GET /api/pairs/next (from the ready pool) and POST /api/pairs (a person's own prompt, generated now; streamed as
+ * GET /api/pairs/next leases a pair to the caller (see {@link #next}) and POST /api/pairs (a person's own prompt, generated now; streamed as
  * Server-Sent Events when the client accepts text/event-stream: events {@code a} and {@code b} carry each side's
  * text deltas, then {@code pair} the stored pair with its pair_id, or {@code error}).
  */
 final class PairsApi {
     private static final long NEXT_TIMEOUT_SECONDS = 30;
 
+    /** Pool pairs tried per request when others took their last slots first. */
+    private static final int POOL_TRIES = 8;
+
     private final PairPool pool;
+    private final PreferenceStore store;
+    private final long leaseMillis;
+    private final double goldRate;
     private final Context context;
     /**
      * The encoded JSON of recently served pairs (event-loop only): with pair_views above 1 the same pair goes out many
@@ -33,9 +42,13 @@ final class PairsApi {
      */
     private final Map<String, Buffer> encoded;
 
-    PairsApi(PairPool pool, Context context, int poolSize) {
+    PairsApi(PairPool pool, PreferenceStore store, ServeConfig cfg, Context context) {
         this.pool = pool;
+        this.store = store;
+        this.leaseMillis = cfg.leaseSeconds() * 1000L;
+        this.goldRate = cfg.goldRate();
         this.context = context;
+        int poolSize = cfg.poolSize();
         int capacity = Math.max(16, 2 * poolSize);
         this.encoded = new LinkedHashMap<>(16, 0.75f, true) {
             @Override
@@ -45,22 +58,43 @@ final class PairsApi {
         };
     }
 
+    /**
+     * Leases a pair to the caller for lease_seconds: at gold_rate a gold pair they have not seen (shown like any
+     * other), else a pair someone was handed already that is still short of its k votes, else a fresh one from the
+     * pool. Every hand-out is a lease in the store, which refuses a pair whose k slots are taken or that this person
+     * was handed before; the pool then offers another.
+     */
     void next(RoutingContext ctx) {
-        CompletableFuture<ServedPair> ready = pool.next();
-        if (ready.isDone() && !ready.isCompletedExceptionally()) {
-            sendPair(ctx, ready.join());  // from the pool, on this event loop: no hop through another task
-            return;
-        }
-        Future.fromCompletionStage(ready.orTimeout(NEXT_TIMEOUT_SECONDS, TimeUnit.SECONDS), context)
-                .onSuccess(p -> sendPair(ctx, p))
+        String who = Auth.principal(ctx).name();
+        boolean gold = goldRate > 0 && ThreadLocalRandom.current().nextDouble() < goldRate;
+        Future<Buffer> stored = gold ? leased(who, "gold", false) : Future.succeededFuture();
+        stored.compose(b -> b != null ? Future.succeededFuture(b) : leased(who, "policy", true))
+                .compose(b -> b != null ? Future.succeededFuture(b) : fromPool(who, POOL_TRIES))
+                .onSuccess(body -> ctx.response().setStatusCode(200)
+                        .putHeader("Content-Type", "application/json; charset=utf-8").end(body))
                 .onFailure(t -> ctx.fail(Failures.unwrap(t) instanceof TimeoutException
                         ? new ApiError(503, "no pair is ready yet: the generator is warming up or busy; retry")
                         : t));
     }
 
-    private void sendPair(RoutingContext ctx, ServedPair p) {
-        Buffer body = encoded.computeIfAbsent(p.pairId(), id -> Wire.pair(p).toBuffer());
-        ctx.response().setStatusCode(200).putHeader("Content-Type", "application/json; charset=utf-8").end(body);
+    /** A stored pair of this kind leased to who, encoded; null when there is none for them. */
+    private Future<Buffer> leased(String who, String kind, boolean startedOnly) {
+        return Future.fromCompletionStage(store.leaseNext(who, kind, startedOnly, leaseMillis), context)
+                .map(p -> p.map(l -> Wire.leased(l, l.kind().equals("gold") ? pool.policyVersion()
+                        : l.pair().policyVersion()).toBuffer()).orElse(null));
+    }
+
+    private Future<Buffer> fromPool(String who, int triesLeft) {
+        CompletableFuture<ServedPair> ready = pool.next(who).orTimeout(NEXT_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        return Future.fromCompletionStage(ready, context).compose(p ->
+                Future.fromCompletionStage(store.lease(p.pairId(), who, leaseMillis), context).compose(ok -> {
+                    if (ok) {
+                        return Future.succeededFuture(encoded.computeIfAbsent(p.pairId(),
+                                id -> Wire.pair(p).toBuffer()));
+                    }
+                    return triesLeft > 1 ? fromPool(who, triesLeft - 1) : Future.failedFuture(new ApiError(503,
+                            "no pair is free for you right now: others hold the ready ones; retry"));
+                }));
     }
 
     void create(RoutingContext ctx) {

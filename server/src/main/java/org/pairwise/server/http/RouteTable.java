@@ -60,6 +60,14 @@ final class RouteTable {
             new Route(HttpMethod.POST, "/api/trainer/pause", Access.ADMIN, Body.NONE),
             new Route(HttpMethod.POST, "/api/trainer/resume", Access.ADMIN, Body.NONE),
             new Route(HttpMethod.GET, "/metrics", Access.ADMIN, Body.NONE),
+            // A preference campaign: undo, skips, pair flags (voters, their own only); gold and flags (admin).
+            new Route(HttpMethod.POST, "/api/preferences/change", Access.VOTER, Body.JSON),
+            new Route(HttpMethod.POST, "/api/preferences/withdraw", Access.VOTER, Body.JSON),
+            new Route(HttpMethod.POST, "/api/skips", Access.VOTER, Body.JSON),
+            new Route(HttpMethod.POST, "/api/pair-flags", Access.VOTER, Body.JSON),
+            new Route(HttpMethod.POST, "/api/gold", Access.ADMIN, Body.UPLOAD),
+            new Route(HttpMethod.GET, "/api/quality/flags", Access.ADMIN, Body.NONE),
+            new Route(HttpMethod.POST, "/api/quality/flags", Access.ADMIN, Body.JSON),
             // Only with bench_route: the framework's ceiling, for load tests.
             new Route(HttpMethod.GET, "/api/bench/constant", Access.PUBLIC, Body.NONE));
 

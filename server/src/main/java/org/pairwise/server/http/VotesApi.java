@@ -36,14 +36,17 @@ final class VotesApi {
     private final EventBus bus;
     private final ServerMetrics metrics;
     private final Context context;
+    private final long undoWindowMillis;
     private static final DeliveryOptions SHARED = new DeliveryOptions().setCodecName(SharedJsonCodec.NAME);
     private final ConcurrentLinkedQueue<Runnable> committed = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     /** Commit times of the last minute's votes (event-loop only), for votes_per_minute. */
     private final ArrayDeque<Long> recent = new ArrayDeque<>();
 
-    VotesApi(PreferenceStore store, EventBus bus, ServerMetrics metrics, Context context) {
+    /** undoWindowMillis: how long the voter may change or withdraw the vote (the reply says until when). */
+    VotesApi(PreferenceStore store, EventBus bus, ServerMetrics metrics, Context context, long undoWindowMillis) {
         this.store = store;
+        this.undoWindowMillis = undoWindowMillis;
         this.bus = bus;
         this.metrics = metrics;
         this.context = context;
@@ -100,7 +103,7 @@ final class VotesApi {
         switch (result) {
             case VoteResult.Created c -> {
                 JsonObject v = Wire.vote(c.vote());
-                Responses.json(ctx, 201, v);
+                Responses.json(ctx, 201, v.copy().put("undo_until", c.vote().createdAtMillis() + undoWindowMillis));
                 long now = System.currentTimeMillis();
                 recent.add(now);
                 metrics.vote(c.vote().choice().wire());

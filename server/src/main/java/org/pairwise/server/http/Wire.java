@@ -5,6 +5,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.Map;
 import org.pairwise.server.gen.PairGenerator.PromptInput;
 import org.pairwise.server.gen.PairPool.ServedPair;
+import org.pairwise.server.store.PreferenceStore.LeasedPair;
 import org.pairwise.server.store.PreferenceStore.PairRecord;
 import org.pairwise.server.store.PreferenceStore.VoteRecord;
 
@@ -18,6 +19,17 @@ final class Wire {
         prompt(o, p.prompt());
         return o.put("a", side(p.a().text(), p.a().finishReason())).put("b", side(p.b().text(), p.b().finishReason()))
                 .put("policy_version", p.policyVersion());
+    }
+
+    /** A leased stored pair in the shape of {@link #pair}: a gold pair reads like any other (shownVersion). */
+    static JsonObject leased(LeasedPair l, int shownVersion) {
+        PairRecord p = l.pair();
+        JsonObject o = new JsonObject().put("pair_id", p.pairId()).put("prompt", l.prompt().text());
+        if (l.prompt().messagesJson() != null) {
+            o.put("messages", new JsonArray(l.prompt().messagesJson()));
+        }
+        return o.put("a", side(p.aText(), p.aFinish())).put("b", side(p.bText(), p.bFinish()))
+                .put("policy_version", shownVersion);
     }
 
     static JsonObject storedPair(PairRecord p) {

@@ -78,7 +78,8 @@ final class Migrations {
                         last_vote_id   INTEGER NOT NULL,
                         path           TEXT    NOT NULL,
                         created_at     INTEGER NOT NULL
-                    )""")));
+                    )""")),
+            new Migration(2, "assignment, skips, flags, gold, aggregation, undo", CampaignSchema.STATEMENTS));
 
     private Migrations() {}
 

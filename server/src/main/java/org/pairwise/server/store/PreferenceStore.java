@@ -143,6 +143,106 @@ public interface PreferenceStore extends AutoCloseable {
      */
     void exportVotes(String format, Writer out) throws java.io.IOException;
 
+    // ---- a preference campaign: assignment, undo, skips, flags, gold, the trainer's queue ----
+
+    /** Stores a pair generated for people to judge, wanted from k different annotators (votes_per_pair). */
+    CompletableFuture<Void> addPair(PairRecord pair, int votesWanted);
+
+    /** A pair leased to one annotator, as stored, with its prompt; kind is policy, gold or battle. */
+    record LeasedPair(PairRecord pair, PromptRecord prompt, String kind) {}
+
+    /**
+     * Leases a pair of this kind the annotator was never handed, the one closest to its k votes first; with
+     * {@code startedOnly}, only pairs someone was handed already. Empty when there is none.
+     */
+    CompletableFuture<Optional<LeasedPair>> leaseNext(String annotator, String kind, boolean startedOnly,
+                                                       long leaseMillis);
+
+    /** Leases this pair to this annotator; false when its k slots are taken or they were handed it before. */
+    CompletableFuture<Boolean> lease(String pairId, String annotator, long leaseMillis);
+
+    /** The outcome of {@link #undo}: vote is the stored vote (after a change, with its new choice), or null. */
+    record UndoResult(Outcome outcome, VoteRecord vote) {
+        public enum Outcome { CHANGED, WITHDRAWN, NOT_FOUND, ALREADY_WITHDRAWN, WINDOW_CLOSED }
+    }
+
+    /** Changes (choice non-null) or withdraws (null) one's own vote within the undo window; withdrawn rows stay. */
+    CompletableFuture<UndoResult> undo(long voteId, String annotator, Choice choice, long windowMillis);
+
+    /** Why a person skipped a pair. */
+    enum SkipReason {
+        CANT_JUDGE, HARMFUL, PROMPT_UNCLEAR;
+
+        public String wire() {
+            return name().toLowerCase();
+        }
+
+        public static SkipReason fromWire(String s) {
+            for (SkipReason r : values()) {
+                if (r.wire().equals(s)) {
+                    return r;
+                }
+            }
+            throw new IllegalArgumentException("reason must be one of cant_judge, harmful, prompt_unclear; got '"
+                    + s + "'");
+        }
+    }
+
+    enum SkipResult { SKIPPED, DUPLICATE, ALREADY_VOTED, UNKNOWN_PAIR }
+
+    /** Records a skip (never trained on); "harmful" flags the pair: it is neither served nor trained on again. */
+    CompletableFuture<SkipResult> skip(String pairId, String annotator, SkipReason reason, String comment);
+
+    /** A comment/flag on a pair for the admin; the flag's id, or -1 for an unknown pair. */
+    CompletableFuture<Long> flagPair(String pairId, String annotator, String comment);
+
+    /** A gold pair to upload: the prompt (messagesJson null for plain text), the right and the wrong response. */
+    record GoldPair(String promptText, String messagesJson, String right, String wrong) {}
+
+    /** Stores a gold pair with the right response on side A when rightOnA; returns its pair id. */
+    CompletableFuture<String> addGoldPair(GoldPair gold, boolean rightOnA);
+
+    /** An annotator's quality-control flag. */
+    record AnnotatorFlag(String annotator, boolean flagged, String reason, long changedAtMillis, String changedBy) {}
+
+    /** Flags or un-flags an annotator; un-flagging makes their votes not yet finalised count again. */
+    CompletableFuture<Void> setAnnotatorFlag(String annotator, boolean flagged, String reason, String by);
+
+    CompletableFuture<List<AnnotatorFlag>> annotatorFlags();
+
+    /** How votes become training items. */
+    enum Aggregation {
+        EACH, MAJORITY, SOFT;
+
+        public String wire() {
+            return name().toLowerCase();
+        }
+    }
+
+    /** The finaliser's settings: aggregation, undo_window, and whether flagged annotators' votes are left out. */
+    record Finalising(Aggregation aggregation, long undoWindowMillis, boolean excludeFlagged) {}
+
+    /** Writes the training items whose labels are final now; returns how many. */
+    CompletableFuture<Integer> finalise(Finalising settings);
+
+    /**
+     * An entry of the trainer's queue: its id (the trainer's checkpointed position) and the pair to train on, whose
+     * id is the vote's for a per-vote item and the item's own for an aggregated one.
+     */
+    record TrainingItem(long id, PreferencePair pair) {}
+
+    /** Training items with id &gt; afterItemId in id order, at most limit. */
+    CompletableFuture<List<TrainingItem>> trainingItemsAfter(long afterItemId, int limit);
+
+    /** Records that the trainer consumed these items (and so their votes) at this policy version. */
+    CompletableFuture<Void> markItemsTrained(List<Long> itemIds, int policyVersion);
+
+    /**
+     * Streams every vote (withdrawn ones too), skip and pair flag as JSONL ({@code type}: vote, skip, pair_flag),
+     * in chunks. Blocking: call on a worker.
+     */
+    void exportRaw(Writer out) throws java.io.IOException;
+
     @Override
     void close();
 }

@@ -46,6 +46,7 @@ public final class SqlitePreferenceStore implements PreferenceStore {
     private final GroupCommitWriter writer;
     private final ReadPool readers;
     private final WalCheckpointer checkpointer;
+    private final Finaliser finaliser = new Finaliser();
 
     /** Creates the parent folder and the file if needed, and brings the schema up to date. */
     public SqlitePreferenceStore(Path dbFile, int writeQueueCapacity) {
@@ -185,6 +186,101 @@ public final class SqlitePreferenceStore implements PreferenceStore {
     @Override
     public void exportVotes(String format, Writer out) throws IOException {
         TrlExport.export(file, format, out);
+    }
+
+    @Override
+    public CompletableFuture<Void> addPair(PairRecord pair, int votesWanted) {
+        Objects.requireNonNull(pair.pairId(), "pairId");
+        if (votesWanted < 1) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException("votesWanted must be >= 1"));
+        }
+        long createdAt = pair.createdAtMillis() > 0 ? pair.createdAtMillis() : System.currentTimeMillis();
+        return writer.submit(Writes.addPair(pair, createdAt, votesWanted));
+    }
+
+    @Override
+    public CompletableFuture<Optional<LeasedPair>> leaseNext(String annotator, String kind, boolean startedOnly,
+                                                              long leaseMillis) {
+        Objects.requireNonNull(annotator, "annotator");
+        return writer.submitBounded(Assignments.leaseNext(annotator, kind, startedOnly, leaseMillis))
+                .thenCompose(id -> id.isEmpty() ? CompletableFuture.completedFuture(Optional.empty())
+                        : readers.submit(c -> CampaignQueries.leased(c, id.get())));
+    }
+
+    @Override
+    public CompletableFuture<Boolean> lease(String pairId, String annotator, long leaseMillis) {
+        Objects.requireNonNull(annotator, "annotator");
+        return writer.submitBounded(Assignments.lease(pairId, annotator, leaseMillis));
+    }
+
+    @Override
+    public CompletableFuture<UndoResult> undo(long voteId, String annotator, Choice choice, long windowMillis) {
+        Objects.requireNonNull(annotator, "annotator");
+        return writer.submitBounded(CampaignWrites.undo(voteId, annotator, choice, windowMillis));
+    }
+
+    @Override
+    public CompletableFuture<SkipResult> skip(String pairId, String annotator, SkipReason reason, String comment) {
+        Objects.requireNonNull(reason, "reason");
+        return writer.submitBounded(CampaignWrites.skip(pairId, annotator, reason, comment));
+    }
+
+    @Override
+    public CompletableFuture<Long> flagPair(String pairId, String annotator, String comment) {
+        Objects.requireNonNull(comment, "comment");
+        return writer.submitBounded(CampaignWrites.flagPair(pairId, annotator, comment));
+    }
+
+    @Override
+    public CompletableFuture<String> addGoldPair(GoldPair gold, boolean rightOnA) {
+        if (gold.messagesJson() != null) {
+            try {
+                TrlExport.checkMessages(gold.messagesJson());
+            } catch (IllegalArgumentException e) {
+                return CompletableFuture.failedFuture(e);
+            }
+        }
+        return writer.submit(CampaignWrites.addGold(gold, rightOnA));
+    }
+
+    @Override
+    public CompletableFuture<Void> setAnnotatorFlag(String annotator, boolean flagged, String reason, String by) {
+        Objects.requireNonNull(annotator, "annotator");
+        GroupCommitWriter.Work<Void> set = CampaignWrites.setAnnotatorFlag(annotator, flagged, reason, by);
+        return writer.submit(tx -> {
+            set.run(tx);
+            if (!flagged) {
+                finaliser.rescan();  // on the writer thread, like every pass
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public CompletableFuture<List<AnnotatorFlag>> annotatorFlags() {
+        return readers.submit(CampaignQueries::annotatorFlags);
+    }
+
+    @Override
+    public CompletableFuture<Integer> finalise(Finalising settings) {
+        return writer.submit(finaliser.pass(settings));
+    }
+
+    @Override
+    public CompletableFuture<List<TrainingItem>> trainingItemsAfter(long afterItemId, int limit) {
+        return readers.submit(c -> CampaignQueries.trainingItemsAfter(c, afterItemId, limit));
+    }
+
+    @Override
+    public CompletableFuture<Void> markItemsTrained(List<Long> itemIds, int policyVersion) {
+        List<Long> ids = List.copyOf(itemIds);
+        return writer.submit(CampaignWrites.markItemsTrained(ids, policyVersion));
+    }
+
+    /** Blocking, on the caller's thread with its own read-only connection. */
+    @Override
+    public void exportRaw(Writer out) throws IOException {
+        RawExport.export(file, out);
     }
 
     /**

@@ -13,7 +13,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 
 /**
- * A/B votes as TRL preference JSONL, one object a line. "standard": {@code {"prompt", "chosen", "rejected"}} strings.
+ * A/B votes (live ones, on policy pairs: never gold pairs or withdrawn votes) as TRL preference JSONL, one object a line. "standard": {@code {"prompt", "chosen", "rejected"}} strings.
  * "conversational": the prompt as its message list (or one user message holding the prompt text), chosen and
  * rejected as one assistant message each. Rows are read CHUNK at a time by id (keyset pagination, no OFFSET), each
  * chunk its own short read so the WAL can still be checkpointed during a long export.
@@ -43,7 +43,7 @@ final class TrlExport {
                      FROM preferences v
                        JOIN pairs p ON p.pair_id = v.pair_id
                        JOIN prompts pr ON pr.id = p.prompt_id
-                     WHERE v.id > ? AND v.choice IN ('a', 'b')
+                     WHERE v.id > ? AND v.choice IN ('a', 'b') AND v.retracted_at IS NULL AND p.kind = 'policy'
                      ORDER BY v.id LIMIT ?""");
              JsonGenerator gen = JSON.createGenerator(out)) {
             gen.setRootValueSeparator(null); // lines end with '\n' below, not with Jackson's default space

@@ -35,6 +35,11 @@ final class Writes {
     }
 
     static Work<Void> addPair(PairRecord p, long createdAt) {
+        return addPair(p, createdAt, 1);
+    }
+
+    /** votesWanted: k, the number of different annotators the pair is handed to. */
+    static Work<Void> addPair(PairRecord p, long createdAt, int votesWanted) {
         return tx -> {
             // Checked here rather than left to the constraints, whose messages do not say which key failed.
             if (!exists(tx, "SELECT 1 FROM prompts WHERE id = ?", p.promptId())) {
@@ -43,8 +48,8 @@ final class Writes {
             if (exists(tx, "SELECT 1 FROM pairs WHERE pair_id = ?", p.pairId())) {
                 throw new IllegalArgumentException("pair " + p.pairId() + " is already stored");
             }
-            PreparedStatement ps = tx.prepare("INSERT INTO pairs (" + Rows.PAIR_COLUMNS + ")"
-                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+            PreparedStatement ps = tx.prepare("INSERT INTO pairs (" + Rows.PAIR_COLUMNS + ", votes_wanted)"
+                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
             ps.setString(1, p.pairId());
             ps.setLong(2, p.promptId());
             ps.setString(3, p.promptText());
@@ -61,6 +66,7 @@ final class Writes {
             ps.setInt(14, p.policyVersion());
             ps.setString(15, p.settingsJson());
             ps.setLong(16, createdAt);
+            ps.setInt(17, votesWanted);
             ps.executeUpdate();
             return null;
         };
@@ -82,7 +88,8 @@ final class Writes {
                 }
             }
             if (v.annotator() != null) {
-                VoteRecord prior = findVote(tx, "annotator = ? AND pair_id = ?", v.annotator(), v.pairId());
+                VoteRecord prior = findVote(tx, "annotator = ? AND pair_id = ? AND retracted_at IS NULL",
+                        v.annotator(), v.pairId());
                 if (prior != null) {
                     return prior.choice() == v.choice()
                             ? new VoteResult.Duplicate(prior) : new VoteResult.Conflict(prior);
@@ -98,6 +105,7 @@ final class Writes {
             ps.setLong(6, now);
             ps.executeUpdate();
             long id = tx.lastInsertRowid();
+            Assignments.voted(tx, v.pairId(), v.annotator(), now);
             return new VoteResult.Created(new VoteRecord(id, v.pairId(), v.choice(), v.annotator(),
                     v.idempotencyKey(), v.comment(), now, null));
         };

@@ -23,8 +23,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The trainer's thread: reads A/B votes after the last trained one straight from the store (the store is the queue,
- * so a missed wake-up or a restart loses nothing), takes a DPO step when a full batch is waiting or the first waiting
+ * The trainer's thread: finalises the labels that are ready (votes past their undo window, aggregated per pair when
+ * aggregation says so: {@link PreferenceStore#finalise}), reads the training items after the last trained one
+ * straight from the store (the store is the queue, so a missed wake-up or a restart loses nothing), takes a DPO step when a full batch is waiting or the first waiting
  * vote has waited batch_window_ms, marks the votes trained, and publishes each new policy version as an adapter
  * directory. Steps wait while the generator is busy: on a small machine people waiting for a pair come first.
  *
@@ -54,6 +55,7 @@ public final class TrainerLoop {
     private final PreferenceStore store;
     private final PublishedPolicies policies;
     private final long windowMs;
+    private final PreferenceStore.Finalising finalising;
     private final BooleanSupplier generatorBusy;
     private final Semaphore signal = new Semaphore(0);
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
@@ -65,6 +67,8 @@ public final class TrainerLoop {
     private volatile String state = "starting";
     private volatile String error;
     private volatile long lastVoteId;
+    /** The trainer's place in the queue: the last training item trained on (checkpointed as queue_position). */
+    private volatile long lastItemId;
     private volatile int checkpointedStep;
     // Work left after a step, done by settle() (trainer thread only): the newest version announced, the checkpoint
     // row not yet in the store, the trained marks not yet in the store.
@@ -72,11 +76,12 @@ public final class TrainerLoop {
     private PreferenceStore.TrainerCheckpoint checkpointRow;
     private final ArrayDeque<Marks> marks = new ArrayDeque<>();
 
-    private record Marks(List<Long> voteIds, int policyVersion) {}
+    private record Marks(List<Long> itemIds, int policyVersion) {}
 
     public TrainerLoop(ContinualTrainer trainer, Backend backend, PreferenceStore store, PublishedPolicies policies,
-                       long windowMs, BooleanSupplier generatorBusy) {
+                       long windowMs, PreferenceStore.Finalising finalising, BooleanSupplier generatorBusy) {
         this.trainer = trainer;
+        this.finalising = finalising;
         this.backend = backend;
         this.store = store;
         this.policies = policies;
@@ -98,6 +103,7 @@ public final class TrainerLoop {
             policies.save(r.policy(), backend, r.policyVersion());
         }
         lastVoteId = r.lastVoteId();
+        lastItemId = r.queuePosition();
         checkpointedStep = r.step();
         announcedVersion = r.policyVersion();
         synchronized (history) {
@@ -131,6 +137,7 @@ public final class TrainerLoop {
     public JsonObject status() {
         JsonObject s = new JsonObject().put("state", state).put("paused", paused).put("steps", trainer.steps())
                 .put("policy_version", announcedVersion).put("last_vote_id", lastVoteId)
+                .put("last_item_id", lastItemId).put("aggregation", finalising.aggregation().wire())
                 .put("votes_per_step", trainer.votesPerStep()).put("batch_window_ms", windowMs);
         return error == null ? s : s.put("error", error);
     }
@@ -171,7 +178,9 @@ public final class TrainerLoop {
                         signal.tryAcquire(1, TimeUnit.SECONDS);
                         continue;
                     }
-                    List<PreferencePair> batch = store.trainableVotesAfter(lastVoteId, trainer.votesPerStep()).get();
+                    store.finalise(finalising).get();
+                    List<PreferenceStore.TrainingItem> batch =
+                            store.trainingItemsAfter(lastItemId, trainer.votesPerStep()).get();
                     if (backoff > 0) {
                         LOG.info("the trainer goes on: its disk and store work again");
                         backoff = 0;
@@ -231,15 +240,17 @@ public final class TrainerLoop {
         }
     }
 
-    private void step(List<PreferencePair> batch) throws Exception {
+    private void step(List<PreferenceStore.TrainingItem> items) throws Exception {
         setState("training");
+        List<PreferencePair> batch = items.stream().map(PreferenceStore.TrainingItem::pair).toList();
         List<Long> ids = batch.stream().map(PreferencePair::id).toList();
+        List<Long> itemIds = items.stream().map(PreferenceStore.TrainingItem::id).toList();
         int versionBefore = trainer.policyVersion();
         int stepsBefore = trainer.steps();
         long started = System.nanoTime();
         ContinualTrainer.StepReport r;
         try {
-            r = trainer.step(batch);
+            r = trainer.step(batch, itemIds.getLast());
         } catch (IOException e) {
             if (trainer.steps() == stepsBefore) {
                 throw e;
@@ -250,7 +261,8 @@ public final class TrainerLoop {
             LOG.warn("step {} was taken but its checkpoint failed: {}", trainer.steps(), e.toString());
         }
         lastVoteId = trainer.lastVoteId();
-        marks.add(new Marks(ids, versionBefore));
+        lastItemId = trainer.queuePosition();
+        marks.add(new Marks(itemIds, versionBefore));
         if (r == null) {
             settle();
             return;
@@ -260,7 +272,9 @@ public final class TrainerLoop {
         }
         JsonObject line = new JsonObject().put("step", r.step());
         r.metrics().forEach((k, v) -> line.put(k, Double.isFinite(v) ? v : null));
-        line.put("first_vote_id", ids.getFirst()).put("last_vote_id", r.lastVoteId()).put("applied", r.applied())
+        line.put("first_vote_id", ids.getFirst()).put("last_vote_id", r.lastVoteId())
+                .put("first_item_id", itemIds.getFirst()).put("last_item_id", itemIds.getLast())
+                .put("applied", r.applied())
                 .put("step_seconds", (System.nanoTime() - started) / 1e9).put("time", System.currentTimeMillis());
         synchronized (history) {
             history.add(line);
@@ -294,7 +308,7 @@ public final class TrainerLoop {
         }
         while (!marks.isEmpty()) {
             Marks m = marks.peekFirst();
-            store.markTrained(m.voteIds(), m.policyVersion()).get();
+            store.markItemsTrained(m.itemIds(), m.policyVersion()).get();
             marks.removeFirst();
         }
     }

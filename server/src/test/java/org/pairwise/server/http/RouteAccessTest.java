@@ -77,6 +77,13 @@ class RouteAccessTest {
             new Expect("POST", "/api/trainer/pause", null, 401, 401, 401, 401, 200),
             new Expect("POST", "/api/trainer/resume", null, 401, 401, 401, 401, 200),
             new Expect("GET", "/metrics", null, 401, 401, 401, 401, 200),
+            new Expect("POST", "/api/preferences/change", "{}", 401, 401, 400, 403, 400),
+            new Expect("POST", "/api/preferences/withdraw", "{}", 401, 401, 400, 403, 400),
+            new Expect("POST", "/api/skips", "{}", 401, 401, 400, 403, 400),
+            new Expect("POST", "/api/pair-flags", "{}", 401, 401, 400, 403, 400),
+            new Expect("POST", "/api/gold", "", 401, 401, 401, 401, 400),
+            new Expect("GET", "/api/quality/flags", null, 401, 401, 401, 401, 200),
+            new Expect("POST", "/api/quality/flags", "{}", 401, 401, 401, 401, 400),
             new Expect("GET", "/", null, 200, 200, 200, 200, 200),
             new Expect("GET", "/dashboard.html", null, 200, 200, 200, 200, 200));
 
@@ -127,7 +134,8 @@ class RouteAccessTest {
             for (Who who : Who.values()) {
                 MultiMap h = headers(who);
                 if (e.body != null) {
-                    h.add("Content-Type", e.path.equals("/api/prompts") ? "text/plain" : "application/json");
+                    h.add("Content-Type", e.path.equals("/api/prompts") || e.path.equals("/api/gold") ? "text/plain"
+                            : "application/json");
                 }
                 int got = e.path.equals("/api/events") ? streamStatus(vertx, h)
                         : http.send(HttpMethod.valueOf(e.method), e.path, e.body, h).statusCode();

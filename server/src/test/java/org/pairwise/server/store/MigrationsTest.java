@@ -28,7 +28,7 @@ class MigrationsTest {
         new SqlitePreferenceStore(file, 16).close();
         assertTrue(Files.exists(file));
         try (Connection c = Fixtures.jdbc(file); Statement st = c.createStatement()) {
-            assertEquals(1, Migrations.userVersion(st));
+            assertEquals(Migrations.latestVersion(Migrations.ALL), Migrations.userVersion(st));
             assertEquals("wal", scalar(st, "PRAGMA journal_mode"));
             Set<String> tables = new TreeSet<>();
             try (ResultSet rs = st.executeQuery("SELECT name FROM sqlite_master WHERE type = 'table'")) {
@@ -65,7 +65,7 @@ class MigrationsTest {
             store.addPrompt("seed", "again", null).join();
         }
         assertEquals(2, Fixtures.count(file, "SELECT COUNT(*) FROM prompts"));
-        assertEquals(1, Fixtures.count(file, "PRAGMA user_version"));
+        assertEquals(Migrations.latestVersion(Migrations.ALL), Fixtures.count(file, "PRAGMA user_version"));
     }
 
     @Test
@@ -74,17 +74,18 @@ class MigrationsTest {
         try (var store = new SqlitePreferenceStore(file, 16)) {
             store.addPrompt("seed", "kept", null).join();
         }
+        int next = Migrations.latestVersion(Migrations.ALL) + 1;
         List<Migration> withTwo = new ArrayList<>(Migrations.ALL);
-        withTwo.add(new Migration(2, "prompt language", List.of("ALTER TABLE prompts ADD COLUMN lang TEXT")));
+        withTwo.add(new Migration(next, "prompt language", List.of("ALTER TABLE prompts ADD COLUMN lang TEXT")));
         try (Connection c = Sqlite.openWriter(file)) {
-            assertEquals(2, Migrations.migrate(c, withTwo));
-            // Again: adding the column twice would fail, so this proves version 2 is skipped now.
-            assertEquals(2, Migrations.migrate(c, withTwo));
+            assertEquals(next, Migrations.migrate(c, withTwo));
+            // Again: adding the column twice would fail, so this proves the new version is skipped now.
+            assertEquals(next, Migrations.migrate(c, withTwo));
         }
         assertEquals(1, Fixtures.count(file, "SELECT COUNT(*) FROM prompts WHERE text = 'kept' AND lang IS NULL"));
         // This build knows only version 1: it must refuse the newer file rather than write to it.
         StoreException e = assertThrows(StoreException.class, () -> new SqlitePreferenceStore(file, 16));
-        assertTrue(e.getMessage().contains("schema version 2"), e.getMessage());
+        assertTrue(e.getMessage().contains("schema version " + next), e.getMessage());
     }
 
     @Test
@@ -92,11 +93,13 @@ class MigrationsTest {
         Path file = dir.resolve("p.db");
         new SqlitePreferenceStore(file, 16).close();
         List<Migration> broken = new ArrayList<>(Migrations.ALL);
-        broken.add(new Migration(2, "half done", List.of("CREATE TABLE extra (x INTEGER)", "THIS IS NOT SQL")));
+        int latest = Migrations.latestVersion(Migrations.ALL);
+        broken.add(new Migration(latest + 1, "half done", List.of("CREATE TABLE extra (x INTEGER)",
+                "THIS IS NOT SQL")));
         try (Connection c = Sqlite.openWriter(file)) {
             assertThrows(SQLException.class, () -> Migrations.migrate(c, broken));
         }
-        assertEquals(1, Fixtures.count(file, "PRAGMA user_version"));
+        assertEquals(latest, Fixtures.count(file, "PRAGMA user_version"));
         assertEquals(0, Fixtures.count(file, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'extra'"));
     }
 

@@ -49,6 +49,7 @@ final class TestServer implements AutoCloseable {
         o.put("gradient_accumulation_steps", "1");
         o.put("publish_every", "1");
         o.put("pool_size", "4");
+        o.put("undo_window", "0");
         SharedModels.find("stories260K/stories260K.gguf").ifPresent(p -> o.put("model", p.toString()));
         o.putAll(extra);
         ServeConfig cfg = ServeConfig.defaults().withOverrides(o);

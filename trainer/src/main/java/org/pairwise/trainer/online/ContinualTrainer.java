@@ -39,7 +39,7 @@ public final class ContinualTrainer {
                              long lastVoteId, boolean applied, Path checkpoint) {}
 
     /** The state a restart continues from. */
-    public record Resumed(int step, int policyVersion, long lastVoteId, LoraAdapter policy) {}
+    public record Resumed(int step, int policyVersion, long lastVoteId, LoraAdapter policy, long queuePosition) {}
 
     private final DpoConfig config;
     private final int publishEvery;
@@ -92,11 +92,12 @@ public final class ContinualTrainer {
     public Resumed resume() throws IOException {
         Path latest = TrainerCheckpoint.latest(checkpointRoot);
         if (latest == null) {
-            return new Resumed(0, 0, 0, null);
+            return new Resumed(0, 0, 0, null, 0);
         }
         session.restore(latest);
         int version = policyVersion();
-        return new Resumed(session.steps(), version, lastVoteId(), version == 0 ? null : session.snapshot());
+        return new Resumed(session.steps(), version, lastVoteId(), version == 0 ? null : session.snapshot(),
+                queuePosition());
     }
 
     /**
@@ -104,6 +105,14 @@ public final class ContinualTrainer {
      * step's loss is the mean over all of them (each pair's weight decayed by its age when vote_decay_gamma &lt; 1).
      */
     public StepReport step(List<PreferencePair> votes) throws IOException {
+        return step(votes, votes.isEmpty() ? 0 : votes.getLast().id());
+    }
+
+    /**
+     * Like {@link #step(List)}, for a stream with a queue of its own: {@code queuePosition} is where the queue stands
+     * after these pairs (the server's training_items id), checkpointed with the last pair's id.
+     */
+    public StepReport step(List<PreferencePair> votes, long queuePosition) throws IOException {
         if (votes.isEmpty() || votes.size() > votesPerStep()) {
             throw new IllegalArgumentException("a step takes 1.." + votesPerStep() + " votes, got " + votes.size());
         }
@@ -133,7 +142,7 @@ public final class ContinualTrainer {
             policyVersion++;
             published = session.snapshot();
         }
-        session.setPosition(DpoSession.Position.online(votes.getLast().id(), policyVersion));
+        session.setPosition(DpoSession.Position.online(votes.getLast().id(), policyVersion, queuePosition));
         metrics.setGradNorm(applied.gradNorm());
         metrics.setLearningRate(applied.nextLearningRate());
         metrics.setNumTokens(session.numTokens());
@@ -188,6 +197,11 @@ public final class ContinualTrainer {
 
     public long lastVoteId() {
         return session.position().lastPairId();
+    }
+
+    /** Where the stream's queue stands after the last step (see {@link #step(List, long)}). */
+    public long queuePosition() {
+        return session.position().queuePosition();
     }
 
     /** The training adapter itself (mutable; copy it to publish). */

@@ -39,18 +39,23 @@ import org.pairwise.trainer.optim.LrSchedule;
 public final class DpoSession {
     /**
      * Where the data stream stands after an optimizer step. Offline: the epoch, the micro-batches done in it and the
-     * fractional epoch; online: the last pair trained on and the policy version published.
+     * fractional epoch; online: the last pair trained on, the policy version published, and the position in the
+     * stream's own queue (the server's training_items id; the last pair's id where the stream has no queue of its own).
      */
     public record Position(int epochIndex, int microBatchesInEpoch, double epoch, long lastPairId,
-                           int policyVersion) {
-        public static final Position START = new Position(0, 0, 0, 0, 0);
+                           int policyVersion, long queuePosition) {
+        public static final Position START = new Position(0, 0, 0, 0, 0, 0);
 
         public static Position offline(int epochIndex, int microBatchesInEpoch, double epoch) {
-            return new Position(epochIndex, microBatchesInEpoch, epoch, 0, 0);
+            return new Position(epochIndex, microBatchesInEpoch, epoch, 0, 0, 0);
         }
 
         public static Position online(long lastPairId, int policyVersion) {
-            return new Position(0, 0, 0, lastPairId, policyVersion);
+            return online(lastPairId, policyVersion, lastPairId);
+        }
+
+        public static Position online(long lastPairId, int policyVersion, long queuePosition) {
+            return new Position(0, 0, 0, lastPairId, policyVersion, queuePosition);
         }
     }
 
@@ -232,7 +237,8 @@ public final class DpoSession {
         TrainerCheckpoint.save(dir, adapter, referenceSync == null ? null : reference.adapter(), optimizer,
                 new TrainerCheckpoint.State(globalStep, optimizer.skippedSteps(), position.epochIndex(),
                         position.microBatchesInEpoch(), position.epoch(), numTokens, bco, history,
-                        position.lastPairId(), position.policyVersion(), replay == null ? Map.of() : replay.state()),
+                        position.lastPairId(), position.policyVersion(), replay == null ? Map.of() : replay.state(),
+                        position.queuePosition()),
                 be);
     }
 
@@ -259,7 +265,7 @@ public final class DpoSession {
         globalStep = st.globalStep();
         numTokens = st.numTokens();
         position = new Position(st.epochIndex(), st.microBatchesInEpoch(), st.epoch(), st.lastVoteId(),
-                st.policyVersion());
+                st.policyVersion(), st.queuePosition());
         history.clear();
         st.logHistory().forEach(this::log);
         Map<String, Double> bco = st.bcoMoments();

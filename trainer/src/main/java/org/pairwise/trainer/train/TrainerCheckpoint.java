@@ -39,12 +39,13 @@ public final class TrainerCheckpoint {
 
     /**
      * Where training stands after an optimizer step. Offline runs track the data position (epoch, micro-batch);
-     * the continual trainer tracks the last vote it trained on, the policy version it published and its replay
-     * buffer's state (empty without one).
+     * the continual trainer tracks the last vote it trained on, the policy version it published, its replay
+     * buffer's state (empty without one) and its position in the server's queue (queue_position: a training_items id;
+     * a checkpoint from before the queue holds only last_vote_id, which the queue's first items share as ids).
      */
     public record State(int globalStep, int optimizerSkippedSteps, int epochIndex, int microBatchesInEpoch,
                         double epoch, long numTokens, Map<String, Double> bcoMoments, List<Map<String, Object>> logHistory,
-                        long lastVoteId, int policyVersion, Map<String, Object> replay) {}
+                        long lastVoteId, int policyVersion, Map<String, Object> replay, long queuePosition) {}
 
     private TrainerCheckpoint() {}
 
@@ -79,6 +80,7 @@ public final class TrainerCheckpoint {
         json.put("bco_moments", state.bcoMoments());
         json.put("last_vote_id", state.lastVoteId());
         json.put("policy_version", state.policyVersion());
+        json.put("queue_position", state.queuePosition());
         json.put("replay", state.replay());
         json.put("log_history", state.logHistory());
         Files.writeString(tmp.resolve(STATE_FILE), MAPPER.writeValueAsString(json));
@@ -115,7 +117,8 @@ public final class TrainerCheckpoint {
                 (List<Map<String, Object>>) json.getOrDefault("log_history", List.of()),
                 ((Number) json.getOrDefault("last_vote_id", 0)).longValue(),
                 ((Number) json.getOrDefault("policy_version", 0)).intValue(),
-                (Map<String, Object>) json.getOrDefault("replay", Map.of()));
+                (Map<String, Object>) json.getOrDefault("replay", Map.of()),
+                ((Number) json.getOrDefault("queue_position", json.getOrDefault("last_vote_id", 0))).longValue());
     }
 
     private static void fill(Backend be, Tensor dst, TensorData src, String name) {

@@ -1,0 +1,96 @@
+package org.pairwise.server.store;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.StreamWriteFeature;
+import java.io.IOException;
+import java.io.Writer;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
+import java.sql.Types;
+
+/**
+ * Every vote (withdrawn ones too, with retracted_at), skip and pair flag as JSONL, one object a line with its
+ * {@code type} and its columns by name: who, when, what, the comment, the guideline version, whether the pair is gold
+ * (and its right side), the pair and its policy version. Keyset pagination by id, CHUNK rows per short read, as
+ * {@link TrlExport}: never the whole table in memory.
+ */
+final class RawExport {
+    private static final JsonFactory JSON = JsonFactory.builder().disable(StreamWriteFeature.AUTO_CLOSE_TARGET)
+            .build();
+
+    private RawExport() {}
+
+    private static final String VOTES = """
+            SELECT v.id, v.pair_id, v.annotator, v.choice, v.comment, v.created_at, v.changed_at, v.retracted_at,
+                   v.guideline_version, v.trained_at_version, p.kind, p.gold_choice, p.policy_version
+            FROM preferences v JOIN pairs p ON p.pair_id = v.pair_id WHERE v.id > ? ORDER BY v.id LIMIT ?""";
+    private static final String SKIPS = """
+            SELECT s.id, s.pair_id, s.annotator, s.reason, s.comment, s.created_at, p.kind, p.policy_version
+            FROM skips s JOIN pairs p ON p.pair_id = s.pair_id WHERE s.id > ? ORDER BY s.id LIMIT ?""";
+    private static final String FLAGS = """
+            SELECT f.id, f.pair_id, f.annotator, f.comment, f.created_at, p.kind, p.policy_version
+            FROM pair_flags f JOIN pairs p ON p.pair_id = f.pair_id WHERE f.id > ? ORDER BY f.id LIMIT ?""";
+
+    /** Returns the number of lines written. */
+    static long export(Path file, Writer out) throws IOException {
+        long written = 0;
+        try (Connection c = Sqlite.openReader(file).conn(); JsonGenerator gen = JSON.createGenerator(out)) {
+            gen.setRootValueSeparator(null);
+            written += table(c, gen, "vote", VOTES);
+            written += table(c, gen, "skip", SKIPS);
+            written += table(c, gen, "pair_flag", FLAGS);
+        } catch (SQLException e) {
+            throw new IOException("raw export failed after " + written + " lines: " + e.getMessage(), e);
+        }
+        return written;
+    }
+
+    private static long table(Connection c, JsonGenerator gen, String type, String sql)
+            throws SQLException, IOException {
+        long written = 0;
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            long after = 0;
+            int rows;
+            do {
+                rows = 0;
+                ps.setLong(1, after);
+                ps.setInt(2, TrlExport.CHUNK);
+                try (ResultSet rs = ps.executeQuery()) {
+                    ResultSetMetaData md = rs.getMetaData();
+                    while (rs.next()) {
+                        after = rs.getLong(1);
+                        gen.writeStartObject();
+                        gen.writeStringField("type", type);
+                        for (int i = 1; i <= md.getColumnCount(); i++) {
+                            field(gen, md.getColumnLabel(i), rs, i);
+                        }
+                        gen.writeEndObject();
+                        gen.writeRaw('\n');
+                        rows++;
+                    }
+                }
+                written += rows;
+                gen.flush();
+            } while (rows == TrlExport.CHUNK);
+        }
+        return written;
+    }
+
+    private static void field(JsonGenerator gen, String name, ResultSet rs, int i) throws SQLException, IOException {
+        Object v = rs.getObject(i);
+        if (v == null) {
+            gen.writeNullField(name);
+        } else if (v instanceof Number n && rs.getMetaData().getColumnType(i) != Types.REAL) {
+            gen.writeNumberField(name, n.longValue());
+        } else if (v instanceof Number n) {
+            gen.writeNumberField(name, n.doubleValue());
+        } else {
+            gen.writeStringField(name, v.toString());
+        }
+    }
+}
