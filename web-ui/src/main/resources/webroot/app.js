@@ -29,6 +29,8 @@ const state = {
   streaming: false,
   voted: new Set(),
   who: '', // the name the server stores this person's votes under
+  last: null, // the last vote while it may be undone: {id, pair, until}
+  back: [], // pairs an undo put aside, shown again before any new one
 };
 
 // ---- small view helpers ----
@@ -41,6 +43,7 @@ function setStatus(text, kind = '') {
 function updateButtons() {
   const enabled = state.pair !== null && !state.voting && !state.streaming;
   for (const b of voteButtons) b.disabled = !enabled;
+  updateCampaignButtons(enabled);
 }
 
 function authHeaders() {
@@ -143,6 +146,10 @@ function prefetch() {
 }
 
 async function showNext() {
+  if (state.back.length) {
+    render(state.back.pop());
+    return;
+  }
   let pair = state.next ? await state.next : null;
   state.next = null;
   if (!pair || state.voted.has(pair.pair_id)) {
@@ -169,6 +176,7 @@ async function vote(choice) {
       const { status, json } = await call('/api/preferences', { method: 'POST', body, headers: authHeaders() });
       setWho(json?.annotator);
       outcome = status === 201 ? 'created' : 'duplicate';
+      if (status === 201) rememberVote(json, pair);
     } catch (e) {
       if (e instanceof ApiError && (e.status === 0 || e.status === 429 || e.status >= 500)) {
         const ms = backoffMs(attempt, e.retryAfter);
@@ -221,10 +229,110 @@ document.addEventListener('keydown', (e) => {
   const t = e.target;
   // Typing a token or a prompt that contains digits must not vote.
   if (t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || t?.isContentEditable) return;
+  if (e.key === 'u' || e.key === 'U' || e.key === 'Backspace') {
+    e.preventDefault();
+    undo();
+    return;
+  }
   const i = ['1', '2', '3', '4'].indexOf(e.key);
   if (i < 0) return;
   e.preventDefault();
   if (!voteButtons[i].disabled) vote(voteButtons[i].dataset.choice);
+});
+
+// ---- undo, skips with a reason, flags ----
+
+const undoButton = $('undo');
+const skipButtons = [...document.querySelectorAll('button.skip')];
+const flagForm = $('flag-form');
+const flagComment = $('flag-comment');
+const flagSubmit = $('flag-submit');
+let undoTimer;
+
+function updateCampaignButtons(pairVotable) {
+  undoButton.disabled = !(state.last && Date.now() < state.last.until && !state.voting && !state.streaming);
+  for (const b of skipButtons) b.disabled = !pairVotable;
+  flagSubmit.disabled = !pairVotable;
+}
+
+/** The server answers a new vote with undo_until: until then U (or Backspace) withdraws it. */
+function rememberVote(json, pair) {
+  if (!json?.id || !(json.undo_until > Date.now())) return;
+  state.last = { id: json.id, pair, until: json.undo_until };
+  clearTimeout(undoTimer);
+  undoTimer = setTimeout(() => {
+    state.last = null;
+    updateButtons();
+  }, json.undo_until - Date.now());
+}
+
+/** Withdraws the last vote and shows its pair again, to vote on anew; the pair on screen waits its turn. */
+async function undo() {
+  const last = state.last;
+  if (!last || Date.now() >= last.until || state.voting || state.streaming) return;
+  state.voting = true;
+  updateButtons();
+  try {
+    await call('/api/preferences/withdraw', { method: 'POST', body: { vote_id: last.id }, headers: authHeaders() });
+    state.last = null;
+    state.voted.delete(last.pair.pair_id);
+    localStorage.setItem(countKey(), String(Math.max(0, Number(localStorage.getItem(countKey()) ?? 0) - 1)));
+    showCount();
+    if (state.pair) state.back.push(state.pair);
+    render(last.pair);
+    setStatus('Vote withdrawn: vote again on this pair, or skip it.', 'ok');
+  } catch (e) {
+    state.last = null;
+    setStatus(`Could not undo: ${describe(e)}`, 'err');
+  } finally {
+    state.voting = false;
+    updateButtons();
+  }
+}
+
+async function skip(reason) {
+  const pair = state.pair;
+  if (!pair || state.voting || state.streaming) return;
+  state.voting = true;
+  updateButtons();
+  try {
+    await call('/api/skips', { method: 'POST', body: { pair_id: pair.pair_id, reason }, headers: authHeaders() });
+  } catch (e) {
+    setStatus(`Could not skip: ${describe(e)}`, 'err');
+    state.voting = false;
+    updateButtons();
+    return;
+  }
+  state.voted.add(pair.pair_id);
+  state.pair = null;
+  state.last = null;
+  setStatus(reason === 'harmful' ? 'Skipped and flagged for the admin' : 'Skipped', 'ok');
+  await sleep(CONFIRM_MS);
+  state.voting = false;
+  try {
+    await showNext();
+  } catch {
+    // fetchPair already said why on the page.
+  }
+}
+
+undoButton.addEventListener('click', () => undo());
+for (const b of skipButtons) {
+  b.addEventListener('click', () => skip(b.dataset.reason));
+}
+flagForm.addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const comment = flagComment.value.trim();
+  const pair = state.pair;
+  if (!pair || !comment) return;
+  try {
+    await call('/api/pair-flags', { method: 'POST', body: { pair_id: pair.pair_id, comment },
+      headers: authHeaders() });
+    flagComment.value = '';
+    setStatus('Flag sent to the admin', 'ok');
+  } catch (err) {
+    setStatus(`Could not flag the pair: ${describe(err)}`, 'err');
+  }
 });
 
 // ---- ask your own prompt (streamed) ----
