@@ -1,9 +1,6 @@
 package org.pairwise.server.gen;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.util.ArrayList;
 import java.util.List;
 import org.pairwise.server.gen.PairGenerator.PromptInput;
 import org.pairwise.server.store.PreferenceStore.GoldPair;
@@ -14,24 +11,10 @@ import org.pairwise.server.store.PreferenceStore.GoldPair;
  * the right answer. The whole upload is checked before anything is stored; a bad line is named.
  */
 public final class GoldSet {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     private GoldSet() {}
 
     public static List<GoldPair> parse(String content, String origin) {
-        List<GoldPair> out = new ArrayList<>();
-        String[] lines = content.split("\r?\n", -1);
-        for (int i = 0; i < lines.length; i++) {
-            String line = lines[i].strip();
-            if (line.isEmpty()) {
-                continue;
-            }
-            try {
-                out.add(one(line));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(origin + ":" + (i + 1) + ": " + e.getMessage(), e);
-            }
-        }
+        List<GoldPair> out = PromptSet.lines(content, origin, GoldSet::one);
         if (out.isEmpty()) {
             throw new IllegalArgumentException(origin + ": no gold pairs (expected TRL JSONL: prompt, chosen, "
                     + "rejected)");
@@ -40,13 +23,7 @@ public final class GoldSet {
     }
 
     private static GoldPair one(String line) {
-        JsonNode node;
-        try {
-            node = JSON.readTree(line);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("not valid JSON" + (e.getLocation() == null ? ""
-                    : " (at column " + e.getLocation().getColumnNr() + ")"));
-        }
+        JsonNode node = PromptSet.readJson(line);
         if (node == null || !node.isObject() || node.get("prompt") == null) {
             throw new IllegalArgumentException("expected a JSON object with prompt, chosen and rejected");
         }

@@ -51,7 +51,17 @@ public final class PromptSet {
 
     /** Every prompt in a JSONL or text upload; fails on the first bad line, naming it, so nothing is half-added. */
     public static List<PromptInput> parse(String content, String origin) {
-        List<PromptInput> out = new ArrayList<>();
+        List<PromptInput> out = lines(content, origin,
+                line -> line.startsWith("{") ? fromJson(line) : PromptInput.text(visible(line, "prompt")));
+        if (out.isEmpty()) {
+            throw new IllegalArgumentException(origin + ": no prompts (expected JSONL or one prompt per line)");
+        }
+        return out;
+    }
+
+    /** Each non-blank line of an upload read by {@code one}; a line it rejects fails the whole upload, named. */
+    static <T> List<T> lines(String content, String origin, java.util.function.Function<String, T> one) {
+        List<T> out = new ArrayList<>();
         String[] lines = content.split("\r?\n", -1);
         for (int i = 0; i < lines.length; i++) {
             String line = lines[i].strip();
@@ -59,31 +69,31 @@ public final class PromptSet {
                 continue;
             }
             try {
-                out.add(line.startsWith("{") ? fromJson(line) : PromptInput.text(visible(line, "prompt")));
+                out.add(one.apply(line));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(origin + ":" + (i + 1) + ": " + e.getMessage(), e);
             }
-        }
-        if (out.isEmpty()) {
-            throw new IllegalArgumentException(origin + ": no prompts (expected JSONL or one prompt per line)");
         }
         return out;
     }
 
     /** One prompt from a JSON object (JSONL line or request body). */
     public static PromptInput fromJson(String json) {
-        JsonNode node;
-        try {
-            node = JSON.readTree(json);
-        } catch (JsonProcessingException e) {
-            // Where, not Jackson's own words about it: those describe the parser, not the mistake.
-            throw new IllegalArgumentException("not valid JSON" + (e.getLocation() == null ? ""
-                    : " (at column " + e.getLocation().getColumnNr() + ")"));
-        }
+        JsonNode node = readJson(json);
         if (node == null || !node.isObject()) {
             throw new IllegalArgumentException("expected a JSON object with prompt or messages");
         }
         return fromNode(node);
+    }
+
+    /** A JSON text as a tree; a syntax error says where, not Jackson's own words (they describe the parser). */
+    static JsonNode readJson(String json) {
+        try {
+            return JSON.readTree(json);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("not valid JSON" + (e.getLocation() == null ? ""
+                    : " (at column " + e.getLocation().getColumnNr() + ")"));
+        }
     }
 
     static PromptInput fromNode(JsonNode node) {

@@ -74,6 +74,28 @@ class ServeConfigTest {
     }
 
     @Test
+    void campaignSettingsHaveTheirDefaultsPairViewsIsAnAliasAndBadValuesAreNamed() {
+        ServeConfig d = ServeConfig.defaults();
+        assertEquals(1, d.votesPerPair());
+        assertEquals(600, d.leaseSeconds());
+        assertEquals(10, d.undoWindow());
+        assertEquals("each", d.aggregation());
+        assertEquals(0.05, d.goldRate());
+        assertTrue(d.excludeFlagged());
+        assertEquals(new org.pairwise.server.store.PreferenceStore.Finalising(
+                org.pairwise.server.store.PreferenceStore.Aggregation.EACH, 10_000, true), d.finalising());
+        assertEquals(4, d.withOverrides(Map.of("pair_views", "4")).votesPerPair());
+        assertEquals(3, d.withOverrides(Map.of("votes-per-pair", "3")).votesPerPair());
+        assertEquals(org.pairwise.server.store.PreferenceStore.Aggregation.SOFT,
+                d.withOverrides(Map.of("aggregation", "soft")).finalising().aggregation());
+        assertMessage("votes_per_pair", () -> d.withOverrides(Map.of("pair_views", "0")));
+        assertMessage("aggregation", () -> d.withOverrides(Map.of("aggregation", "vote")));
+        assertMessage("gold_rate", () -> d.withOverrides(Map.of("gold_rate", "1.5")));
+        assertMessage("undo_window", () -> d.withOverrides(Map.of("undo_window", "-1")));
+        assertMessage("lease_seconds", () -> d.withOverrides(Map.of("lease_seconds", "0")));
+    }
+
+    @Test
     void everyServingFieldIsDocumented() {
         for (var c : ServeConfig.class.getRecordComponents()) {
             if (!c.getName().equals("dpo")) {
