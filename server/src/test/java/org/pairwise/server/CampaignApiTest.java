@@ -160,6 +160,13 @@ class CampaignApiTest {
             Path db = dir.resolve(PairwiseServer.DB_FILE);
             assertEquals(1, count(db, "SELECT flagged_harmful FROM pairs WHERE pair_id = '" + other + "'"));
 
+            JsonObject counted = http.get("/api/stats").bodyAsJsonObject().getJsonObject("campaign");
+            assertEquals(1, counted.getJsonObject("skips_by_reason").getLong("harmful"));
+            assertEquals(0, counted.getJsonObject("skips_by_reason").getLong("cant_judge"));
+            assertEquals(1, counted.getLong("pairs_flagged_harmful"));
+            assertEquals(1, counted.getLong("pair_flags"));
+            assertEquals(1, counted.getLong("withdrawn_votes"));
+
             // The TRL export has the live vote only, and it is a tie: nothing.
             var trl = http.admin(HttpMethod.GET, "/api/export");
             assertEquals(200, trl.statusCode());

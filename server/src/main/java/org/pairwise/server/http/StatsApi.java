@@ -54,6 +54,14 @@ final class StatsApi {
                     .put("pool", new JsonObject().put("ready", pool.readyCount()).put("size", poolSize)
                             .put("prompts", pool.promptCount()))
                     .put("chat_template", pool.hasChatTemplate())
+                    .put("campaign", new JsonObject()
+                            .put("skips_by_reason", new JsonObject(new java.util.LinkedHashMap<>(
+                                    s.campaign().skipsByReason())))
+                            .put("pairs_flagged_harmful", s.campaign().pairsFlaggedHarmful())
+                            .put("pair_flags", s.campaign().pairFlags())
+                            .put("withdrawn_votes", s.campaign().withdrawnVotes())
+                            .put("training_items", s.campaign().trainingItems())
+                            .put("untrained_items", s.campaign().untrainedItems()))
                     .put("trainer", Visibility.trainer(trainer.status(), who));
             Responses.json(ctx, 200, out);
         }).onFailure(ctx::fail);

@@ -117,7 +117,14 @@ public interface PreferenceStore extends AutoCloseable {
 
     record StoreStats(long prompts, long pairs, long votes, java.util.Map<String, Long> byChoice,
                       java.util.Map<String, Long> byAnnotator, java.util.Map<Integer, Long> byPolicyVersion,
-                      long untrainedAbVotes) {}
+                      long untrainedAbVotes, Campaign campaign) {}
+
+    /**
+     * A campaign's counts: skips by reason, pairs flagged harmful, pair flags, withdrawn votes, and the trainer's
+     * queue (training items, those not trained yet).
+     */
+    record Campaign(java.util.Map<String, Long> skipsByReason, long pairsFlaggedHarmful, long pairFlags,
+                    long withdrawnVotes, long trainingItems, long untrainedItems) {}
 
     /** The latest votes with their pairs, newest first (dashboard). */
     CompletableFuture<List<VoteRecord>> latestVotes(int limit);

@@ -147,11 +147,31 @@ final class Queries {
                 }
             }
             return new StoreStats(prompts, pairs, votes, Collections.unmodifiableMap(byChoice),
-                    Collections.unmodifiableMap(byAnnotator), Collections.unmodifiableMap(byVersion), untrained);
+                    Collections.unmodifiableMap(byAnnotator), Collections.unmodifiableMap(byVersion), untrained,
+                    campaign(c));
         } finally {
             c.rollback();
             c.setAutoCommit(true);
         }
+    }
+
+    private static PreferenceStore.Campaign campaign(Connection c) throws SQLException {
+        Map<String, Long> skips = new LinkedHashMap<>();
+        for (PreferenceStore.SkipReason r : PreferenceStore.SkipReason.values()) {
+            skips.put(r.wire(), 0L);
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT reason, COUNT(*) FROM skips GROUP BY reason");
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                skips.put(rs.getString(1), rs.getLong(2));
+            }
+        }
+        return new PreferenceStore.Campaign(Collections.unmodifiableMap(skips),
+                count(c, "SELECT COUNT(*) FROM pairs WHERE flagged_harmful = 1"),
+                count(c, "SELECT COUNT(*) FROM pair_flags"),
+                count(c, "SELECT COUNT(*) FROM preferences WHERE retracted_at IS NOT NULL"),
+                count(c, "SELECT COUNT(*) FROM training_items"),
+                count(c, "SELECT COUNT(*) FROM training_items WHERE trained_at_version IS NULL"));
     }
 
     private static long count(Connection c, String sql) throws SQLException {
