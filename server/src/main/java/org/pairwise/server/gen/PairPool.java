@@ -9,7 +9,6 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.random.RandomGenerator;
@@ -33,10 +32,10 @@ import org.slf4j.LoggerFactory;
  * it stream); every pair is stored before it is handed out, so a vote always finds its pair. When a new policy
  * arrives, pairs of older versions are replaced one by one and pairs of the current version are served first.
  *
- * <p>With {@code votesPerPair} (k) above 1, a ready pair is served to k different people before it leaves the pool,
- * picked at random among the ready pairs this person was not served (so nobody sees a fixed cycle of pairs): a crowd
- * faster than the generator then never waits, and several people judge each pair. The pool is only a fast path: the
- * store's lease ({@link PreferenceStore#lease}) decides whether a person really gets the pair.
+ * <p>Each ready pair leaves the pool with its first hand-out. Its other k - 1 slots ({@code votesPerPair}, stored with
+ * the pair as votes_wanted) are handed out by the store's leases, which give pairs someone started first: with k above
+ * 1 a crowd faster than the generator then never waits, and several people judge each pair. A pair generated for a
+ * person's own prompt is wanted once: it is theirs, never handed to anyone else.
  */
 public final class PairPool {
     private static final Logger LOG = LoggerFactory.getLogger(PairPool.class);
@@ -53,7 +52,7 @@ public final class PairPool {
     private final Backend backend;
     private final boolean chatTemplate;
     private final RandomGenerator sides = RandomGenerator.of("L64X128MixRandom");
-    private final ArrayList<Ready> ready = new ArrayList<>();
+    private final ArrayList<ServedPair> ready = new ArrayList<>();  // guarded by the pool's monitor
     private final Deque<CompletableFuture<ServedPair>> waiters = new ArrayDeque<>();
     private final LinkedBlockingQueue<Runnable> tasks = new LinkedBlockingQueue<>();
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
@@ -62,17 +61,7 @@ public final class PairPool {
     private volatile boolean running = true;
     private volatile boolean busy;
 
-    /** A ready pair, how many more people it may be served to, and who had it. Guarded by the pool's monitor. */
-    private static final class Ready {
-        final ServedPair pair;
-        final java.util.Set<String> servedTo = new java.util.HashSet<>();
-        int viewsLeft;
 
-        Ready(ServedPair pair, int views) {
-            this.pair = pair;
-            this.viewsLeft = views;
-        }
-    }
 
     /** {@code engine}: the model's config, the backend policies load onto, and the tokenizer's chat template. */
     public PairPool(PairGenerator generator, PreferenceStore store, int poolSize, int votesPerPair, Engine engine,
@@ -108,16 +97,13 @@ public final class PairPool {
         this.onGenerated = listener;
     }
 
-    /**
-     * A ready pair this annotator was not served yet now, or the next one generated (the pool is empty only while
-     * warming up or under a rush).
-     */
-    public CompletableFuture<ServedPair> next(String annotator) {
+    /** A ready pair now, or the next one generated (the pool is empty only while warming up or under a rush). */
+    public CompletableFuture<ServedPair> next() {
         CompletableFuture<ServedPair> f;
         boolean refill;
         synchronized (this) {
             int before = ready.size();
-            ServedPair p = take(annotator);
+            ServedPair p = take();
             if (p != null) {
                 f = CompletableFuture.completedFuture(p);
             } else {
@@ -140,7 +126,7 @@ public final class PairPool {
             try {
                 int[] ids = prompts.encode(input);
                 long promptId = store.addPrompt("user", input.display(), PromptSet.messagesJson(input)).get();
-                f.complete(produce(new ActivePrompts.Active(promptId, input, ids), onA, onB));
+                f.complete(produce(new ActivePrompts.Active(promptId, input, ids), onA, onB, 1));
             } catch (Throwable t) {
                 f.completeExceptionally(t instanceof ExecutionException && t.getCause() != null ? t.getCause() : t);
             }
@@ -245,7 +231,7 @@ public final class PairPool {
     private void refill() {
         ActivePrompts.Active p = prompts.next();
         try {
-            ServedPair pair = produce(p, null, null);
+            ServedPair pair = produce(p, null, null, votesPerPair);
             synchronized (this) {
                 // A waiter whose request timed out is already completed; the pair then goes to the next one.
                 for (CompletableFuture<ServedPair> w; (w = waiters.poll()) != null; ) {
@@ -256,7 +242,7 @@ public final class PairPool {
                 if (ready.size() >= poolSize) {
                     evictStale();
                 }
-                ready.add(new Ready(pair, votesPerPair));
+                ready.add(pair);
             }
         } catch (Exception e) {
             // A failing prompt or a store hiccup must not kill the pool; pause so a persistent failure cannot spin.
@@ -265,7 +251,8 @@ public final class PairPool {
         }
     }
 
-    private ServedPair produce(ActivePrompts.Active p, TextListener onA, TextListener onB) throws Exception {
+    private ServedPair produce(ActivePrompts.Active p, TextListener onA, TextListener onB, int votesWanted)
+            throws Exception {
         // Which sample becomes side A is decided before generation so each side's stream goes to the right place.
         boolean aIsFirst = sides.nextBoolean();
         GeneratedPair g = generator.generate(p.input(), p.ids(), aIsFirst ? onA : onB, aIsFirst ? onB : onA);
@@ -276,7 +263,7 @@ public final class PairPool {
                 s.temperature(), "top_p", s.topP(), "top_k", s.topK(), "seed", s.seed()).encode();
         store.addPair(new PairRecord(id, p.id(), p.input().display(), g.promptIds(), a.text(), a.tokenIds(),
                 a.logprobs(), a.finishReason(), b.text(), b.tokenIds(), b.logprobs(), b.finishReason(), aIsFirst,
-                g.policyVersion(), settings, System.currentTimeMillis()), votesPerPair).get();
+                g.policyVersion(), settings, System.currentTimeMillis()), votesWanted).get();
         ServedPair pair = new ServedPair(id, p.input(), a, b, g.policyVersion());
         onGenerated.accept(pair);
         return pair;
@@ -294,47 +281,18 @@ public final class PairPool {
         ready.remove(Math.max(stale, 0));  // stays in the store: generated, perhaps never voted on
     }
 
-    /**
-     * A ready pair not yet served to this annotator, of the current version if there is one, else the oldest; null
-     * when none is ready.
-     */
-    private ServedPair take(String annotator) {
+    /** A ready pair of the current version if there is one, else the oldest; null when none is ready. */
+    private ServedPair take() {
         if (ready.isEmpty()) {
             return null;
         }
-        int current = generator.policyVersion();
-        // One view per pair: the oldest first. Several: a random one, so no client sees a fixed cycle of pairs.
-        int i = votesPerPair == 1 ? 0 : ThreadLocalRandom.current().nextInt(ready.size());
-        if (ready.get(i).pair.policyVersion() < current || ready.get(i).servedTo.contains(annotator)) {
-            i = -1;
-            for (int j = 0; j < ready.size(); j++) {
-                Ready r = ready.get(j);
-                if (!r.servedTo.contains(annotator) && (i < 0 || r.pair.policyVersion() >= current
-                        && ready.get(i).pair.policyVersion() < current)) {
-                    i = j;
-                }
-            }
-            if (i < 0) {
-                return null;
-            }
-        }
-        Ready r = ready.get(i);
-        r.servedTo.add(annotator);
-        if (--r.viewsLeft == 0) {
-            if (votesPerPair == 1) {
-                ready.remove(i);  // keeps the rest in generation order
-            } else {
-                ready.set(i, ready.getLast());  // order does not matter when the pick is random
-                ready.removeLast();
-            }
-        }
-        return r.pair;
+        return ready.remove(Math.max(firstWithVersion(generator.policyVersion(), true), 0));
     }
 
     /** Index of the first ready pair whose version is current ({@code current} true) or older (false), or -1. */
     private int firstWithVersion(int currentVersion, boolean current) {
         for (int i = 0; i < ready.size(); i++) {
-            if ((ready.get(i).pair.policyVersion() >= currentVersion) == current) {
+            if ((ready.get(i).policyVersion() >= currentVersion) == current) {
                 return i;
             }
         }

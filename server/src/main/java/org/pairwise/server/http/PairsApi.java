@@ -28,8 +28,8 @@ import org.pairwise.server.store.PreferenceStore;
 final class PairsApi {
     private static final long NEXT_TIMEOUT_SECONDS = 30;
 
-    /** Pool pairs tried per request when others took their last slots first. */
-    private static final int POOL_TRIES = 8;
+    /** Fresh pairs tried per request; a fresh pair is refused only in a race with another server on the store. */
+    private static final int POOL_TRIES = 3;
 
     private final PairPool pool;
     private final PreferenceStore store;
@@ -61,8 +61,8 @@ final class PairsApi {
     /**
      * Leases a pair to the caller for lease_seconds: at gold_rate a gold pair they have not seen (shown like any
      * other), else a pair someone was handed already that is still short of its k votes, else a fresh one from the
-     * pool. Every hand-out is a lease in the store, which refuses a pair whose k slots are taken or that this person
-     * was handed before; the pool then offers another.
+     * pool (which hands each pair out once; its other slots go by the first two ways). Every hand-out is a lease in the
+     * store, which refuses a pair whose k slots are taken or that this person was handed before.
      */
     void next(RoutingContext ctx) {
         String who = Auth.principal(ctx).name();
@@ -85,7 +85,7 @@ final class PairsApi {
     }
 
     private Future<Buffer> fromPool(String who, int triesLeft) {
-        CompletableFuture<ServedPair> ready = pool.next(who).orTimeout(NEXT_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        CompletableFuture<ServedPair> ready = pool.next().orTimeout(NEXT_TIMEOUT_SECONDS, TimeUnit.SECONDS);
         return Future.fromCompletionStage(ready, context).compose(p ->
                 Future.fromCompletionStage(store.lease(p.pairId(), who, leaseMillis), context).compose(ok -> {
                     if (ok) {
@@ -93,7 +93,7 @@ final class PairsApi {
                                 id -> Wire.pair(p).toBuffer()));
                     }
                     return triesLeft > 1 ? fromPool(who, triesLeft - 1) : Future.failedFuture(new ApiError(503,
-                            "no pair is free for you right now: others hold the ready ones; retry"));
+                            "no pair is free for you right now; retry"));
                 }));
     }
 

@@ -114,4 +114,32 @@ class ContinualTrainerTest {
             assertEquals(2, java.nio.file.Files.list(tmp.resolve("p")).count(), "keeps the newest checkpoints only");
         }
     }
+    @Test
+    void theQueuePositionIsCheckpointedBesideTheLastVoteAndAnOldCheckpointReadsItsVoteIdAsThePosition()
+            throws Exception {
+        ModelConfig c = TestCheckpoints.llama(67, false);
+        List<PreferencePair> v = votes(2, 67);
+        try (Checkpoint ck = TestCheckpoints.random(c, 61, DType.F32)) {
+            LlamaModel model = LlamaModel.load(ck, be);
+            ContinualTrainer a = new ContinualTrainer(model, config(), 2, tmp.resolve("q"), 3, "tiny", null);
+            ContinualTrainer.StepReport s = a.step(v, 17);
+            assertEquals(2, s.lastVoteId(), "the pairs' own ids: vote ids");
+            assertEquals(17, a.queuePosition());
+            ContinualTrainer.Resumed r = new ContinualTrainer(model, config(), 2, tmp.resolve("q"), 3, "tiny", null)
+                    .resume();
+            assertEquals(2, r.lastVoteId());
+            assertEquals(17, r.queuePosition());
+
+            // A checkpoint written before the queue existed has last_vote_id only: the queue's first items share
+            // the vote ids, so that is the position.
+            Path state = org.pairwise.trainer.train.TrainerCheckpoint.latest(tmp.resolve("q"))
+                    .resolve(org.pairwise.trainer.train.TrainerCheckpoint.STATE_FILE);
+            String json = java.nio.file.Files.readString(state).replaceAll(",?\\s*\"queue_position\"\\s*:\\s*17", "");
+            assertTrue(!json.contains("queue_position"), json);
+            java.nio.file.Files.writeString(state, json);
+            ContinualTrainer.Resumed old = new ContinualTrainer(model, config(), 2, tmp.resolve("q"), 3, "tiny", null)
+                    .resume();
+            assertEquals(2, old.queuePosition());
+        }
+    }
 }
