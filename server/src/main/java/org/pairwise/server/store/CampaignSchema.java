@@ -55,6 +55,8 @@ final class CampaignSchema {
             CREATE UNIQUE INDEX preferences_annotator_pair ON preferences(annotator, pair_id)
                 WHERE annotator IS NOT NULL AND retracted_at IS NULL""",
             "CREATE INDEX preferences_created ON preferences(created_at)",
+            // The stats' counts of withdrawn votes and untrained items, without scanning the tables.
+            "CREATE INDEX preferences_retracted ON preferences(id) WHERE retracted_at IS NOT NULL",
             """
             CREATE TABLE skips (
                 id         INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -95,6 +97,7 @@ final class CampaignSchema {
                 trained_at_version INTEGER
             )""",
             "CREATE UNIQUE INDEX training_items_one_per_pair ON training_items(pair_id) WHERE vote_id IS NULL",
+            "CREATE INDEX training_items_untrained ON training_items(id) WHERE trained_at_version IS NULL",
             // Votes from before the queue existed become its first items, under their own ids: a trainer
             // checkpoint of an older build (its position a vote id) then resumes at the same place in the queue.
             """
