@@ -139,10 +139,10 @@ public final class DpoTrainer {
                     for (int i = microInEpoch * bs; i < Math.min(n, (microInEpoch + 1) * bs); i++) {
                         batch.add(trainData.get(order[i]));
                     }
-                    DpoStep.Result r = session.accumulate(batch, 1.0 / micro);
+                    DpoStep.Result r = session.accumulate(batch, 1.0 / accum);
                     if (Double.isFinite(r.out().loss)) {
                         metrics.addMicroBatch(r.batch(), r.out(), r.logits());
-                        windowLoss += r.out().loss / micro;
+                        windowLoss += r.out().loss / accum;
                     } else {
                         windowLoss += windowLoss / (1 + windowSteps);
                     }
