@@ -139,10 +139,10 @@ public final class DpoTrainer {
                     for (int i = microInEpoch * bs; i < Math.min(n, (microInEpoch + 1) * bs); i++) {
                         batch.add(trainData.get(order[i]));
                     }
-                    DpoStep.Result r = session.accumulate(batch, 1.0 / accum);
+                    DpoStep.Result r = session.accumulate(batch, 1.0 / micro);
                     if (Double.isFinite(r.out().loss)) {
                         metrics.addMicroBatch(r.batch(), r.out(), r.logits());
-                        windowLoss += r.out().loss / accum;
+                        windowLoss += r.out().loss / micro;
                     } else {
                         windowLoss += windowLoss / (1 + windowSteps);
                     }
