@@ -21,12 +21,14 @@ if [ ! -f "$ARGFILE" ]; then
 fi
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/tornado-bench.XXXXXX")"
 trap 'rm -rf "$TMP"' EXIT
-# Build the modules (and the tornado test tree) and write trainer's test class path; the SDK's own jars come from the
-# argfile's module path, so tornado-api is left off the class path.
-(cd "$ROOT" && "$ROOT/bin/with-jdk25" ./mvnw -q -B -ntp install -DskipTests \
-  && "$ROOT/bin/with-jdk25" ./mvnw -q -B -ntp -pl trainer dependency:build-classpath -Dmdep.includeScope=test \
-     -Dmdep.excludeArtifactIds=tornado-api -Dmdep.outputFile="$TMP/cp") >&2
-CP="$TMP/classes:$ROOT/trainer/target/test-classes:$ROOT/trainer/target/classes:$(cat "$TMP/cp")"
+# Build accel, model and trainer in the reactor (the tornado source trees with them), never installing anything, and
+# write trainer's test class path as the reactor resolves it: the modules' target/classes and target/test-classes,
+# the third-party jars from the local repository. The SDK's own jars come from the argfile's module path, so
+# tornado-api is left off the class path.
+(cd "$ROOT" && "$ROOT/bin/with-jdk25" ./mvnw -q -B -ntp -pl trainer -am test-compile \
+  org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath -Dmdep.includeScope=test \
+  -DexcludeArtifactIds=tornado-api -Dmdep.outputFile=target/bench-classpath.txt) >&2
+CP="$TMP/classes:$ROOT/trainer/target/test-classes:$ROOT/trainer/target/classes:$(cat "$ROOT/trainer/target/bench-classpath.txt")"
 
 # Part 2's driver: in TornadoBench's package (it reuses TornadoBench.Model), compiled here onto the class path.
 mkdir -p "$TMP/src" "$TMP/classes" "$TMP/wd"

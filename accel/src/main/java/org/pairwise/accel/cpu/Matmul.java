@@ -103,12 +103,12 @@ final class Matmul {
         });
     }
 
-    // dw (OC,C) += dout (N,OC)^T @ inp (N,C)
-    static void backwardWeight(Parallel par, float[] dw, float[] dout, float[] inp, int N, int C, int OC) {
+    // dw (OC,C) += dout (N,OC)^T @ inp (N,C); dw starts at dwOff (a gradient in a flat buffer)
+    static void backwardWeight(Parallel par, float[] dw, int dwOff, float[] dout, float[] inp, int N, int C, int OC) {
         int blocks = (OC + 3) / 4;
         par.forRange(blocks, 4, 2L * N * C * OC, (b0, b1) -> {
             int o0 = b0 * 4, o1 = Math.min(OC, b1 * 4);
-            Gemm.acc(dout, o0, 1, OC, o1 - o0, inp, 0, C, N, C, dw, o0 * C, C);
+            Gemm.acc(dout, o0, 1, OC, o1 - o0, inp, 0, C, N, C, dw, dwOff + o0 * C, C);
         });
     }
 

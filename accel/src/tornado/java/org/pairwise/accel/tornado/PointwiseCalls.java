@@ -1,0 +1,113 @@
+package org.pairwise.accel.tornado;
+
+import org.pairwise.accel.Tensor;
+
+/**
+ * The calls of {@link PointwiseKernels} as {@link Op}s (see {@link LinearCalls}). copy, zero, scale, AdamW and the sum
+ * of squares take views of flat buffers (parameters, gradients, moments): their offsets are in the call's shape, except
+ * copy's, which travel per call so that one compiled copy serves every offset.
+ */
+final class PointwiseCalls {
+    private PointwiseCalls() {}
+
+    static Op copy(Tensor dst, long dstOff, Tensor src, long srcOff, long n) {
+        Tensor.checkRange(src, srcOff, n);
+        Tensor.checkRange(dst, dstOff, n);
+        if (n == 0) {
+            return null;
+        }
+        int len = Math.toIntExact(n);
+        int[] at = {TornadoTensor.offset(dst) + Math.toIntExact(dstOff), TornadoTensor.offset(src) + Math.toIntExact(srcOff)};
+        return new Op("copy", len).readAt(src, srcOff, n).writeAt(dst, dstOff, n).ints(at).tasks(1, (g, id, a) ->
+                g.task(id, PointwiseKernels::copy, a.of(dst), a.of(src), a.ints(), a.intsAt(), len));
+    }
+
+    /** On the device, so that a tensor cleared there (gradients) stays there for the calls that accumulate into it. */
+    static Op zero(Tensor t) {
+        int len = Math.toIntExact(t.size()), off = TornadoTensor.offset(t);
+        if (len == 0) {
+            return null;
+        }
+        return new Op("zero", len, off).writeAt(t, 0, len).tasks(1, (g, id, a) ->
+                g.task(id, PointwiseKernels::fill, a.of(t), off, len));
+    }
+
+    static Op swigluForward(Tensor out, Tensor gate, Tensor up, int N, int C) {
+        int n = Math.multiplyExact(N, C);
+        if (n == 0) {
+            return null;
+        }
+        return new Op("swigluForward", n).read(gate, n).read(up, n).write(out, n).tasks(1, (g, id, a) ->
+                g.task(id, PointwiseKernels::swigluForward, a.of(out), a.of(gate), a.of(up), n));
+    }
+
+    static Op swigluBackward(Tensor dgate, Tensor dup, Tensor dout, Tensor gate, Tensor up, int N, int C) {
+        int n = Math.multiplyExact(N, C);
+        if (n == 0 || (dgate == null && dup == null)) {
+            return null;
+        }
+        boolean wantGate = dgate != null, wantUp = dup != null;
+        Op o = new Op("swigluBackward", n, wantGate, wantUp).read(dout, n).read(gate, n);
+        if (wantGate) {
+            o.read(up, n).update(dgate, n);
+        }
+        if (wantUp) {
+            o.update(dup, n);
+        }
+        return o.tasks((wantGate ? 1 : 0) + (wantUp ? 1 : 0), (g, id, a) -> {
+            if (wantGate) {
+                g.task(id + "g", PointwiseKernels::swigluBackwardGate, a.of(dgate), a.of(dout), a.of(gate), a.of(up),
+                        n);
+            }
+            if (wantUp) {
+                g.task(id + "u", PointwiseKernels::swigluBackwardUp, a.of(dup), a.of(dout), a.of(gate), n);
+            }
+        });
+    }
+
+    static Op add(Tensor out, Tensor inp, long n) {
+        int m = Math.toIntExact(n);
+        if (m == 0) {
+            return null;
+        }
+        return new Op("add", m).read(inp, m).update(out, m).tasks(1, (g, id, a) ->
+                g.task(id, PointwiseKernels::add, a.of(out), a.of(inp), m));
+    }
+
+    /** The factor travels as a per-call value, so one compiled sequence serves every factor. */
+    static Op scale(Tensor x, float factor, long n) {
+        int m = Math.toIntExact(n), off = TornadoTensor.offset(x);
+        if (m == 0) {
+            return null;
+        }
+        return new Op("scale", m, off).updateAt(x, 0, m).floats(factor).tasks(1, (g, id, a) ->
+                g.task(id, PointwiseKernels::scale, a.of(x), off, a.floats(), a.floatsAt(), m));
+    }
+
+    /** The bias corrections are computed in double on the host, as the cpu backend does; they travel per call. */
+    static Op adamw(Tensor param, Tensor grad, Tensor m, Tensor v, long n, float lr, float beta1, float beta2,
+                    float eps, float weightDecay, int step) {
+        if (step < 1) {
+            throw new IllegalArgumentException("AdamW step counts from 1, got " + step);
+        }
+        int len = Math.toIntExact(n);
+        if (len == 0) {
+            return null;
+        }
+        float[] factors = {1f - lr * weightDecay, (float) (lr / (1 - Math.pow(beta1, step))),
+                (float) Math.sqrt(1 - Math.pow(beta2, step)), beta1, beta2, eps};
+        int pOff = TornadoTensor.offset(param), gOff = TornadoTensor.offset(grad), mOff = TornadoTensor.offset(m),
+                vOff = TornadoTensor.offset(v);
+        return new Op("adamw", len, pOff, gOff, mOff, vOff).readAt(grad, 0, len).updateAt(param, 0, len)
+                .updateAt(m, 0, len).updateAt(v, 0, len).floats(factors).tasks(1, (g, id, a) ->
+                        g.task(id, PointwiseKernels::adamw, a.of(param), pOff, a.of(grad), gOff, a.of(m), mOff, a.of(v),
+                                vOff, a.floats(), a.floatsAt(), len));
+    }
+
+    /** Partial sums of squares of t's n floats, one per block of SUMSQ_BLOCK: the op's result after it ran. */
+    static Op sumOfSquares(Tensor t, int n) {
+        int blocks = (n + PointwiseKernels.SUMSQ_BLOCK - 1) / PointwiseKernels.SUMSQ_BLOCK, off = TornadoTensor.offset(t);
+        return new Op("sumOfSquares", n, blocks, off).readAt(t, 0, n).tasks(1, (g, id, a) ->
+                g.task(id, PointwiseKernels::sumOfSquares, a.result(blocks), a.of(t), off, n, blocks));
+    }
+}
