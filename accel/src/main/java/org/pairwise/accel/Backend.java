@@ -9,7 +9,9 @@ import java.lang.foreign.MemorySegment;
  * <p>Views ({@link #view}): the calls that take a parameter, a gradient or an optimizer moment take a view of a flat
  * buffer wherever they take a tensor: {@link #upload}, {@link #download}, {@link #copy}, {@link #zero},
  * {@link #weightOf}, {@link #matmulBackwardWeight}'s dw, {@link #scale}, {@link #adamwUpdate} and
- * {@link #sumOfSquares}. Every other kernel rejects a view.
+ * {@link #sumOfSquares}. Every other kernel rejects a view. A call that writes a view takes no other tensor of its
+ * buffer ({@link TensorView#requireSeparate}: a device backend passes each buffer to a kernel once); only copy may
+ * copy within one buffer, overlapping or not, as System.arraycopy does.
  */
 public interface Backend extends Kernels, AutoCloseable {
     String name();

@@ -27,6 +27,21 @@ public record TensorView(Tensor base, long offset, long size) implements Tensor 
         return t instanceof TensorView v ? v.offset : 0;
     }
 
+    /**
+     * Checks that no two of a call's tensors share a buffer (a device backend passes each buffer to a kernel once, so a
+     * kernel cannot take two views of one buffer and write one of them).
+     */
+    public static void requireSeparate(String call, Tensor... ts) {
+        for (int i = 0; i < ts.length; i++) {
+            for (int j = i + 1; j < ts.length; j++) {
+                if (ts[i] != null && ts[j] != null && baseOf(ts[i]) == baseOf(ts[j])) {
+                    throw new IllegalArgumentException(call + " writes a tensor that shares a buffer with another of its"
+                            + " tensors: " + ts[i] + " and " + ts[j]);
+                }
+            }
+        }
+    }
+
     /** Consecutive views of base with the given sizes, the first at offset 0 (a layout like params_memory's). */
     public static List<Tensor> tile(Backend be, Tensor base, long[] sizes) {
         List<Tensor> out = new ArrayList<>(sizes.length);

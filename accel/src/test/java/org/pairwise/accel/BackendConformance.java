@@ -7,13 +7,9 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.pairwise.accel.cpu.CpuBackend;
 
 /**
  * One conformance suite for every backend: each kernel's forward and backward on odd shapes (no multiple of a tile,
@@ -23,31 +19,8 @@ import org.pairwise.accel.cpu.CpuBackend;
  * <p>Tolerance: |got - cpu| <= TOL * (1 + |cpu|) elementwise, with TOL = 1e-4 (float sums in another order); sums of a
  * thousand logits get 1e-3. A subclass opens the backend under test.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-public abstract class BackendConformance {
+public abstract class BackendConformance extends AgainstReference {
     protected static final double TOL = 1e-4;
-
-    private CpuBackend ref;
-    private Backend be;
-
-    /** The backend under test; closed after the suite. */
-    protected abstract Backend open();
-
-    protected Backend backend() {
-        return be;
-    }
-
-    @BeforeAll
-    void openBackends() {
-        ref = new CpuBackend(2);
-        be = open();
-    }
-
-    @AfterAll
-    void closeBackends() {
-        be.close();
-        ref.close();
-    }
 
     // --- matmul: N=5 rows, C=67 (96 for Q8_0), OC=19
 
@@ -230,7 +203,7 @@ public abstract class BackendConformance {
             assertClose("result " + i, got[i], got[i + 4], 1e-6);
         }
         float[] part = new float[13];
-        be.download(be.upload(a), 20, part, 2, 11);
+        backend().download(backend().upload(a), 20, part, 2, 11);
         for (int i = 0; i < 11; i++) {
             assertEquals(a[20 + i], part[2 + i], "download with offsets");
         }
@@ -294,18 +267,18 @@ public abstract class BackendConformance {
         assertClose("param", got[0], got[3], 1e-5);
         assertClose("m", got[1], got[4], 1e-5);
         assertClose("v", got[2], got[5], 1e-5);
-        double expected = ref.sumOfSquares(ref.upload(g), n), actual = be.sumOfSquares(be.upload(g), n);
+        double expected = reference().sumOfSquares(reference().upload(g), n), actual = backend().sumOfSquares(backend().upload(g), n);
         assertEquals(expected, actual, 1e-5 * expected, "sum of squares");
         float[] bad = g.clone();
         bad[777] = Float.NaN;
-        assertEquals(Double.NaN, be.sumOfSquares(be.upload(bad), n), "a NaN gradient shows in the norm");
+        assertEquals(Double.NaN, backend().sumOfSquares(backend().upload(bad), n), "a NaN gradient shows in the norm");
     }
 
     // --- helpers
 
     /** Runs {@code op} on the reference and on the backend under test over copies of {@code inputs}. */
     private float[][] both(Op op, float[]... inputs) {
-        float[][] expected = run(ref, op, inputs), actual = run(be, op, inputs);
+        float[][] expected = run(reference(), op, inputs), actual = run(backend(), op, inputs);
         float[][] all = new float[expected.length + actual.length][];
         System.arraycopy(expected, 0, all, 0, expected.length);
         System.arraycopy(actual, 0, all, expected.length, actual.length);

@@ -10,6 +10,7 @@ import org.pairwise.accel.Backend;
 import org.pairwise.accel.DType;
 import org.pairwise.accel.RopeTable;
 import org.pairwise.accel.Tensor;
+import org.pairwise.accel.TensorView;
 import org.pairwise.accel.Weight;
 
 /**
@@ -107,6 +108,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void matmulBackwardWeight(Tensor dw, Tensor dout, Tensor inp, int N, int C, int OC) {
+        TensorView.requireSeparate("matmulBackwardWeight", dw, dout, inp);
         Matmul.backwardWeight(par, array(dw), at(dw, 0, (long) OC * C), of(dout), of(inp), N, C, OC);
     }
 
@@ -185,6 +187,7 @@ public final class CpuBackend implements Backend {
         if (step < 1) {
             throw new IllegalArgumentException("AdamW step counts from 1, got " + step);
         }
+        TensorView.requireSeparate("adamwUpdate", param, grad, m, v);
         Optim.adamw(par, array(param), at(param, 0, n), array(grad), at(grad, 0, n), array(m), at(m, 0, n), array(v),
                 at(v, 0, n), Math.toIntExact(n), lr, beta1, beta2, eps, weightDecay, step);
     }

@@ -129,8 +129,17 @@ final class Op {
         return access(TornadoTensor.base(t), TornadoTensor.offset(t) + off, n, read, write);
     }
 
+    // TornadoVM passes an array to a task once: a task that took it twice and wrote it would never be scheduled (its
+    // graph compiler loops on the dependency cycle), so such a call is rejected here (see TensorView#requireSeparate).
     private Op access(TornadoTensor t, long off, long n, boolean read, boolean write) {
         Tensor.checkRange(t, off, n);
+        for (Access a : accesses) {
+            if (a.t() == t && (write || a.write())) {
+                throw new IllegalArgumentException(shape.getFirst() + " writes a tensor that shares a buffer with"
+                        + " another of its tensors: [" + a.off() + ", " + (a.off() + a.n()) + ") and [" + off + ", "
+                        + (off + n) + ") of one buffer of " + t.size() + " floats");
+            }
+        }
         accesses.add(new Access(t, off, n, read, write));
         return this;
     }

@@ -1,6 +1,7 @@
 package org.pairwise.accel.tornado;
 
 import org.pairwise.accel.Tensor;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
  * The calls of {@link PointwiseKernels} as {@link Op}s (see {@link LinearCalls}). copy, zero, scale, AdamW and the sum
@@ -17,9 +18,25 @@ final class PointwiseCalls {
             return null;
         }
         int len = Math.toIntExact(n);
-        int[] at = {TornadoTensor.offset(dst) + Math.toIntExact(dstOff), TornadoTensor.offset(src) + Math.toIntExact(srcOff)};
-        return new Op("copy", len).readAt(src, srcOff, n).writeAt(dst, dstOff, n).ints(at).tasks(1, (g, id, a) ->
-                g.task(id, PointwiseKernels::copy, a.of(dst), a.of(src), a.ints(), a.intsAt(), len));
+        int to = TornadoTensor.offset(dst) + Math.toIntExact(dstOff), from = TornadoTensor.offset(src) + Math.toIntExact(srcOff);
+        if (TornadoTensor.base(dst) == TornadoTensor.base(src)) {
+            return copyWithin(TornadoTensor.base(dst), from, to, len);
+        }
+        return new Op("copy", len).readAt(src, srcOff, n).writeAt(dst, dstOff, n).ints(new int[] {to, from})
+                .tasks(1, (g, id, a) -> g.task(id, PointwiseKernels::copy, a.of(dst), a.of(src), a.ints(), a.intsAt(),
+                        len));
+    }
+
+    // Within one buffer (a kernel takes an array once, and the ranges may overlap): through device-only scratch, so it
+    // copies as System.arraycopy does. One access spans both ranges.
+    private static Op copyWithin(TornadoTensor t, int from, int to, int len) {
+        int lo = Math.min(from, to), hi = Math.max(from, to) + len;
+        return new Op("copyWithin", len).updateAt(t, lo, hi - lo).ints(new int[] {0, from, to, 0})
+                .tasks(2, (g, id, a) -> {
+                    FloatArray scratch = a.scratch(len);
+                    g.task(id + "a", PointwiseKernels::copy, scratch, a.of(t), a.ints(), a.intsAt(), len)
+                            .task(id + "b", PointwiseKernels::copy, a.of(t), scratch, a.ints(), a.intsAt() + 2, len);
+                });
     }
 
     /** On the device, so that a tensor cleared there (gradients) stays there for the calls that accumulate into it. */
