@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -23,9 +22,7 @@ class ChunkerTest {
     }
 
     private static int[] chunk(List<Op> ops, int split) {
-        Map<TornadoTensor, Integer> slotOf = new IdentityHashMap<>();
-        SequenceKey.of(ops, slotOf);
-        return Chunker.chunk(ops, new SlotLayout(ops, split, slotOf, null));
+        return Chunker.chunk(ops, new SlotLayout(ops, split, new Binding(ops), null));
     }
 
     /** Checks the cut is in order and that every chunk's estimate stays within the limits. */

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-import java.util.IdentityHashMap;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -38,7 +37,7 @@ class PairingTest {
     }
 
     private static List<Object> key(List<Op> ops) {
-        return SequenceKey.of(ops, new IdentityHashMap<>());
+        return SequenceKey.of(ops, new Binding(ops));
     }
 
     /** Runs the sequences through learn in turn; returns the keys of the pair formed, and at which turn. */

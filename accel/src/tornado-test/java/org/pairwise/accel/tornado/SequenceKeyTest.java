@@ -1,13 +1,13 @@
 package org.pairwise.accel.tornado;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.pairwise.accel.DType;
@@ -31,50 +31,58 @@ class SequenceKeyTest {
                 PointwiseCalls.copy(out2, 0, p, copyAt, 6), PointwiseCalls.scale(g, 0.5f, 5));
     }
 
-    private static List<Object> key(List<Op> ops, Map<TornadoTensor, Integer> slotOf) {
-        return SequenceKey.of(ops, slotOf);
+    private static List<Object> key(List<Op> ops) {
+        return SequenceKey.of(ops, new Binding(ops));
     }
 
     @Test
     void freshTensorsOfTheSameShapesMakeTheSameSequenceAndViewsShareTheirBuffersSlot() {
-        Map<TornadoTensor, Integer> a = new IdentityHashMap<>(), b = new IdentityHashMap<>();
         Tensor p = be.allocate(40), x = be.allocate(8), out = be.allocate(6), out2 = be.allocate(6);
-        List<Object> k1 = key(calls(p, 3, x, out, out2, 0), a);
-        List<Object> k2 = key(calls(be.allocate(40), 3, be.allocate(8), be.allocate(6), be.allocate(6), 0), b);
-        assertEquals(k1, k2);
+        List<Op> ops = calls(p, 3, x, out, out2, 0);
+        assertEquals(key(ops), key(calls(be.allocate(40), 3, be.allocate(8), be.allocate(6), be.allocate(6), 0)));
         // slots in order of first use: x, then p (all three views of it), then out, then out2
-        assertEquals(4, a.size());
-        assertEquals(0, a.get(TornadoTensor.base(x)));
-        assertEquals(1, a.get(TornadoTensor.base(p)));
-        assertEquals(2, a.get(TornadoTensor.base(out)));
-        assertEquals(3, a.get(TornadoTensor.base(out2)));
+        Binding b = new Binding(ops);
+        assertEquals(4, b.slots());
+        assertEquals(List.of(0, 1, 2, 3), List.of(b.slot(TornadoTensor.base(x)), b.slot(TornadoTensor.base(p)),
+                b.slot(TornadoTensor.base(out)), b.slot(TornadoTensor.base(out2))));
+        // a sequence of several calls holds whole tensors
+        assertEquals(40, b.size(1));
+        assertTrue(b.whole(1));
     }
 
     @Test
-    void offsetsAKernelIsBuiltWithAreInTheKeyOffsetsThatTravelPerCallAreNot() {
+    void whereAViewSitsIsInTheKeyOfASequenceWhereACopyOffsetIsNot() {
         Tensor p = be.allocate(40), x = be.allocate(8), out = be.allocate(6), out2 = be.allocate(6);
-        List<Object> k = key(calls(p, 3, x, out, out2, 0), new IdentityHashMap<>());
-        // another offset of the weight and gradient views: the kernels take it when the graph is built
-        assertNotEquals(k, key(calls(p, 4, x, out, out2, 0), new IdentityHashMap<>()));
-        // another source offset of the copy: per-call ints, one compiled copy for all
-        assertEquals(k, key(calls(p, 3, x, out, out2, 9), new IdentityHashMap<>()));
-        // a buffer of another size
-        assertNotEquals(k, key(calls(be.allocate(41), 3, x, out, out2, 0), new IdentityHashMap<>()));
+        List<Object> k = key(calls(p, 3, x, out, out2, 0));
+        // the views one float further into the buffer: their kernels take where they start when the graph is built
+        assertNotEquals(k, key(calls(p, 4, x, out, out2, 0)));
+        // the copy from elsewhere: its offsets travel per call (a KV cache filled position by position)
+        assertEquals(k, key(calls(p, 3, x, out, out2, 15)));
+        assertNotEquals(k, key(calls(be.allocate(41), 3, x, out, out2, 0)), "a buffer of another size");
     }
 
     @Test
-    void frozenWeightsCountByIdentityAndWholeWritesApart() {
+    void aSingleCallOnAMatrixOfAFlatBufferBringsThatMatrixWhereverItIs() {
+        Tensor p = be.allocate(40), x = be.allocate(8), out = be.allocate(6);
+        Weight first = be.weightOf(be.view(p, 0, 12), 3, 4), later = be.weightOf(be.view(p, 27, 12), 3, 4);
+        List<Op> a = List.of(LinearCalls.matmulForward(out, x, first, null, 2, 4, 3)),
+                b = List.of(LinearCalls.matmulForward(out, x, later, null, 2, 4, 3));
+        assertEquals(key(a), key(b), "one compiled call for every matrix of the shape");
+        Binding bound = new Binding(b);
+        int slot = bound.slot(TornadoTensor.base(p));
+        assertEquals(27, bound.lo(slot));
+        assertEquals(12, bound.size(slot));
+        assertFalse(bound.whole(slot));
+    }
+
+    @Test
+    void frozenWeightsCountByIdentity() {
         MemorySegment seg = Arena.ofAuto().allocate(4 * 12);
         Weight w1 = be.weight(seg, DType.F32, 3, 4), w2 = be.weight(seg, DType.F32, 3, 4);
         Tensor x = be.allocate(8), out = be.allocate(6);
         List<Op> a = List.of(LinearCalls.matmulForward(out, x, w1, null, 2, 4, 3));
-        assertEquals(key(a, new IdentityHashMap<>()), key(a, new IdentityHashMap<>()));
-        assertNotEquals(key(a, new IdentityHashMap<>()),
-                key(List.of(LinearCalls.matmulForward(out, x, w2, null, 2, 4, 3)), new IdentityHashMap<>()),
+        assertEquals(key(a), key(a));
+        assertNotEquals(key(a), key(List.of(LinearCalls.matmulForward(out, x, w2, null, 2, 4, 3))),
                 "another weight with the same values is another sequence: its array is bound when the graph is built");
-        Tensor buf = be.allocate(10);
-        assertNotEquals(key(List.of(PointwiseCalls.zero(buf)), new IdentityHashMap<>()),
-                key(List.of(PointwiseCalls.zero(be.view(buf, 0, 9))), new IdentityHashMap<>()),
-                "a whole write needs no old value, a partial one does");
     }
 }

@@ -7,9 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -27,9 +25,7 @@ class SequencesTest {
     /** A compiled one-call sequence of the same size every time. */
     private static Fused fused() {
         List<Op> ops = List.of(PointwiseCalls.scale(be.allocate(100), 2f, 100));
-        Map<TornadoTensor, Integer> slotOf = new IdentityHashMap<>();
-        SequenceKey.of(ops, slotOf);
-        Fused f = new Fused(ops, 1, slotOf, null, new Transfers());
+        Fused f = new Fused(ops, 1, new Binding(ops), null, new Transfers());
         built.add(f);
         return f;
     }

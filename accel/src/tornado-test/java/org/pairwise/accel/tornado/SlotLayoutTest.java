@@ -5,9 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.pairwise.accel.Tensor;
@@ -33,12 +31,10 @@ class SlotLayoutTest {
                 PointwiseCalls.zero(be.view(m, 0, 29)),
                 LinearCalls.matmulBackwardWeight(be.view(grads, 10, 20), dout, x, 2, 5, 4),
                 PointwiseCalls.adamw(params, grads, m, v, 30, 1e-3f, 0.9f, 0.999f, 1e-8f, 0f, 1));
-        Map<TornadoTensor, Integer> slotOf = new IdentityHashMap<>();
-        SequenceKey.of(ops, slotOf);
-        SlotLayout l = new SlotLayout(ops, 3, slotOf, null);
-        int g = slotOf.get(TornadoTensor.base(grads)), p = slotOf.get(TornadoTensor.base(params)),
-                mm = slotOf.get(TornadoTensor.base(m)), vv = slotOf.get(TornadoTensor.base(v)),
-                d = slotOf.get(TornadoTensor.base(dout));
+        Binding b = new Binding(ops);
+        SlotLayout l = new SlotLayout(ops, 3, b, null);
+        int g = b.slot(TornadoTensor.base(grads)), p = b.slot(TornadoTensor.base(params)),
+                mm = b.slot(TornadoTensor.base(m)), vv = b.slot(TornadoTensor.base(v)), d = b.slot(TornadoTensor.base(dout));
         assertEquals(6, l.slots);
         assertEquals(2, l.parts);
         assertFalse(l.input[g], "zeroed whole first: its old value is not needed");
@@ -57,7 +53,19 @@ class SlotLayoutTest {
         assertEquals(1, l.floatCount[0]);
         assertEquals(6, l.floatCount[1]);
         assertEquals(0, l.floatAt[4]);
-        assertEquals(-1, l.firstInts[0]);
+        assertEquals(-1, l.firstInts[0], "no per-call ints: views' offsets are taken when the graph is built");
+    }
+
+    @Test
+    void aSingleCallsSlotHoldsTheRangeItTouchesSoAViewItOverwritesIsNoInput() {
+        Tensor m = be.allocate(30);
+        List<Op> ops = List.of(PointwiseCalls.zero(be.view(m, 5, 10)));
+        Binding b = new Binding(ops);
+        SlotLayout l = new SlotLayout(ops, ops.size(), b, null);
+        assertEquals(5, b.lo(0));
+        assertEquals(10, l.size[0]);
+        assertFalse(l.input[0], "zeroed over all of its slot first");
+        assertFalse(b.whole(0), "but not all of the buffer: the rest stays where it is");
     }
 
     @Test
@@ -65,12 +73,11 @@ class SlotLayoutTest {
         Tensor p = be.allocate(12), acc = be.allocate(12);
         List<Op> ops = List.of(PointwiseCalls.scale(p, 0.5f, 12), PointwiseCalls.zero(acc), PointwiseCalls.add(acc, p,
                 12), PointwiseCalls.zero(acc));
-        Map<TornadoTensor, Integer> slotOf = new IdentityHashMap<>();
-        SequenceKey.of(ops, slotOf);
-        boolean[] resident = new boolean[slotOf.size()];
-        resident[slotOf.get(TornadoTensor.base(p))] = true;
-        SlotLayout l = new SlotLayout(ops, ops.size(), slotOf, resident);
-        assertEquals(3, l.lastOp[slotOf.get(TornadoTensor.base(p))], "carried to the last call for the next run");
+        Binding b = new Binding(ops);
+        boolean[] resident = new boolean[b.slots()];
+        resident[b.slot(TornadoTensor.base(p))] = true;
+        SlotLayout l = new SlotLayout(ops, ops.size(), b, resident);
+        assertEquals(3, l.lastOp[b.slot(TornadoTensor.base(p))], "carried to the last call for the next run");
         assertEquals(1, l.parts);
     }
 }

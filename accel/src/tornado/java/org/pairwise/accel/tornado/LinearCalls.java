@@ -8,7 +8,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 /**
  * The calls of {@link LinearKernels} and {@link LogprobKernels} as {@link Op}s: each checks its arguments when it is
  * made, names the floats it reads and writes, and adds its tasks; null where there is nothing to do. A weight may be a
- * live view of a flat buffer: its offset is in the call's shape.
+ * live view of a flat buffer: its kernel takes where it starts in its slot ({@link Op.Args#at}).
  */
 final class LinearCalls {
     /** Vocabulary rows per log-prob chunk (one work-item per row and chunk). */
@@ -22,13 +22,12 @@ final class LinearCalls {
             return null;
         }
         boolean hasBias = bias != null;
-        int wOff = tw.offset;
-        Op o = new Op("matmulForward", N, C, OC, hasBias, wOff).read(inp, (long) N * C).weight(tw);
+        Op o = new Op("matmulForward", N, C, OC, hasBias).read(inp, (long) N * C).weight(tw);
         if (hasBias) {
             o.read(bias, OC);
         }
         return o.write(out, (long) N * OC).tasks(1, (g, id, a) -> g.task(id, LinearKernels::matmulForward, a.of(out),
-                a.of(inp), a.of(tw), wOff, hasBias ? a.of(bias) : a.scratch(1), hasBias ? 1 : 0, N, C, OC));
+                a.of(inp), a.of(tw), a.at(tw), hasBias ? a.of(bias) : a.scratch(1), hasBias ? 1 : 0, N, C, OC));
     }
 
     static Op matmulBackward(Tensor dinp, Tensor dbias, Tensor dout, Weight w, int N, int C, int OC) {
@@ -37,8 +36,7 @@ final class LinearCalls {
             return null;
         }
         boolean wantInp = dinp != null, wantBias = dbias != null;
-        int wOff = tw.offset;
-        Op o = new Op("matmulBackward", N, C, OC, wantInp, wantBias, wOff).read(dout, (long) N * OC);
+        Op o = new Op("matmulBackward", N, C, OC, wantInp, wantBias).read(dout, (long) N * OC);
         if (wantInp) {
             o.weight(tw).update(dinp, (long) N * C);
         }
@@ -47,7 +45,8 @@ final class LinearCalls {
         }
         return o.tasks((wantInp ? 1 : 0) + (wantBias ? 1 : 0), (g, id, a) -> {
             if (wantInp) {
-                g.task(id + "i", LinearKernels::matmulBackwardInput, a.of(dinp), a.of(dout), a.of(tw), wOff, N, C, OC);
+                g.task(id + "i", LinearKernels::matmulBackwardInput, a.of(dinp), a.of(dout), a.of(tw), a.at(tw), N, C,
+                        OC);
             }
             if (wantBias) {
                 g.task(id + "b", LinearKernels::matmulBackwardBias, a.of(dbias), a.of(dout), N, OC);
@@ -60,10 +59,9 @@ final class LinearCalls {
         if (OC == 0 || C == 0) {
             return null;
         }
-        int dwOff = TornadoTensor.offset(dw);
-        return new Op("matmulBackwardWeight", N, C, OC, dwOff).read(dout, (long) N * OC).read(inp, (long) N * C)
-                .updateAt(dw, 0, (long) OC * C).tasks(1, (g, id, a) -> g.task(id, LinearKernels::matmulBackwardWeight,
-                        a.of(dw), dwOff, a.of(dout), a.of(inp), N, C, OC));
+        return new Op("matmulBackwardWeight", N, C, OC).read(dout, (long) N * OC).read(inp, (long) N * C)
+                .updateView(dw, 0, (long) OC * C).tasks(1, (g, id, a) -> g.task(id, LinearKernels::matmulBackwardWeight,
+                        a.of(dw), a.at(dw), a.of(dout), a.of(inp), N, C, OC));
     }
 
     static Op rmsnormForward(Tensor out, Tensor rstd, Tensor inp, Tensor w, float eps, int N, int C) {
@@ -112,10 +110,9 @@ final class LinearCalls {
         if (N == 0 || C == 0) {
             return null;
         }
-        int tOff = tw.offset;
-        return new Op("embeddingForward", N, C, tOff).weight(tw).write(out, (long) N * C).ints(Arrays.copyOf(tokens, N))
+        return new Op("embeddingForward", N, C).weight(tw).write(out, (long) N * C).ints(Arrays.copyOf(tokens, N))
                 .tasks(1, (g, id, a) -> g.task(id, LinearKernels::embeddingForward, a.of(out), a.ints(), a.intsAt(),
-                        a.of(tw), tOff, N, C));
+                        a.of(tw), a.at(tw), N, C));
     }
 
     static Op logprobForward(Tensor logp, Tensor lse, Tensor logitSum, Tensor h, Weight w, int[] targets, int N, int C,
@@ -124,13 +121,13 @@ final class LinearCalls {
         if (N == 0) {
             return null;
         }
-        int nch = (V + LOGPROB_CHUNK - 1) / LOGPROB_CHUNK, wOff = tw.offset;
-        return new Op("logprobForward", N, C, V, wOff).read(h, (long) N * C).weight(tw).write(logp, N).write(lse, N)
+        int nch = (V + LOGPROB_CHUNK - 1) / LOGPROB_CHUNK;
+        return new Op("logprobForward", N, C, V).read(h, (long) N * C).weight(tw).write(logp, N).write(lse, N)
                 .write(logitSum, N).ints(Arrays.copyOf(targets, N)).tasks(2, (g, id, a) -> {
                     // per-chunk partial maxima, sums, logit sums and target logits: device-only scratch
                     FloatArray pm = a.scratch((long) N * nch), ps = a.scratch((long) N * nch),
                             psum = a.scratch((long) N * nch), ptgt = a.scratch((long) N * nch);
-                    g.task(id + "c", LogprobKernels::forwardChunks, pm, ps, psum, ptgt, a.of(h), a.of(tw), wOff,
+                    g.task(id + "c", LogprobKernels::forwardChunks, pm, ps, psum, ptgt, a.of(h), a.of(tw), a.at(tw),
                                     a.ints(), a.intsAt(), N, C, V, LOGPROB_CHUNK, nch)
                             .task(id + "m", LogprobKernels::forwardMerge, a.of(logp), a.of(lse), a.of(logitSum), pm, ps,
                                     psum, ptgt, a.ints(), a.intsAt(), N, LOGPROB_CHUNK, nch);
@@ -146,11 +143,11 @@ final class LinearCalls {
         // Enough (row, column block) work-items to occupy a device even for a handful of rows.
         int ncb = Math.max(1, Math.min((C + 31) / 32, (64 + N - 1) / N));
         int cb = (C + ncb - 1) / ncb;
-        int blocks = (C + cb - 1) / cb, wOff = tw.offset;
-        return new Op("logprobBackward", N, C, V, wOff).read(dlogp, N).read(h, (long) N * C).read(lse, N).weight(tw)
+        int blocks = (C + cb - 1) / cb;
+        return new Op("logprobBackward", N, C, V).read(dlogp, N).read(h, (long) N * C).read(lse, N).weight(tw)
                 .update(dh, (long) N * C).ints(Arrays.copyOf(targets, N)).tasks(1, (g, id, a) ->
-                        g.task(id, LogprobKernels::backward, a.of(dh), a.of(dlogp), a.of(h), a.of(tw), wOff, a.of(lse),
-                                a.ints(), a.intsAt(), N, C, V, cb, blocks));
+                        g.task(id, LogprobKernels::backward, a.of(dh), a.of(dlogp), a.of(h), a.of(tw), a.at(tw),
+                                a.of(lse), a.ints(), a.intsAt(), N, C, V, cb, blocks));
     }
 
     private static TornadoWeight lmHead(Weight w, int[] targets, int N, int C, int V) {

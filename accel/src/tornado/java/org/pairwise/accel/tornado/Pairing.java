@@ -22,16 +22,16 @@ final class Pairing {
         Fused fused;
         final List<Object> key;
         final List<Op> ops;
-        final Map<TornadoTensor, Integer> slotOf;
+        final Binding binding;
         final int split;
         /** The calls of the first part as last run (the second part's key is checked against them). */
         List<Op> firstOps;
 
-        Pair(Fused fused, List<Object> key, List<Op> ops, Map<TornadoTensor, Integer> slotOf, int split) {
+        Pair(Fused fused, List<Object> key, List<Op> ops, Binding binding, int split) {
             this.fused = fused;
             this.key = key;
             this.ops = ops;
-            this.slotOf = slotOf;
+            this.binding = binding;
             this.split = split;
         }
     }
@@ -84,15 +84,15 @@ final class Pairing {
                 candidates.clear(); // pairs seen once are only candidates: keep a few
             }
             List<Op> all = concat(last, ops);
-            Map<TornadoTensor, Integer> allSlots = new IdentityHashMap<>();
-            List<Object> k = SequenceKey.of(all, allSlots);
+            Binding b = new Binding(all);
+            List<Object> k = SequenceKey.of(all, b);
             // Seen twice, the two alternate. Start the pair with the one that reads first what the pair writes (the
             // optimizer step before the forward, not the backward): only the first part's inputs can stay on the
             // device from one run to the next. If that is the other order, wait for it (it comes next), so that the
             // pair is built from two sequences that ran one after the other.
             if (!candidates.add(k) && stuck(all, last.size()) <= stuck(concat(ops, last), ops.size())) {
-                byFirstKey.put(lastKey, new Pair(new Fused(all, last.size(), allSlots, null, transfers), k, all,
-                        allSlots, last.size()));
+                byFirstKey.put(lastKey, new Pair(new Fused(all, last.size(), b, null, transfers), k, all, b,
+                        last.size()));
                 paired.add(lastKey);
                 paired.add(key);
                 candidates.clear();
@@ -129,7 +129,7 @@ final class Pairing {
         for (int i = 0; i < ops.size(); i++) {
             Op op = ops.get(i);
             for (Op.Access a : op.accesses) {
-                if (seen.add(a.t()) && i >= split && !SlotLayout.wholeWriteOnly(op, a.t())) {
+                if (seen.add(a.t()) && i >= split && !SlotLayout.writesOnly(op, a.t(), a.t().size())) {
                     secondInputs.add(a.t());
                 }
                 if (a.write()) {

@@ -59,7 +59,7 @@ final class Plan {
     private final TaskGraph[] g;
     private final String[] names;
 
-    Plan(List<Op> ops, SlotLayout l, Map<TornadoTensor, Integer> slotOf) {
+    Plan(List<Op> ops, SlotLayout l, Binding b) {
         int n = l.slots, m = l.ops;
         int[] chunkOf = Chunker.chunk(ops, l);
         chunks = chunkOf[m - 1] + 1;
@@ -85,7 +85,7 @@ final class Plan {
         }
         for (int i = 0; i < m; i++) {
             for (Op.Access a : ops.get(i).accesses) {
-                fetchChunk[l.part(i)][slotOf.get(a.t())] = chunkOf[i];
+                fetchChunk[l.part(i)][b.slot(a.t())] = chunkOf[i];
             }
         }
         List<FloatArray> resident = new ArrayList<>();
@@ -108,8 +108,8 @@ final class Plan {
             g[0].consumeFromDevice(load[loads - 1].getTaskGraphName(), resident.toArray());
         }
         List<Set<Object>> keep = carry(l, chunkOf);
-        sendInputs(ops, l, slotOf, chunkOf);
-        addTasks(ops, l, slotOf, chunkOf);
+        sendInputs(ops, l, b, chunkOf);
+        addTasks(ops, l, b, chunkOf);
         keep.getLast().addAll(resident);
         for (int c = 0; c < chunks; c++) {
             if (!keep.get(c).isEmpty()) {
@@ -203,7 +203,7 @@ final class Plan {
     }
 
     /** Arrays that enter in a chunk: frozen ones on the first run, host values (inputs, packed values) every run. */
-    private void sendInputs(List<Op> ops, SlotLayout l, Map<TornadoTensor, Integer> slotOf, int[] chunkOf) {
+    private void sendInputs(List<Op> ops, SlotLayout l, Binding b, int[] chunkOf) {
         for (Map.Entry<TornadoNativeArray, int[]> e : l.constants.entrySet()) {
             int c = chunkOf[e.getValue()[0]];
             g[c].transferToDevice(DataTransferMode.FIRST_EXECUTION, e.getKey());
@@ -216,7 +216,7 @@ final class Plan {
                 everyRun(c, slots[s]);
                 // a streamed-in array whose first task only writes it is not copied in (TornadoVM allocates
                 // write-only arguments): a one-element read-write task first makes it stream in
-                if (!SlotLayout.reads(ops.get(l.firstOp[s]), slotOf, s)) {
+                if (!SlotLayout.reads(ops.get(l.firstOp[s]), b.tensor(s))) {
                     g[c].task("touch" + s, PointwiseKernels::touch, slots[s]);
                 }
             }
@@ -238,19 +238,30 @@ final class Plan {
     }
 
     /** Each op's tasks in its chunk, over the slots; an op's result comes back after every run. */
-    private void addTasks(List<Op> ops, SlotLayout l, Map<TornadoTensor, Integer> slotOf, int[] chunkOf) {
+    private void addTasks(List<Op> ops, SlotLayout l, Binding b, int[] chunkOf) {
         for (int i = 0; i < l.ops; i++) {
             TaskGraph tg = g[chunkOf[i]];
             int k = i, c = chunkOf[i], p = l.part(i);
             ops.get(i).tasks.add(tg, "k" + i, new Op.Args() {
                 @Override
                 public FloatArray of(Tensor t) {
-                    return slots[slotOf.get(TornadoTensor.base(t))];
+                    return slots[b.slot(TornadoTensor.base(t))];
                 }
 
                 @Override
                 public FloatArray of(TornadoWeight w) {
                     return w.live ? of(w.tensor) : w.data;
+                }
+
+                @Override
+                public int at(Tensor t) {
+                    TornadoTensor base = TornadoTensor.base(t);
+                    return Math.toIntExact(TornadoTensor.offset(t) - b.lo(b.slot(base)));
+                }
+
+                @Override
+                public int at(TornadoWeight w) {
+                    return w.live ? at(w.tensor) : 0;
                 }
 
                 @Override

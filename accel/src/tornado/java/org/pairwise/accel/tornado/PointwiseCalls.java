@@ -5,8 +5,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
  * The calls of {@link PointwiseKernels} as {@link Op}s (see {@link LinearCalls}). copy, zero, scale, AdamW and the sum
- * of squares take views of flat buffers (parameters, gradients, moments): their offsets are in the call's shape, except
- * copy's, which travel per call so that one compiled copy serves every offset.
+ * of squares take views of flat buffers (parameters, gradients, moments); copy's offsets travel per call.
  */
 final class PointwiseCalls {
     private PointwiseCalls() {}
@@ -18,20 +17,21 @@ final class PointwiseCalls {
             return null;
         }
         int len = Math.toIntExact(n);
-        int to = TornadoTensor.offset(dst) + Math.toIntExact(dstOff), from = TornadoTensor.offset(src) + Math.toIntExact(srcOff);
         if (TornadoTensor.base(dst) == TornadoTensor.base(src)) {
-            return copyWithin(TornadoTensor.base(dst), from, to, len);
+            return copyWithin(TornadoTensor.base(dst), TornadoTensor.offset(src) + srcOff,
+                    TornadoTensor.offset(dst) + dstOff, len);
         }
-        return new Op("copy", len).readAt(src, srcOff, n).writeAt(dst, dstOff, n).ints(new int[] {to, from})
-                .tasks(1, (g, id, a) -> g.task(id, PointwiseKernels::copy, a.of(dst), a.of(src), a.ints(), a.intsAt(),
-                        len));
+        return new Op("copy", len).readView(src, srcOff, n).offsetInt(TornadoTensor.offset(src) + srcOff)
+                .writeView(dst, dstOff, n).offsetInt(TornadoTensor.offset(dst) + dstOff).tasks(1, (g, id, a) ->
+                        g.task(id, PointwiseKernels::copy, a.of(dst), a.of(src), a.ints(), a.intsAt(), len));
     }
 
     // Within one buffer (a kernel takes an array once, and the ranges may overlap): through device-only scratch, so it
-    // copies as System.arraycopy does. One access spans both ranges.
-    private static Op copyWithin(TornadoTensor t, int from, int to, int len) {
-        int lo = Math.min(from, to), hi = Math.max(from, to) + len;
-        return new Op("copyWithin", len).updateAt(t, lo, hi - lo).ints(new int[] {0, from, to, 0})
+    // copies as System.arraycopy does. One access spans both ranges; the per-call ints are {from, 0} for the copy into
+    // the scratch and {0, to} for the copy back (source first, as the copy kernel reads them).
+    private static Op copyWithin(TornadoTensor t, long from, long to, int len) {
+        long lo = Math.min(from, to), hi = Math.max(from, to) + len;
+        return new Op("copyWithin", len).updateRange(t, lo, hi - lo).offsetInt(from).ints(0, 0).offsetInt(to)
                 .tasks(2, (g, id, a) -> {
                     FloatArray scratch = a.scratch(len);
                     g.task(id + "a", PointwiseKernels::copy, scratch, a.of(t), a.ints(), a.intsAt(), len)
@@ -41,12 +41,12 @@ final class PointwiseCalls {
 
     /** On the device, so that a tensor cleared there (gradients) stays there for the calls that accumulate into it. */
     static Op zero(Tensor t) {
-        int len = Math.toIntExact(t.size()), off = TornadoTensor.offset(t);
+        int len = Math.toIntExact(t.size());
         if (len == 0) {
             return null;
         }
-        return new Op("zero", len, off).writeAt(t, 0, len).tasks(1, (g, id, a) ->
-                g.task(id, PointwiseKernels::fill, a.of(t), off, len));
+        return new Op("zero", len).writeView(t, 0, len).tasks(1, (g, id, a) ->
+                g.task(id, PointwiseKernels::fill, a.of(t), a.at(t), len));
     }
 
     static Op swigluForward(Tensor out, Tensor gate, Tensor up, int N, int C) {
@@ -93,12 +93,12 @@ final class PointwiseCalls {
 
     /** The factor travels as a per-call value, so one compiled sequence serves every factor. */
     static Op scale(Tensor x, float factor, long n) {
-        int m = Math.toIntExact(n), off = TornadoTensor.offset(x);
+        int m = Math.toIntExact(n);
         if (m == 0) {
             return null;
         }
-        return new Op("scale", m, off).updateAt(x, 0, m).floats(factor).tasks(1, (g, id, a) ->
-                g.task(id, PointwiseKernels::scale, a.of(x), off, a.floats(), a.floatsAt(), m));
+        return new Op("scale", m).updateView(x, 0, m).floats(factor).tasks(1, (g, id, a) ->
+                g.task(id, PointwiseKernels::scale, a.of(x), a.at(x), a.floats(), a.floatsAt(), m));
     }
 
     /** The bias corrections are computed in double on the host, as the cpu backend does; they travel per call. */
@@ -113,18 +113,16 @@ final class PointwiseCalls {
         }
         float[] factors = {1f - lr * weightDecay, (float) (lr / (1 - Math.pow(beta1, step))),
                 (float) Math.sqrt(1 - Math.pow(beta2, step)), beta1, beta2, eps};
-        int pOff = TornadoTensor.offset(param), gOff = TornadoTensor.offset(grad), mOff = TornadoTensor.offset(m),
-                vOff = TornadoTensor.offset(v);
-        return new Op("adamw", len, pOff, gOff, mOff, vOff).readAt(grad, 0, len).updateAt(param, 0, len)
-                .updateAt(m, 0, len).updateAt(v, 0, len).floats(factors).tasks(1, (g, id, a) ->
-                        g.task(id, PointwiseKernels::adamw, a.of(param), pOff, a.of(grad), gOff, a.of(m), mOff, a.of(v),
-                                vOff, a.floats(), a.floatsAt(), len));
+        return new Op("adamw", len).readView(grad, 0, len).updateView(param, 0, len).updateView(m, 0, len)
+                .updateView(v, 0, len).floats(factors).tasks(1, (g, id, a) -> g.task(id, PointwiseKernels::adamw,
+                        a.of(param), a.at(param), a.of(grad), a.at(grad), a.of(m), a.at(m), a.of(v), a.at(v), a.floats(),
+                        a.floatsAt(), len));
     }
 
     /** Partial sums of squares of t's n floats, one per block of SUMSQ_BLOCK: the op's result after it ran. */
     static Op sumOfSquares(Tensor t, int n) {
-        int blocks = (n + PointwiseKernels.SUMSQ_BLOCK - 1) / PointwiseKernels.SUMSQ_BLOCK, off = TornadoTensor.offset(t);
-        return new Op("sumOfSquares", n, blocks, off).readAt(t, 0, n).tasks(1, (g, id, a) ->
-                g.task(id, PointwiseKernels::sumOfSquares, a.result(blocks), a.of(t), off, n, blocks));
+        int blocks = (n + PointwiseKernels.SUMSQ_BLOCK - 1) / PointwiseKernels.SUMSQ_BLOCK;
+        return new Op("sumOfSquares", n, blocks).readView(t, 0, n).tasks(1, (g, id, a) ->
+                g.task(id, PointwiseKernels::sumOfSquares, a.result(blocks), a.of(t), a.at(t), n, blocks));
     }
 }

@@ -49,10 +49,10 @@ final class PointwiseKernels {
         }
     }
 
-    // dst[offs[at] + i] = src[offs[at + 1] + i], i < n: the SPI's copy on the device, so a recorded sequence stays there
+    // dst[offs[at + 1] + i] = src[offs[at] + i], i < n: the SPI's copy on the device, so a recorded sequence stays there
     static void copy(FloatArray dst, FloatArray src, IntArray offs, int at, int n) {
         for (@Parallel int i = 0; i < n; i++) {
-            dst.set(offs.get(at) + i, src.get(offs.get(at + 1) + i));
+            dst.set(offs.get(at + 1) + i, src.get(offs.get(at) + i));
         }
     }
 

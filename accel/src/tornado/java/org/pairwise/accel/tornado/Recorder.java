@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -77,25 +76,23 @@ final class Recorder implements AutoCloseable {
         List<Op> ops = pending;
         pending = new ArrayList<>();
         pendingTensors.clear();
-        Map<TornadoTensor, Integer> slotOf = new IdentityHashMap<>();
-        List<Object> key = SequenceKey.of(ops, slotOf);
+        Binding b = new Binding(ops);
+        List<Object> key = SequenceKey.of(ops, b);
         Pairing.Pair p = pairing.takeAwaiting();
         if (p != null) {
             // the second part of a pair compiled together: what it takes from the first part must still be there
-            Map<TornadoTensor, Integer> allSlots = new IdentityHashMap<>();
-            List<Object> all = SequenceKey.of(Pairing.concat(p.firstOps, ops), allSlots);
-            TornadoTensor[] bind = SequenceKey.bind(allSlots);
-            if (all.equals(p.key) && Residency.carried(p.fused, bind)) {
-                residency.run(p.fused, 1, ops, bind);
+            List<Op> all = Pairing.concat(p.firstOps, ops);
+            Binding ab = new Binding(all);
+            if (SequenceKey.of(all, ab).equals(p.key) && Residency.carried(p.fused, ab)) {
+                residency.run(p.fused, 1, ops, ab);
                 pairing.ranSecondPart();
                 return;
             }
         }
         p = pairing.startingWith(key);
         if (p != null) {
-            TornadoTensor[] bind = SequenceKey.bind(slotOf);
-            p.fused = resident(p.fused, bind, p.ops, p.split, p.slotOf);
-            residency.run(p.fused, 0, ops, bind);
+            p.fused = resident(p.fused, b, p.ops, p.split, p.binding);
+            residency.run(p.fused, 0, ops, b);
             pairing.ranFirstPart(p, ops);
             return;
         }
@@ -103,11 +100,11 @@ final class Recorder implements AutoCloseable {
             // A one-off sequence is not worth compiling as a whole: run it call by call, fuse it if it comes back.
             sequences.markSeen(key);
             for (Op op : ops) {
-                Map<TornadoTensor, Integer> one = new IdentityHashMap<>();
+                Binding one = new Binding(List.of(op));
                 runAlone(List.of(op), SequenceKey.of(List.of(op), one), one);
             }
         } else {
-            runAlone(ops, key, slotOf);
+            runAlone(ops, key, b);
         }
         for (List<Object> k : pairing.learn(ops, key)) {
             // the pair's plan replaces their plans of their own (kept as seen, rebuilt if the pair ever breaks up)
@@ -142,31 +139,33 @@ final class Recorder implements AutoCloseable {
         return residency.tracked();
     }
 
-    private void runAlone(List<Op> ops, List<Object> key, Map<TornadoTensor, Integer> slotOf) {
-        TornadoTensor[] bind = SequenceKey.bind(slotOf);
+    private void runAlone(List<Op> ops, List<Object> key, Binding b) {
         Fused f = sequences.get(key);
         if (f == null) {
-            f = new Fused(ops, ops.size(), slotOf, null, transfers);
+            f = new Fused(ops, ops.size(), b, null, transfers);
             sequences.put(key, f);
         } else if (ops.size() > 1) {
-            Fused r = resident(f, bind, ops, ops.size(), slotOf);
+            Fused r = resident(f, b, ops, ops.size(), b);
             if (r != f) {
                 sequences.put(key, f = r);
             }
         }
-        residency.run(f, 0, ops, bind);
+        residency.run(f, 0, ops, b);
     }
 
-    /** f, or f rebuilt once with the inputs that still sit in its slots resident; ops, split, slotOf built f. */
-    private Fused resident(Fused f, TornadoTensor[] bind, List<Op> ops, int split, Map<TornadoTensor, Integer> slotOf) {
+    /**
+     * f, or f rebuilt once with the inputs that still sit in its slots (for this run's binding b) resident; ops, split
+     * and built (their binding) are what f is rebuilt from.
+     */
+    private Fused resident(Fused f, Binding b, List<Op> ops, int split, Binding built) {
         if (f.resident != null) {
             return f;
         }
-        boolean[] res = Residency.stillHeld(f, bind);
+        boolean[] res = Residency.stillHeld(f, b);
         if (res == null) {
             return f;
         }
         residency.retire(f);
-        return new Fused(ops, split, slotOf, res, transfers);
+        return new Fused(ops, split, built, res, transfers);
     }
 }

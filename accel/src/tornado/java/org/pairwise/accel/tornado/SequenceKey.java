@@ -2,13 +2,14 @@ package org.pairwise.accel.tornado;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
- * The key a recorded sequence's compiled form is found by. Per call: its shape, then each tensor it touches as (slot,
- * size, how it is used), frozen arrays by identity, and the lengths of its per-call values. Tensors are named by slot
- * (order of first use in the sequence), not by identity, so a sequence over fresh tensors of the same shapes (a new KV
- * cache, an uploaded dlogp) has the same key; a view counts as its base (one slot per flat buffer).
+ * The key a recorded sequence's compiled form is found by: per call, its shape, then each access as (slot, where it
+ * starts in the slot, floats, how it is used), frozen arrays by identity, and the lengths of its per-call values; then
+ * every slot's size. Tensors are named by slot ({@link Binding}), not by identity, and ranges by where they sit in their
+ * slots, so a sequence over fresh tensors of the same sizes (a new KV cache, an uploaded dlogp) or a single call on
+ * another matrix of the same shape in a flat buffer (each layer's LoRA A, run call by call) has the same key; a copy's
+ * offsets travel per call ({@link Op#offsetInt}), so one that copies into a cache at another position has it too.
  */
 final class SequenceKey {
     private SequenceKey() {}
@@ -26,20 +27,15 @@ final class SequenceKey {
         }
     }
 
-    /** The key of ops; fills slotOf (tensor to slot, in order of first use). */
-    static List<Object> of(List<Op> ops, Map<TornadoTensor, Integer> slotOf) {
-        List<Object> key = new ArrayList<>(ops.size());
+    static List<Object> of(List<Op> ops, Binding b) {
+        List<Object> key = new ArrayList<>(ops.size() + 1);
         for (Op op : ops) {
             List<Object> k = new ArrayList<>(op.shape);
             for (Op.Access a : op.accesses) {
-                Integer s = slotOf.get(a.t());
-                if (s == null) {
-                    s = slotOf.size();
-                    slotOf.put(a.t(), s);
-                }
-                k.add(s);
-                k.add(a.t().size());
-                k.add((a.read() ? 1 : 0) + (a.write() ? 2 : 0) + (a.whole() ? 4 : 0));
+                k.add(b.slot(a.t()));
+                k.add(a.perCall() ? -1 : a.off() - b.lo(b.slot(a.t())));
+                k.add(a.n());
+                k.add((a.read() ? 1 : 0) + (a.write() ? 2 : 0));
             }
             for (Object c : op.constants) {
                 k.add(new Ref(c));
@@ -48,13 +44,11 @@ final class SequenceKey {
             k.add(op.floats == null ? -1 : op.floats.length);
             key.add(k);
         }
+        List<Long> sizes = new ArrayList<>(b.slots());
+        for (int s = 0; s < b.slots(); s++) {
+            sizes.add(b.size(s));
+        }
+        key.add(sizes);
         return key;
-    }
-
-    /** Slot to tensor: the inverse of slotOf. */
-    static TornadoTensor[] bind(Map<TornadoTensor, Integer> slotOf) {
-        TornadoTensor[] bind = new TornadoTensor[slotOf.size()];
-        slotOf.forEach((t, s) -> bind[s] = t);
-        return bind;
     }
 }

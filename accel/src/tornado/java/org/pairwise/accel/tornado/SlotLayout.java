@@ -8,7 +8,8 @@ import uk.ac.manchester.tornado.api.types.arrays.TornadoNativeArray;
 
 /**
  * What a recorded sequence does with each of its slots (one per distinct tensor, or per flat buffer its views share,
- * see {@link SequenceKey}), worked out once from its ops before any graph is built: which calls use a slot first and
+ * holding the range of it the calls touch, see {@link Binding}), worked out once from its ops before any graph is
+ * built: which calls use a slot first and
  * last, whether its value must come from the host, which of the sequence's one or two parts use and write it, where
  * each call's per-call values sit in the packed arrays, and the calls between which each frozen array is used.
  *
@@ -18,10 +19,13 @@ import uk.ac.manchester.tornado.api.types.arrays.TornadoNativeArray;
  */
 final class SlotLayout {
     final int slots, ops, split, parts;
-    /** Per slot: its size in floats, the first and last op that use it, the first and last part. */
+    /** Per slot: its size in floats (the range it holds), the first and last op that use it, the first and last part. */
     final long[] size;
     final int[] firstOp, lastOp, firstPart, lastPart;
-    /** Per slot: whether its value comes from the host before the sequence runs (read, or partly written, first). */
+    /**
+     * Per slot: whether its value comes from the host before the sequence runs (read first, or first written over less
+     * than the slot's range).
+     */
     final boolean[] input;
     final boolean[] written;
     /** Per part and slot: whether the part uses it, and whether it writes it. */
@@ -39,9 +43,9 @@ final class SlotLayout {
     /** Frozen arrays (weights, rope tables) to the first and last op that read them. */
     final Map<TornadoNativeArray, int[]> constants = new IdentityHashMap<>();
 
-    /** slotOf maps each op's tensors to slots (as SequenceKey#of made it); resident may be null. */
-    SlotLayout(List<Op> ops, int split, Map<TornadoTensor, Integer> slotOf, boolean[] resident) {
-        this.slots = slotOf.size();
+    /** b binds the ops' tensors to slots; resident may be null. */
+    SlotLayout(List<Op> ops, int split, Binding b, boolean[] resident) {
+        this.slots = b.slots();
         this.ops = ops.size();
         this.split = split;
         this.parts = split < this.ops ? 2 : 1;
@@ -63,12 +67,13 @@ final class SlotLayout {
             int p = part(i);
             packValues(op, i, p);
             for (Op.Access a : op.accesses) {
-                int s = slotOf.get(a.t());
+                int s = b.slot(a.t());
                 if (firstOp[s] < 0) {
                     firstOp[s] = i;
-                    size[s] = a.t().size();
-                    // the first call that uses it decides: anything but a whole overwrite needs the host's value
-                    input[s] = !wholeWriteOnly(op, a.t());
+                    size[s] = b.size(s);
+                    // the first call that uses it decides: anything but an overwrite of the slot's range needs the
+                    // host's value
+                    input[s] = !writesOnly(op, a.t(), size[s]);
                 }
                 lastOp[s] = i;
                 written[s] |= a.write();
@@ -112,24 +117,24 @@ final class SlotLayout {
         }
     }
 
-    /** Whether op uses t only through writes, one of them whole (so the op needs none of t's old value). */
-    static boolean wholeWriteOnly(Op op, TornadoTensor t) {
-        boolean whole = false;
+    /** Whether op uses t only through writes, one of them over n floats (the whole slot: none of its old value). */
+    static boolean writesOnly(Op op, TornadoTensor t, long n) {
+        boolean all = false;
         for (Op.Access a : op.accesses) {
             if (a.t() == t) {
                 if (a.read()) {
                     return false;
                 }
-                whole |= a.whole();
+                all |= a.n() == n;
             }
         }
-        return whole;
+        return all;
     }
 
-    /** Whether op's accesses to slot s include a read (so TornadoVM streams the slot in before the op's task runs). */
-    static boolean reads(Op op, Map<TornadoTensor, Integer> slotOf, int s) {
+    /** Whether op's accesses to t include a read (so TornadoVM streams its slot in before the op's task runs). */
+    static boolean reads(Op op, TornadoTensor t) {
         for (Op.Access a : op.accesses) {
-            if (slotOf.get(a.t()) == s && a.read()) {
+            if (a.t() == t && a.read()) {
                 return true;
             }
         }
