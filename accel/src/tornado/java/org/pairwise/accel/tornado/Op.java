@@ -22,12 +22,7 @@ final class Op {
      * How a call uses floats [off, off + n) of a tensor (a view's base): read, written, or both; perCall where the
      * kernel takes the offset per call (copy) rather than when its graph is built.
      */
-    record Access(TornadoTensor t, long off, long n, boolean read, boolean write, boolean perCall) {
-        /** Whether the access covers the whole tensor (a whole write needs none of its old value). */
-        boolean whole() {
-            return off == 0 && n == t.size();
-        }
-    }
+    record Access(TornadoTensor t, long off, long n, boolean read, boolean write, boolean perCall) {}
 
     /** Adds a call's tasks to a graph; the graph's own arrays stand in for the call's tensors. */
     interface Tasks {
@@ -161,7 +156,7 @@ final class Op {
         return access(TornadoTensor.base(t), TornadoTensor.offset(t) + off, n, read, write);
     }
 
-    /** Floats [off, off + n) of a whole buffer, with no offset appended (a call that sends its own, see offsetInt). */
+    /** Floats [off, off + n) of a buffer, read and written (a copy within it: the span of both its ranges). */
     Op updateRange(TornadoTensor t, long off, long n) {
         return access(t, off, n, true, true);
     }

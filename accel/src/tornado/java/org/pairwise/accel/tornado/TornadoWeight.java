@@ -12,7 +12,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * A weight as F32. Frozen weights are converted once on the host (F16, BF16 and Q8_0 decode exactly to F32), bound by
  * identity to every compiled sequence that reads them, and reach the device once per sequence; a live view of a
  * trainable tensor (a LoRA matrix, usually a view of the adapter's flat buffer) is that tensor, resident like any
- * other (the optimizer changes it between calls), read from {@link #offset} of its base.
+ * other (the optimizer changes it between calls).
  */
 final class TornadoWeight implements Weight {
     /** A frozen weight's values (null for a live one). */
@@ -20,8 +20,6 @@ final class TornadoWeight implements Weight {
     /** The trainable tensor or view a live weight reads (null for a frozen one). */
     final Tensor tensor;
     final boolean live;
-    /** Where a live weight starts in its tensor's base; 0 for a frozen one. */
-    final int offset;
     private final int rows;
     private final int cols;
     private final DType dtype;
@@ -30,7 +28,6 @@ final class TornadoWeight implements Weight {
         this.data = data;
         this.tensor = tensor;
         this.live = tensor != null;
-        this.offset = live ? TornadoTensor.offset(tensor) : 0;
         this.dtype = dtype;
         this.rows = rows;
         this.cols = cols;
