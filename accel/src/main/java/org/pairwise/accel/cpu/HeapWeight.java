@@ -31,10 +31,18 @@ final class HeapWeight extends CpuWeight {
         System.arraycopy(a, off + r * cols + c0, dst, dstOff, len);
     }
 
-    // Kernels index a heap array from 0, so a view further into its buffer goes through rowTo (a few rows at a time,
-    // which costs little next to the product for LoRA's rank-r matrices).
     @Override
     float[] heapArray() {
         return off == 0 ? a : null;
+    }
+
+    @Override
+    float[] heapArrayAt() {
+        return a;
+    }
+
+    @Override
+    int heapOffset() {
+        return off;
     }
 }

@@ -27,7 +27,8 @@ final class Matmul {
             });
             return;
         }
-        float[] heap = w.heapArray();
+        float[] heap = w.heapArrayAt();
+        int heapOff = w.heapOffset();
         int blocks = (OC + ROW_BLOCK - 1) / ROW_BLOCK;
         par.forRange(blocks, 1, work, (b0, b1) -> {
             float[] scratch = heap == null ? new float[ROW_BLOCK * C] : null;
@@ -35,7 +36,7 @@ final class Matmul {
                 int o0 = b * ROW_BLOCK;
                 int rb = Math.min(ROW_BLOCK, OC - o0);
                 float[] wb = heap;
-                int wOff = o0 * C;
+                int wOff = heapOff + o0 * C;
                 if (heap == null) {
                     for (int j = 0; j < rb; j++) {
                         w.rowTo(o0 + j, 0, C, scratch, j * C);
@@ -82,7 +83,8 @@ final class Matmul {
         int colBlocks = tokBlocks >= want ? 1 : Math.max(1, Math.min((C + 63) / 64, (want + tokBlocks - 1) / tokBlocks));
         int cb = ((C + colBlocks - 1) / colBlocks + 63) / 64 * 64;
         int nColBlocks = (C + cb - 1) / cb;
-        float[] heap = w.heapArray();
+        float[] heap = w.heapArrayAt();
+        int heapOff = w.heapOffset();
         par.forRange(tokBlocks * nColBlocks, 1, 2L * N * C * OC, (t0, t1) -> {
             float[] scratch = heap == null ? new float[ROW_BLOCK * cb] : null;
             for (int t = t0; t < t1; t++) {
@@ -91,7 +93,8 @@ final class Matmul {
                 for (int o0 = 0; o0 < OC; o0 += ROW_BLOCK) {
                     int rb = Math.min(ROW_BLOCK, OC - o0);
                     if (heap != null) {
-                        Gemm.acc(dout, n0 * OC + o0, OC, 1, nI, heap, o0 * C + c0, C, rb, K, dinp, n0 * C + c0, C);
+                        Gemm.acc(dout, n0 * OC + o0, OC, 1, nI, heap, heapOff + o0 * C + c0, C, rb, K, dinp, n0 * C + c0,
+                                C);
                     } else {
                         for (int j = 0; j < rb; j++) {
                             w.rowTo(o0 + j, c0, K, scratch, j * K);

@@ -29,7 +29,7 @@ final class Op {
         void add(TaskGraph g, String name, Args a);
     }
 
-    /** What a call's tasks see while a graph is built ({@link PlanBuilder}). */
+    /** What a call's tasks see while a graph is built ({@link Plan}). */
     interface Args {
         /** The graph's array for a tensor of the call, or for the base of a view (its slot, see {@link SlotLayout}). */
         FloatArray of(Tensor t);
