@@ -7,6 +7,7 @@ Prints one JSON line. Run with Debian's python3-torch: /usr/bin/python3 bench/to
 """
 import argparse
 import json
+import resource
 import time
 
 import torch
@@ -125,7 +126,8 @@ def main():
     print(json.dumps(dict(engine="pytorch-" + torch.__version__, shape=a.shape, dtype="F32", threads=a.threads,
                           prefill_batch=a.batch, prefill_length=a.length,
                           prefill_tokens_per_s=a.batch * a.length / t_prefill,
-                          decode_tokens_per_s=a.decode_tokens / (t_all - t_prompt))))
+                          decode_tokens_per_s=a.decode_tokens / (t_all - t_prompt),
+                          peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)))
 
 
 if __name__ == "__main__":

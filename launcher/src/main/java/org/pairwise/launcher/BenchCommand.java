@@ -22,21 +22,14 @@ import org.pairwise.accel.DType;
 import org.pairwise.accel.DTypes;
 import org.pairwise.accel.RopeTable;
 import org.pairwise.model.ModelConfig;
-import org.pairwise.model.engine.Generator;
 import org.pairwise.model.engine.LlamaModel;
 import org.pairwise.model.engine.SequenceScorer;
 import org.pairwise.model.load.Checkpoint;
 import org.pairwise.model.load.TensorData;
-import org.pairwise.model.lora.LoraAdapter;
-import org.pairwise.model.lora.LoraConfig;
-import org.pairwise.model.lora.LoraGradients;
-import org.pairwise.model.sample.SamplingParams;
-import org.pairwise.trainer.data.Truncation;
-import org.pairwise.trainer.dpo.DpoLoss;
-import org.pairwise.trainer.dpo.LossType;
-import org.pairwise.trainer.optim.AdamW;
+import org.pairwise.trainer.config.DpoConfig;
+import org.pairwise.trainer.data.PreferencePair;
+import org.pairwise.trainer.train.DpoSession;
 import org.pairwise.trainer.train.DpoStep;
-import org.pairwise.trainer.train.ReferenceLogps;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -52,49 +45,78 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--dtype", defaultValue = "F32", description = "Weight dtype: F32, BF16, F16. Default: ${DEFAULT-VALUE}.")
     DType dtype;
 
-    @Option(names = "--batch", defaultValue = "4")
+    @Option(names = "--batch", defaultValue = "4",
+            description = "Prefill sequences per batch. Default: ${DEFAULT-VALUE}.")
     int batch;
 
-    @Option(names = "--length", defaultValue = "256", description = "Prefill positions per sequence.")
+    @Option(names = "--length", defaultValue = "256",
+            description = "Prefill positions per sequence. Default: ${DEFAULT-VALUE}.")
     int length;
 
-    @Option(names = "--decode-tokens", defaultValue = "32")
+    @Option(names = "--decode-tokens", defaultValue = "32",
+            description = "Greedy decode steps timed. Default: ${DEFAULT-VALUE}.")
     int decodeTokens;
 
-    @Option(names = "--repeats", defaultValue = "3", description = "Timed repeats (after one warm-up); the best is kept.")
+    @Option(names = "--prompt-tokens", defaultValue = "16", description = "Decode: prompt tokens before the timed ones. Default: ${DEFAULT-VALUE}.")
+    int promptTokens;
+
+    @Option(names = "--model", paramLabel = "M", description = "Time this model (a .gguf file, an HF directory, ...) "
+            + "instead of random weights of --shape (which then only names the shape in the output). Default: none "
+            + "(random weights).")
+    String model;
+
+    @Option(names = "--stream", description = "Measure memory bandwidth instead (STREAM's copy, scale, add, triad, "
+            + "and a read-only sum) over --stream-mb MiB with --threads threads.")
+    boolean stream;
+
+    @Option(names = "--stream-mb", defaultValue = "1536", description = "Bandwidth: MiB per array. Default: ${DEFAULT-VALUE}.")
+    long streamMb;
+
+    @Option(names = "--pair-tokens", defaultValue = "0", description = "Also time pair generation: two sampled "
+            + "responses of this many tokens decoded as a batch of two, against two sequential generations (0 = off). Default: ${DEFAULT-VALUE}.")
+    int pairTokens;
+
+    @Option(names = "--repeats", defaultValue = "3", 
+            description = "Timed repeats (after one warm-up); the best is kept. Default: ${DEFAULT-VALUE}.")
     int repeats;
 
-    @Option(names = "--threads", defaultValue = "0")
+    @Option(names = "--threads", defaultValue = "0",
+            description = "Compute threads (0 = one per core). Default: ${DEFAULT-VALUE}.")
     int threads;
 
     @Option(names = "--dpo", description = "Time full DPO steps instead: policy forward+backward and reference forward "
             + "on --pairs pairs (chosen and rejected share a prompt), sigmoid loss, AdamW, zeroed gradients.")
     boolean dpo;
 
-    @Option(names = "--pairs", defaultValue = "2", description = "DPO pairs per step (2 x pairs sequences).")
+    @Option(names = "--pairs", defaultValue = "2",
+            description = "DPO pairs per step (2 x pairs sequences). Default: ${DEFAULT-VALUE}.")
     int pairs;
 
-    @Option(names = "--prompt-length", defaultValue = "128", description = "DPO prompt tokens per sequence.")
+    @Option(names = "--prompt-length", defaultValue = "128",
+            description = "DPO prompt tokens per sequence. Default: ${DEFAULT-VALUE}.")
     int promptLength;
 
-    @Option(names = "--completion-length", defaultValue = "128", description = "DPO completion tokens per sequence.")
+    @Option(names = "--completion-length", defaultValue = "128",
+            description = "DPO completion tokens per sequence. Default: ${DEFAULT-VALUE}.")
     int completionLength;
 
-    @Option(names = "--lora-r", defaultValue = "16")
+    @Option(names = "--lora-r", defaultValue = "16", description = "DPO: adapter rank. Default: ${DEFAULT-VALUE}.")
     int loraR;
 
-    @Option(names = "--lora-alpha", defaultValue = "32")
+    @Option(names = "--lora-alpha", defaultValue = "32", description = "DPO: LoRA alpha. Default: ${DEFAULT-VALUE}.")
     double loraAlpha;
 
     @Option(names = "--gradient-checkpointing", description = "DPO: recompute layer activations in backward.")
     boolean gradientCheckpointing;
 
-    @Option(names = "--warmup", defaultValue = "1", description = "DPO: untimed steps before the timed ones.")
+    @Option(names = "--warmup", defaultValue = "1",
+            description = "DPO: untimed steps before the timed ones. Default: ${DEFAULT-VALUE}.")
     int warmup;
 
     @Option(names = "--breakdown", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "DPO: after the timed steps, time the policy forward alone on their pairs (backward = the "
-                    + "policy part of the best step minus it). Reference and optimizer times are always split out.")
+                    + "policy part of the best step minus it). Reference and optimizer times are always split out. "
+                    + "Default: ${DEFAULT-VALUE}.")
     boolean breakdown;
 
     @Spec
@@ -115,34 +137,9 @@ final class BenchCommand implements Callable<Integer> {
         if (dpo) {
             return callDpo();
         }
-        PrintWriter out = spec.commandLine().getOut();
-        ModelConfig c = shape(shape);
-        try (Checkpoint ck = randomCheckpoint(c, dtype); Backend be = Backends.open("cpu", threads)) {
-            LlamaModel model = LlamaModel.load(ck, be);
-            SplittableRandom rng = new SplittableRandom(7);
-            List<SequenceScorer.Sequence> seqs = new ArrayList<>();
-            for (int b = 0; b < batch; b++) {
-                seqs.add(new SequenceScorer.Sequence(rng.ints(length, 0, c.vocabSize()).toArray(), 1));
-            }
-            SequenceScorer scorer = new SequenceScorer(model, batch * length);
-            double prefill = best(() -> scorer.score(seqs));
-            Generator gen = new Generator(model);
-            int[] prompt = rng.ints(16, 0, c.vocabSize()).toArray();
-            // Decode excludes the prompt's prefill: time the whole generation, subtract a prefill-only run.
-            SamplingParams one = SamplingParams.greedy(1);
-            SamplingParams many = SamplingParams.greedy(decodeTokens + 1);
-            double prefillOnly = best(() -> gen.generate(prompt, one, null));
-            double all = best(() -> gen.generate(prompt, many, (t, lp) -> true));
-            Map<String, Object> r = new LinkedHashMap<>();
-            r.put("engine", "pairwise-cpu");
-            r.put("shape", shape);
-            r.put("dtype", dtype.name());
-            r.put("threads", threads > 0 ? threads : Runtime.getRuntime().availableProcessors());
-            r.put("prefill_batch", batch);
-            r.put("prefill_length", length);
-            r.put("prefill_tokens_per_s", batch * length / prefill);
-            r.put("decode_tokens_per_s", decodeTokens / (all - prefillOnly));
-            out.println(Json.MAPPER.writeValueAsString(r));
+        try {
+            Map<String, Object> r = stream ? StreamBench.run(threads, repeats, streamMb) : EngineBench.run(this);
+            spec.commandLine().getOut().println(Json.MAPPER.writeValueAsString(r));
         } catch (Exception e) {
             throw new IllegalStateException(e.getMessage(), e);
         }
@@ -159,22 +156,16 @@ final class BenchCommand implements Callable<Integer> {
     private Integer callDpo() {
         PrintWriter out = spec.commandLine().getOut();
         ModelConfig c = shape(shape);
+        DpoConfig cfg = dpoConfig();
         try (Checkpoint ck = randomCheckpoint(c, dtype); Backend be = Backends.open("cpu", threads)) {
-            LlamaModel model = LlamaModel.load(ck, be);
-            LoraAdapter adapter = LoraAdapter.create(
-                    new LoraConfig(loraR, loraAlpha, LoraConfig.ALL_TARGETS, 0, false, "bench"), c, be, 42);
-            LoraGradients grads = new LoraGradients(adapter, c, be);
-            AdamW optimizer = new AdamW(be, adapter.parameters(), grads.tensors(), 0.9, 0.999, 1e-8, 0.0, 1.0);
-            SequenceScorer refScorer = new SequenceScorer(model, 4096);
-            ReferenceLogps reference = new ReferenceLogps(refScorer, null, 1 << 20);
-            DpoStep step = new DpoStep(model, adapter, grads, new DpoLoss(DpoLoss.Params.of(LossType.SIGMOID, 0.1)),
-                    reference, gradientCheckpointing);
+            DpoSession session = DpoSession.start(LlamaModel.load(ck, be), cfg,
+                    cfg.lrSchedule(Math.max(1, warmup + repeats)), "bench", null, DpoSession.Options.offline(4096));
             SplittableRandom rng = new SplittableRandom(7);
-            double lr = 5e-6;
             for (int i = 0; i < warmup; i++) {
-                dpoStep(step, optimizer, grads, randomPairs(rng, c), lr);
+                session.accumulate(randomPairs(rng, c), 1.0);
+                session.optimizerStep();
             }
-            List<List<Truncation.Pair>> batches = new ArrayList<>();
+            List<List<PreferencePair>> batches = new ArrayList<>();
             for (int i = 0; i < repeats; i++) {
                 batches.add(randomPairs(rng, c));
             }
@@ -185,16 +176,16 @@ final class BenchCommand implements Callable<Integer> {
             List<Double> times = new ArrayList<>();
             double[] best = null;
             double loss = Double.NaN;
-            for (List<Truncation.Pair> batch : batches) {
-                // The same work as DpoStep.run alone, split in two: get() computes and caches the reference
-                // log-probs that run() would otherwise compute first, so run() is then the policy forward+backward.
+            for (List<PreferencePair> batch : batches) {
+                // The same work as accumulate alone, split in two: scoreReference computes and caches the reference
+                // log-probs that accumulate would otherwise compute first, so accumulate is then the policy
+                // forward+backward.
                 long t0 = System.nanoTime();
-                reference.get(DpoStep.sequences(batch));
+                session.scoreReference(batch);
                 long t1 = System.nanoTime();
-                DpoStep.Result res = step.run(batch, 1.0, true);
+                DpoStep.Result res = session.accumulate(batch, 1.0);
                 long t2 = System.nanoTime();
-                optimizer.step(lr);
-                grads.zero();
+                session.optimizerStep();
                 long t3 = System.nanoTime();
                 loss = res.out().loss;
                 double total = (t3 - t0) / 1e9;
@@ -235,9 +226,9 @@ final class BenchCommand implements Callable<Integer> {
                 // The policy forward alone (training activations kept, no backward): the pairs of a timed step,
                 // whose reference log-probs are cached. Backward = the best step's policy part minus it.
                 double fwd = Double.MAX_VALUE;
-                for (List<Truncation.Pair> batch : batches) {
+                for (List<PreferencePair> batch : batches) {
                     long t0 = System.nanoTime();
-                    step.run(batch, 1.0, false);
+                    session.evaluate(batch);
                     fwd = Math.min(fwd, (System.nanoTime() - t0) / 1e9);
                 }
                 r.put("policy_forward_s", fwd);
@@ -252,26 +243,34 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static double dpoStep(DpoStep step, AdamW optimizer, LoraGradients grads, List<Truncation.Pair> batch,
-                                  double lr) {
-        DpoStep.Result res = step.run(batch, 1.0, true);
-        optimizer.step(lr);
-        grads.zero();
-        return res.out().loss;
+    /**
+     * The training settings of the timed steps: DPOConfig's defaults (sigmoid, beta 0.1, AdamW 0.9/0.999/1e-8, no
+     * weight decay, max_grad_norm 1.0) at a constant 5e-6, LoRA of --lora-r/--lora-alpha on all seven projections,
+     * and no truncation, so every step takes exactly the pairs it is given.
+     */
+    private DpoConfig dpoConfig() {
+        if (loraAlpha != Math.rint(loraAlpha)) {
+            throw new IllegalArgumentException("--lora-alpha must be a whole number (DPOConfig's lora_alpha), got "
+                    + loraAlpha);
+        }
+        return DpoConfig.defaults().withOverrides(Map.of("lora_r", Integer.toString(loraR),
+                "lora_alpha", Long.toString((long) loraAlpha), "lora_dropout", "0", "learning_rate", "5e-6",
+                "lr_scheduler_type", "constant", "max_length", "null",
+                "gradient_checkpointing", Boolean.toString(gradientCheckpointing)));
     }
 
     /** Pairs of random ids: chosen and rejected share the prompt and differ in the completion, as real pairs do. */
-    private List<Truncation.Pair> randomPairs(SplittableRandom rng, ModelConfig c) {
-        List<Truncation.Pair> out = new ArrayList<>();
+    private List<PreferencePair> randomPairs(SplittableRandom rng, ModelConfig c) {
+        List<PreferencePair> out = new ArrayList<>();
         for (int i = 0; i < pairs; i++) {
             int[] prompt = rng.ints(promptLength, 0, c.vocabSize()).toArray();
-            out.add(new Truncation.Pair(i, new Truncation.Sequence(prompt, rng.ints(completionLength, 0, c.vocabSize())
-                    .toArray()), new Truncation.Sequence(prompt, rng.ints(completionLength, 0, c.vocabSize()).toArray())));
+            out.add(PreferencePair.of(i, "bench pair " + i, prompt, rng.ints(completionLength, 0, c.vocabSize())
+                    .toArray(), rng.ints(completionLength, 0, c.vocabSize()).toArray(), 0));
         }
         return out;
     }
 
-    private static double peakRssMb() {
+    static double peakRssMb() {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
                 if (line.startsWith("VmHWM:")) {
@@ -282,17 +281,6 @@ final class BenchCommand implements Callable<Integer> {
             // not Linux: no RSS figure
         }
         return Double.NaN;
-    }
-
-    private double best(Runnable r) {
-        r.run();
-        double best = Double.MAX_VALUE;
-        for (int i = 0; i < repeats; i++) {
-            long t0 = System.nanoTime();
-            r.run();
-            best = Math.min(best, (System.nanoTime() - t0) / 1e9);
-        }
-        return best;
     }
 
     /** Uniform random weights in a native arena: std ~0.03 keeps activations finite through 24 layers. */

@@ -44,7 +44,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--top-p", defaultValue = "1.0", description = "Nucleus sampling mass. Default: ${DEFAULT-VALUE}.")
     double topP;
 
-    @Option(names = "--top-k", defaultValue = "0", description = "Keep the k most likely tokens (0: all).")
+    @Option(names = "--top-k", defaultValue = "0",
+            description = "Keep the k most likely tokens (0: all). Default: ${DEFAULT-VALUE}.")
     int topK;
 
     @Option(names = "--seed", defaultValue = "42", description = "Sampling seed. Default: ${DEFAULT-VALUE}.")

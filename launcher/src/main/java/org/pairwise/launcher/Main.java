@@ -1,18 +1,25 @@
 package org.pairwise.launcher;
 
 import java.io.PrintWriter;
+import java.util.List;
+import org.pairwise.config.ConfigException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ScopeType;
 
-/** The {@code pairwise} launcher: one subcommand per job. */
-@Command(name = "pairwise", mixinStandardHelpOptions = true, version = "pairwise 0.1.0",
+/**
+ * The {@code pairwise} launcher: one subcommand per job. Every subcommand inherits {@code -h}/{@code --help} (and
+ * {@code -V}/{@code --version}); a subcommand whose settings are a config record gets one option per field from the
+ * codec ({@link ConfigOptions}).
+ */
+@Command(name = "pairwise", mixinStandardHelpOptions = true, scope = ScopeType.INHERIT, version = "pairwise 0.1.0",
         description = "Online preference alignment (continual DPO) of language models.",
         subcommands = {GenerateCommand.class, ScoreCommand.class, TokenizeCommand.class, InfoCommand.class,
                 BenchCommand.class, TrainCommand.class, MergeCommand.class, ServeCommand.class, LoadtestCommand.class})
 public final class Main implements Runnable {
 
-    /** Exit codes: 1 for a failure while running, 2 for bad usage (picocli's convention). */
-    public static final int EXIT_FAILURE = 1;
+    /** Exit codes: 1 for a failure while running, 2 for bad usage (picocli's convention): a wrong flag or setting. */
+    public static final int EXIT_FAILURE = 1, EXIT_USAGE = 2;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -28,23 +35,56 @@ public final class Main implements Runnable {
 
     /** Runs the CLI with the given streams; returns the exit code (tests call this). */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine cli = new CommandLine(new Main());
-        cli.setOut(out);
-        cli.setErr(err);
-        TrainCommand.describeFields(cli.getSubcommands().get("train"));
-        // A user error is one readable line, not a stack trace; PAIRWISE_DEBUG=1 shows the trace.
-        cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-            err.println("pairwise: error: " + oneLine(e));
-            if (System.getenv("PAIRWISE_DEBUG") != null) {
-                e.printStackTrace(err);
-            }
-            err.flush();
-            return EXIT_FAILURE;
-        });
-        int code = cli.execute(args);
+        int code = commandLine(out, err).execute(args);
         out.flush();
         err.flush();
         return code;
+    }
+
+    /** The CLI, every subcommand's options in place, errors as one line on {@code err}. */
+    static CommandLine commandLine(PrintWriter out, PrintWriter err) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setOut(out);
+        cli.setErr(err);
+        for (CommandLine sub : cli.getSubcommands().values()) {
+            if (sub.getCommand() instanceof ConfigOptions.Command c) {
+                c.settings().addTo(sub.getCommandSpec());
+            }
+        }
+        // Bad usage (picocli's own errors, and a setting the codec rejects) is one line and exit 2; a failure while
+        // running is one line and exit 1. PAIRWISE_DEBUG=1 adds the stack trace.
+        cli.setParameterExceptionHandler((e, a) -> fail(err, usage(e), e, EXIT_USAGE));
+        cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> fail(err, oneLine(e), e,
+                e instanceof ConfigException ? EXIT_USAGE : EXIT_FAILURE));
+        return cli;
+    }
+
+    private static int fail(PrintWriter err, String message, Exception e, int code) {
+        err.println("pairwise: error: " + message);
+        if (System.getenv("PAIRWISE_DEBUG") != null) {
+            e.printStackTrace(err);
+        }
+        err.flush();
+        return code;
+    }
+
+    /** picocli's message, in our form: lower case, one line, the unknown option quoted, and where help is. */
+    static String usage(CommandLine.ParameterException e) {
+        String msg;
+        if (e instanceof CommandLine.UnmatchedArgumentException u && !u.getUnmatched().isEmpty()) {
+            String first = u.getUnmatched().getFirst();
+            String what = first.startsWith("-") ? "unknown option '" + first.split("=", 2)[0]
+                    : u.getCommandLine().getSubcommands().isEmpty() ? "unexpected argument '" + first
+                    : "unknown subcommand '" + first;
+            List<String> near = u.getSuggestions();
+            msg = what + "'" + (near.isEmpty() ? "" : " (did you mean " + near.getFirst() + "?)");
+        } else {
+            msg = oneLine(e);
+            if (msg.length() > 1 && Character.isUpperCase(msg.charAt(0)) && Character.isLowerCase(msg.charAt(1))) {
+                msg = Character.toLowerCase(msg.charAt(0)) + msg.substring(1);
+            }
+        }
+        return msg + "; see '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help'";
     }
 
     static String oneLine(Throwable e) {

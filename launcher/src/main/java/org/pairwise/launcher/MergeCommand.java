@@ -23,6 +23,7 @@ import org.pairwise.model.lora.LoraMerge;
 import org.pairwise.model.tokenizer.Tokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
@@ -36,7 +37,7 @@ final class MergeCommand implements Callable<Integer> {
     String model;
 
     @Option(names = "--tokenizer", paramLabel = "FILE",
-            description = "Tokenizer for a llama2.c checkpoint (tokenizer.bin); default: next to the model.")
+            description = "Tokenizer for a llama2.c checkpoint (tokenizer.bin). Default: next to the model.")
     Path tokenizer;
 
     @Option(names = "--adapter", required = true, paramLabel = "DIR",
@@ -48,7 +49,7 @@ final class MergeCommand implements Callable<Integer> {
     Path out;
 
     @Option(names = "--dtype", paramLabel = "F32|BF16|F16",
-            description = "Storage type of the merged weights; default: the base's (F32 when it is quantized).")
+            description = "Storage type of the merged weights. Default: the base's (F32 when it is quantized).")
     String dtype;
 
     @Spec
@@ -57,7 +58,12 @@ final class MergeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter console = spec.commandLine().getOut();
-        DType target = dtype == null ? null : parseDtype(dtype);
+        DType target;
+        try {
+            target = dtype == null ? null : parseDtype(dtype);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage(), e);  // bad usage: exit 2
+        }
         Path dest = out.toAbsolutePath().normalize();
         checkDestination(dest);
         long start = System.nanoTime();

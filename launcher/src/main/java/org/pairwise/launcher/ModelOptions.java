@@ -13,11 +13,12 @@ final class ModelOptions {
     String model;
 
     @Option(names = "--tokenizer", paramLabel = "FILE",
-            description = "Tokenizer for a llama2.c checkpoint (tokenizer.bin); default: next to the model.")
+            description = "Tokenizer for a llama2.c checkpoint (tokenizer.bin). Default: next to the model.")
     Path tokenizer;
 
     @Option(names = "--adapter", paramLabel = "DIR",
-            description = "A PEFT LoRA adapter directory (adapter_config.json + adapter_model.safetensors) to apply.")
+            description = "A PEFT LoRA adapter directory (adapter_config.json + adapter_model.safetensors) to apply. "
+                    + "Default: none.")
     Path adapter;
 
     @Option(names = "--backend", defaultValue = "cpu", paramLabel = "NAME",
@@ -27,11 +28,17 @@ final class ModelOptions {
     String backend;
 
     @Option(names = "--threads", defaultValue = "0", paramLabel = "N",
-            description = "Compute threads (0 = one per core).")
+            description = "Compute threads (0 = one per core). Default: ${DEFAULT-VALUE}.")
     int threads;
 
     Engine open() throws java.io.IOException {
-        Engine engine = Engine.open(model, tokenizer, backend, threads);
+        return open(null);
+    }
+
+    /** The engine, with {@code chatTemplate} (a file; null: the model's own) as its chat template. */
+    Engine open(String chatTemplate) throws java.io.IOException {
+        Engine engine = Engine.open(model, tokenizer, chatTemplate == null ? null : Path.of(chatTemplate), backend,
+                threads);
         if (adapter != null) {
             try {
                 engine.attachAdapter(adapter);

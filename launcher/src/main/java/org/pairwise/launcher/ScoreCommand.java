@@ -17,23 +17,26 @@ import org.pairwise.model.engine.SequenceScorer;
 import org.pairwise.model.engine.SequenceScorer.Score;
 import org.pairwise.model.engine.SequenceScorer.Sequence;
 import org.pairwise.model.lora.LoraAdapter;
-import org.pairwise.trainer.data.PreferenceExample;
+import org.pairwise.trainer.config.DpoConfig;
 import org.pairwise.trainer.data.PreferenceJsonl;
+import org.pairwise.trainer.data.PreferencePair;
 import org.pairwise.trainer.dpo.DpoLoss;
-import org.pairwise.trainer.dpo.DpoMetrics;
-import org.pairwise.trainer.dpo.LogitSums;
 import org.pairwise.trainer.dpo.LossType;
-import org.pairwise.trainer.dpo.PairBatch;
+import org.pairwise.trainer.train.DpoSession;
+import org.pairwise.trainer.train.FullBatch;
 import org.pairwise.trainer.train.ReferenceLogps;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "score", description = "Sequence log-probs of the chosen and rejected completion of every preference "
         + "record (completion tokens only, prompt masked), as TRL computes them; with --adapter also the reference "
-        + "log-probs, implicit rewards, DPO losses, TRL's batch metrics and, on request, the LoRA gradients.")
+        + "log-probs, implicit rewards, DPO losses, TRL's batch metrics and, on request, the LoRA gradients.",
+        modelTransformer = ScoreCommand.SharedSettings.class)
 final class ScoreCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
@@ -54,7 +57,7 @@ final class ScoreCommand implements Callable<Integer> {
     double beta;
 
     @Option(names = "--ref-adapter", paramLabel = "DIR",
-            description = "A PEFT adapter to use as the frozen reference; default: the base model (adapter disabled).")
+            description = "A PEFT adapter to use as the frozen reference. Default: the base model (adapter disabled).")
     Path refAdapter;
 
     @Option(names = "--loss-type", defaultValue = "sigmoid", paramLabel = "T",
@@ -67,17 +70,29 @@ final class ScoreCommand implements Callable<Integer> {
     double labelSmoothing;
 
     @Option(names = "--metrics-out", paramLabel = "FILE.json",
-            description = "Also write the batch metrics (printed on stdout) to this file (needs --adapter).")
+            description = "Also write the batch metrics (printed on stdout) to this file (needs --adapter). "
+                    + "Default: none.")
     Path metricsOut;
 
     @Option(names = "--grads-out", paramLabel = "FILE.safetensors",
             description = "Write the gradient of the printed batch loss (all records as one batch) with respect to "
                     + "every LoRA tensor of --adapter: F32, PEFT's key names. Computed in micro-batches of "
-                    + "--batch-tokens positions (aot and aot_unpaired couple all records, so they run as one).")
+                    + "--batch-tokens positions (aot and aot_unpaired couple all records, so they run as one). "
+                    + "Default: none.")
     Path gradsOut;
 
     @Spec
     CommandSpec spec;
+
+    /** The DpoConfig field score shares with train and serve, declared once in DpoConfig.SCHEMA: its option. */
+    static final class SharedSettings implements CommandLine.IModelTransformer {
+        @Override
+        public CommandSpec transform(CommandSpec spec) {
+            return spec.addOption(ConfigOptions.option(DpoConfig.SCHEMA, DpoConfig.SCHEMA.field(CHAT_TEMPLATE)));
+        }
+    }
+
+    private static final String CHAT_TEMPLATE = "chat_template";
 
     /** The --loss-type candidates for the help text. */
     static final class LossNames extends ArrayList<String> {
@@ -92,30 +107,38 @@ final class ScoreCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter console = spec.commandLine().getOut();
         requireAdapterFor("--ref-adapter", "--loss-type", "--label-smoothing", "--metrics-out", "--grads-out");
+        String given = spec.commandLine().getParseResult().matchedOptionValue(
+                DpoConfig.SCHEMA.field(CHAT_TEMPLATE).flag(), null);
+        String chatTemplate = given == null ? null
+                : DpoConfig.SCHEMA.with(DpoConfig.defaults(), Map.of(CHAT_TEMPLATE, given)).chatTemplate();
         // Validated before the model loads: a bad loss type or beta fails in a moment, not after a long load.
-        DpoLoss loss = modelOptions.adapter == null ? null
-                : new DpoLoss(new DpoLoss.Params(List.of(LossType.fromName(lossType)), null, beta, labelSmoothing,
-                        0.05, false));
-        try (Engine engine = modelOptions.open()) {
-            List<PreferenceExample> examples = new PreferenceJsonl(engine.tokenizer(), engine.config().vocabSize())
+        DpoLoss.Params lossParams = modelOptions.adapter == null ? null : lossParams();
+        try (Engine engine = modelOptions.open(chatTemplate)) {
+            List<PreferencePair> examples = new PreferenceJsonl(engine.tokenizer(), engine.config().vocabSize())
                     .read(data);
             List<Sequence> sequences = new ArrayList<>(examples.size() * 2);
-            for (PreferenceExample e : examples) {
+            for (PreferencePair e : examples) {
                 sequences.add(new Sequence(concat(e.promptIds(), e.chosenIds()), e.promptIds().length));
                 sequences.add(new Sequence(concat(e.promptIds(), e.rejectedIds()), e.promptIds().length));
             }
             long start = System.nanoTime();
             SequenceScorer scorer = new SequenceScorer(engine.model(), batchTokens);
             List<Score> scores = scorer.score(sequences);
-            DpoScores dpo = null;
-            if (loss != null) {
+            FullBatch.Scores dpo = null;
+            if (lossParams != null) {
                 LoraAdapter ref = refAdapter == null ? null
                         : LoraAdapter.load(refAdapter, engine.config(), engine.backend());
                 // The reference scores stay cached, so the gradient pass below does not recompute them.
                 ReferenceLogps reference = new ReferenceLogps(scorer, ref, 2L * sequences.size() + 16);
-                dpo = DpoScores.of(scores, reference.get(sequences), loss, engine.config().vocabSize());
+                dpo = FullBatch.score(scores, reference.get(sequences), new DpoLoss(lossParams),
+                        engine.config().vocabSize());
                 if (gradsOut != null) {
-                    ScoreGradients.write(gradsOut, engine.model(), examples, loss, reference, batchTokens);
+                    // The policy is --adapter itself; no optimizer step is taken, so it stays as loaded.
+                    DpoConfig cfg = gradientConfig(lossParams);
+                    DpoSession session = new DpoSession(engine.model(), cfg, cfg.lrSchedule(1),
+                            engine.model().adapter(), reference, 0);
+                    FullBatch.accumulateGradient(session, examples, batchTokens);
+                    session.saveGradients(gradsOut);
                 }
             }
             double seconds = (System.nanoTime() - start) / 1e9;
@@ -134,6 +157,7 @@ final class ScoreCommand implements Callable<Integer> {
         return 0;
     }
 
+    // Bad usage, as picocli's own errors are: exit 2, one line.
     private void requireAdapterFor(String... options) {
         if (modelOptions.adapter != null) {
             return;
@@ -141,29 +165,46 @@ final class ScoreCommand implements Callable<Integer> {
         var parsed = spec.commandLine().getParseResult();
         for (String o : options) {
             if (parsed.hasMatchedOption(o)) {
-                throw new IllegalArgumentException(o + " needs --adapter DIR: the policy is the base model with that "
-                        + "LoRA adapter, and without one there is nothing to compare with the reference");
+                throw new ParameterException(spec.commandLine(), o + " needs --adapter DIR: the policy is the base "
+                        + "model with that LoRA adapter, and without one there is nothing to compare with the "
+                        + "reference");
             }
         }
     }
 
-    private int writeScores(List<PreferenceExample> examples, List<Score> scores, DpoScores dpo) throws IOException {
+    private DpoLoss.Params lossParams() {
+        try {
+            return new DpoLoss.Params(List.of(LossType.fromName(lossType)), null, beta, labelSmoothing, 0.05, false);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage(), e);
+        }
+    }
+
+    // The loss of --loss-type, --beta and --label-smoothing on the records as they are: no truncation.
+    private static DpoConfig gradientConfig(DpoLoss.Params p) {
+        return DpoConfig.defaults().withOverrides(Map.of("loss_type", p.types().getFirst().trlName(),
+                "beta", Double.toString(p.beta()), "label_smoothing", Double.toString(p.labelSmoothing()),
+                "max_length", "null", "gradient_checkpointing", "false"));
+    }
+
+    private int writeScores(List<PreferencePair> examples, List<Score> scores, FullBatch.Scores dpo)
+            throws IOException {
         int wins = 0;
         Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
         try (BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
             for (int i = 0; i < examples.size(); i++) {
-                PreferenceExample e = examples.get(i);
+                PreferencePair e = examples.get(i);
                 Score c = scores.get(2 * i), r = scores.get(2 * i + 1);
                 wins += c.logprob() > r.logprob() ? 1 : 0;
                 Map<String, Object> rec = new LinkedHashMap<>();
-                rec.put("line", e.line());
+                rec.put("line", e.id());
                 rec.put("prompt_tokens", e.promptIds().length);
                 rec.put("chosen_tokens", c.tokens());
                 rec.put("rejected_tokens", r.tokens());
                 rec.put("chosen_logps", c.logprob());
                 rec.put("rejected_logps", r.logprob());
                 if (dpo != null) {
-                    dpo.putRecord(i, rec);
+                    putDpo(dpo, i, rec);
                 }
                 w.write(Json.MAPPER.writeValueAsString(rec));
                 w.newLine();
@@ -173,60 +214,19 @@ final class ScoreCommand implements Callable<Integer> {
         return wins;
     }
 
+    private static void putDpo(FullBatch.Scores dpo, int i, Map<String, Object> rec) {
+        rec.put("ref_chosen_logps", dpo.batch().refChosen()[i]);
+        rec.put("ref_rejected_logps", dpo.batch().refRejected()[i]);
+        rec.put("chosen_rewards", dpo.out().chosenRewards[i]);
+        rec.put("rejected_rewards", dpo.out().rejectedRewards[i]);
+        rec.put("reward_margin", dpo.out().chosenRewards[i] - dpo.out().rejectedRewards[i]);
+        rec.put("loss", dpo.recordLoss()[i]);
+    }
+
     private static void writeAtomically(Path file, String text) throws IOException {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.writeString(tmp, text, StandardCharsets.UTF_8);
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-    }
-
-    /**
-     * The DPO view of all records: the batch of every record (for the metrics and the batch loss, TRL's reduction
-     * over the whole data set) and each record's loss as a batch of its own (for pairwise loss types exactly TRL's
-     * per-pair loss; for sft, the record's own NLL per token; for aot, the record unsorted against others).
-     */
-    private record DpoScores(PairBatch batch, DpoLoss.Output out, double[] recordLoss, Map<String, Double> metrics) {
-        static DpoScores of(List<Score> policy, List<Score> reference, DpoLoss loss, long vocab) {
-            int n = policy.size() / 2;
-            double[] pc = new double[n], pr = new double[n], rc = new double[n], rr = new double[n];
-            int[] nc = new int[n], nr = new int[n];
-            double[] lc = new double[n], lr = new double[n];
-            long[] cc = new long[n], cr = new long[n];
-            for (int i = 0; i < n; i++) {
-                Score c = policy.get(2 * i), r = policy.get(2 * i + 1);
-                pc[i] = c.logprob();
-                pr[i] = r.logprob();
-                rc[i] = reference.get(2 * i).logprob();
-                rr[i] = reference.get(2 * i + 1).logprob();
-                nc[i] = c.tokens();
-                nr[i] = r.tokens();
-                lc[i] = c.logitsSum();
-                lr[i] = r.logitsSum();
-                cc[i] = c.tokens() * vocab;
-                cr[i] = r.tokens() * vocab;
-            }
-            PairBatch batch = new PairBatch(pc, pr, rc, rr, nc, nr);
-            DpoLoss.Output out = new DpoLoss.Output(n);
-            loss.forwardAt(batch, 0, out);
-            double[] recordLoss = new double[n];
-            DpoLoss.Output one = new DpoLoss.Output(1);
-            for (int i = 0; i < n; i++) {
-                PairBatch single = new PairBatch(new double[] {pc[i]}, new double[] {pr[i]}, new double[] {rc[i]},
-                        new double[] {rr[i]}, new int[] {nc[i]}, new int[] {nr[i]});
-                recordLoss[i] = loss.forwardAt(single, 0, one);
-            }
-            DpoMetrics metrics = DpoMetrics.train();
-            metrics.addMicroBatch(batch, out, new LogitSums(lc, cc, lr, cr));
-            return new DpoScores(batch, out, recordLoss, metrics.snapshot());
-        }
-
-        void putRecord(int i, Map<String, Object> rec) {
-            rec.put("ref_chosen_logps", batch.refChosen()[i]);
-            rec.put("ref_rejected_logps", batch.refRejected()[i]);
-            rec.put("chosen_rewards", out.chosenRewards[i]);
-            rec.put("rejected_rewards", out.rejectedRewards[i]);
-            rec.put("reward_margin", out.chosenRewards[i] - out.rejectedRewards[i]);
-            rec.put("loss", recordLoss[i]);
-        }
     }
 
     static int[] concat(int[] a, int[] b) {

@@ -2,29 +2,25 @@ package org.pairwise.launcher;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import org.pairwise.model.Engine;
 import org.pairwise.model.lora.LoraAdapter;
 import org.pairwise.trainer.config.DpoConfig;
-import org.pairwise.trainer.data.PreferenceExample;
+import org.pairwise.trainer.data.PreferencePair;
 import org.pairwise.trainer.data.PreferenceJsonl;
 import org.pairwise.trainer.train.DpoTrainer;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Unmatched;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "train", description = "Offline DPO of a LoRA adapter, as TRL's DPOTrainer(...).train().",
-        footer = {"", "Every DPOConfig field is also a flag, in kebab-case (--beta 0.1 --learning-rate 5e-6 "
-                + "--per-device-train-batch-size 2 --loss-type sigmoid --lora-r 16 ...); precedence: defaults < "
-                + "--config file (JSON or YAML, snake_case keys) < PAIRWISE_<FIELD> environment variables < flags."})
-final class TrainCommand implements Callable<Integer> {
+        footer = {"", "Every DPOConfig field is a flag in kebab-case, a snake_case key in --config (JSON or YAML) "
+                + "and a PAIRWISE_<UPPER_SNAKE> environment variable; precedence: defaults < file < environment < "
+                + "flags."})
+final class TrainCommand implements Callable<Integer>, ConfigOptions.Command {
     @Mixin
     ModelOptions modelOptions;
 
@@ -32,34 +28,39 @@ final class TrainCommand implements Callable<Integer> {
             description = "Training pairs in a TRL format, JSONL or a JSON array.")
     Path data;
 
-    @Option(names = "--eval-data", paramLabel = "FILE", description = "Evaluation pairs; metrics get an eval_ prefix.")
+    @Option(names = "--eval-data", paramLabel = "FILE",
+            description = "Evaluation pairs; metrics get an eval_ prefix. Default: none.")
     Path evalData;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "A DPOConfig as JSON or YAML.")
+    @Option(names = "--config", paramLabel = "FILE", description = "A DPOConfig as JSON or YAML. Default: none.")
     Path config;
 
     @Option(names = "--resume-from-checkpoint", paramLabel = "DIR",
-            description = "Continue a run from its checkpoint-N directory.")
+            description = "Continue a run from its checkpoint-N directory. Default: none.")
     Path resume;
 
     @Option(names = "--batch-tokens", defaultValue = "4096",
             description = "Most positions in one reference-scoring batch. Default: ${DEFAULT-VALUE}.")
     int batchTokens;
 
-    @Unmatched
-    List<String> configFlags = new ArrayList<>();
+    final ConfigOptions settings = new ConfigOptions(DpoConfig.SCHEMA);
 
     @Spec
     CommandSpec spec;
 
     @Override
+    public ConfigOptions settings() {
+        return settings;
+    }
+
+    @Override
     public Integer call() throws Exception {
-        DpoConfig cfg = DpoConfig.load(config, System.getenv(), flags(configFlags, spec));
+        DpoConfig cfg = DpoConfig.load(config, System.getenv(), settings.given(spec));
         PrintWriter out = spec.commandLine().getOut();
-        try (Engine engine = modelOptions.open()) {
+        try (Engine engine = modelOptions.open(cfg.chatTemplate())) {
             PreferenceJsonl reader = new PreferenceJsonl(engine.tokenizer(), engine.config().vocabSize());
-            List<PreferenceExample> train = reader.read(data);
-            List<PreferenceExample> eval = evalData == null ? null : reader.read(evalData);
+            List<PreferencePair> train = reader.read(data);
+            List<PreferencePair> eval = evalData == null ? null : reader.read(evalData);
             // --adapter continues training that adapter; a frozen copy of it is then the reference model.
             LoraAdapter initial = engine.model().adapter();
             out.printf("training on %d pairs from %s%s; output in %s%n", train.size(), data,
@@ -72,18 +73,5 @@ final class TrainCommand implements Callable<Integer> {
             out.println(Json.MAPPER.writeValueAsString(o.lastMetrics()));
         }
         return 0;
-    }
-
-    /** The usage footer's list of DPOConfig fields, filled in at start-up (annotations need constants). */
-    static void describeFields(CommandLine train) {
-        List<String> footer = new ArrayList<>(List.of(train.getCommandSpec().usageMessage().footer()));
-        footer.add("DPOConfig fields: " + String.join(", ",
-                DpoConfig.fieldNames().stream().map(n -> "--" + n.replace('_', '-')).toList()));
-        train.getCommandSpec().usageMessage().footer(footer.toArray(String[]::new));
-    }
-
-    static Map<String, String> flags(List<String> args, CommandSpec spec) {
-        return ConfigFlags.parse(args, spec, name -> DpoConfig.fieldNames().contains(name.replace('-', '_')),
-                "not a pairwise option nor a DPOConfig field");
     }
 }

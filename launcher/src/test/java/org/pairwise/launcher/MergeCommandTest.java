@@ -276,8 +276,8 @@ class MergeCommandTest {
         CliTest.assertOneLineError(CliTest.run("merge", "--model", model.toString(), "--adapter", adapter.toString(),
                 "--out", busy.toString()), "not empty");
         assertEquals("mine", Files.readString(busy.resolve("keep.txt")));
-        CliTest.assertOneLineError(CliTest.run("merge", "--model", model.toString(), "--adapter", adapter.toString(),
-                "--out", tmp.resolve("x").toString(), "--dtype", "Q8_0"), "F32, BF16, F16");
+        UsageErrorsTest.assertUsageError(CliTest.run("merge", "--model", model.toString(), "--adapter",
+                adapter.toString(), "--out", tmp.resolve("x").toString(), "--dtype", "Q8_0"), "F32, BF16, F16");
 
         Path other = Files.createDirectories(tmp.resolve("other-adapter"));
         LoraForwardTest.writeAdapter(other, TestCheckpoints.qwen2(258),

@@ -238,13 +238,14 @@ class ScoreExtensionsTest {
     void dpoOptionsWithoutAnAdapterAreOneReadableLine() throws Exception {
         Path out = tmp.resolve("o.jsonl");
         String[] base = {"score", "--model", model.toString(), "--data", data.toString(), "--out", out.toString()};
-        CliTest.assertOneLineError(CliTest.run(concat(base, "--grads-out", tmp.resolve("g.safetensors").toString())),
-                "--grads-out needs --adapter");
-        CliTest.assertOneLineError(CliTest.run(concat(base, "--ref-adapter", adapter.toString())),
+        // Bad usage: exit 2, one line.
+        UsageErrorsTest.assertUsageError(CliTest.run(concat(base, "--grads-out",
+                tmp.resolve("g.safetensors").toString())), "--grads-out needs --adapter");
+        UsageErrorsTest.assertUsageError(CliTest.run(concat(base, "--ref-adapter", adapter.toString())),
                 "--ref-adapter needs --adapter");
-        CliTest.assertOneLineError(CliTest.run(concat(base, "--adapter", adapter.toString(), "--loss-type", "dpo")),
-                "unknown loss_type 'dpo'");
-        CliTest.assertOneLineError(CliTest.run(concat(base, "--adapter", adapter.toString(), "--loss-type",
+        UsageErrorsTest.assertUsageError(CliTest.run(concat(base, "--adapter", adapter.toString(), "--loss-type",
+                "dpo")), "unknown loss_type 'dpo'");
+        UsageErrorsTest.assertUsageError(CliTest.run(concat(base, "--adapter", adapter.toString(), "--loss-type",
                 "exo_pair")), "label_smoothing");
         assertTrue(Files.notExists(out), "no output on failure");
         assertTrue(Files.notExists(tmp.resolve("g.safetensors")));

@@ -35,7 +35,7 @@ class ServeCommandTest {
     @Test
     void badValuesFailBeforeStartingWithOneLine() {
         StringWriter out = new StringWriter(), err = new StringWriter();
-        assertEquals(1, Main.run(new String[] {"serve", "--port", "99999"}, new PrintWriter(out),
+        assertEquals(2, Main.run(new String[] {"serve", "--port", "99999"}, new PrintWriter(out),
                 new PrintWriter(err)));
         assertTrue(err.toString().startsWith("pairwise: error: port: must be in 0..65535"), err.toString());
     }

@@ -82,11 +82,11 @@ class TrainCommandTest {
         assertTrue(r.err().contains("unknown option '--betta'"), r.err());
         r = CliTest.run("train", "--model", model, "--data", data.toString(), "--beta", "-1",
                 "--output-dir", tmp.resolve("o").toString());
-        assertEquals(1, r.code());
+        assertEquals(2, r.code());  // a bad setting is bad usage
         assertTrue(r.err().strip().startsWith("pairwise: error: beta"), r.err());
         r = CliTest.run("train", "--model", model, "--data", data.toString(), "--loss-type", "dpo",
                 "--output-dir", tmp.resolve("o").toString());
-        assertEquals(1, r.code());
+        assertEquals(2, r.code());
         assertTrue(r.err().contains("sigmoid"), "lists the valid loss types: " + r.err());
     }
 }

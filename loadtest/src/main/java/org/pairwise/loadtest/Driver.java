@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
 import org.pairwise.loadtest.rules.Choice;
+import org.pairwise.loadtest.rules.PreferenceRule;
 
 /**
  * The simulated annotators of one client event loop. Closed loop: each annotator runs one operation after another.
@@ -41,6 +42,7 @@ final class Driver extends VerticleBase {
 
     private final LoadRunner run;
     private final LoadConfig cfg;
+    private final PreferenceRule rule;
     private final int index;
     private final Promise<Void> finished = Promise.promise();
     private final List<Annotator> annotators = new ArrayList<>();
@@ -53,6 +55,7 @@ final class Driver extends VerticleBase {
     Driver(LoadRunner run, int index) {
         this.run = run;
         this.cfg = run.config();
+        this.rule = cfg.votingRule();
         this.index = index;
     }
 
@@ -223,7 +226,7 @@ final class Driver extends VerticleBase {
     }
 
     private Future<Void> vote(Identity who, SplittableRandom rng, ServedPair p, long intended) {
-        Choice c = cfg.rule().choose(p.prompt(), p.a(), p.b(), rng);
+        Choice c = rule.choose(p.prompt(), p.a(), p.b(), rng);
         String choice = c.wireName();
         long hash = switch (c) {
             case A -> VoteLedger.lineHash(p.prompt(), p.a(), p.b());
@@ -270,7 +273,9 @@ final class Driver extends VerticleBase {
                     done.complete();
                     return;
                 }
-                run.ledger.acknowledged(s == 201, new VoteLedger.Ack(id, ack.annotator(), ack.idempotencyKey(),
+                // The server names the voter (a token's name, or the identity cookie's); the audit compares those.
+                String annotator = r.bodyAsJsonObject().getString("annotator", ack.annotator());
+                run.ledger.acknowledged(s == 201, new VoteLedger.Ack(id, annotator, ack.idempotencyKey(),
                         ack.pairId(), ack.choice(), ack.lineHash()));
                 rec.ok(System.nanoTime() - intended);
                 done.complete();

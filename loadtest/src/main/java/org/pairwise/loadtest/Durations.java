@@ -13,13 +13,22 @@ public final class Durations {
 
     /** Parses {@code text}; {@code what} names the setting in the error, which says what was expected. */
     public static Duration parse(String text, String what) {
+        try {
+            return parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(what + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Parses {@code text}; the error says what was expected (and not which setting it was for). */
+    public static Duration parse(String text) {
         String t = text == null ? "" : text.strip().toLowerCase(Locale.ROOT);
         if (t.equals("0")) {
             return Duration.ZERO;
         }
         Matcher m = FORM.matcher(t);
         if (!m.matches()) {
-            throw new IllegalArgumentException(what + ": '" + text + "' is not a duration (e.g. 0, 200ms, 1.5s, 2m, 1h)");
+            throw new IllegalArgumentException("'" + text + "' is not a duration (e.g. 0, 200ms, 1.5s, 2m, 1h)");
         }
         double v = Double.parseDouble(m.group(1));
         double nanosPerUnit = switch (m.group(2)) {
@@ -32,7 +41,7 @@ public final class Durations {
         };
         double nanos = v * nanosPerUnit;
         if (nanos > Long.MAX_VALUE / 2.0) {
-            throw new IllegalArgumentException(what + ": '" + text + "' is too long");
+            throw new IllegalArgumentException("'" + text + "' is too long");
         }
         return Duration.ofNanos(Math.round(nanos));
     }

@@ -1,95 +1,145 @@
 package org.pairwise.loadtest;
 
+import java.io.IOException;
 import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.pairwise.config.ConfigException;
+import org.pairwise.config.Field;
+import org.pairwise.config.Schema;
+import org.pairwise.config.Type;
+import org.pairwise.loadtest.rules.NoisyRule;
 import org.pairwise.loadtest.rules.PreferenceRule;
 
 /**
- * One load test. Closed loop when {@code rate} is 0 ({@code annotators} each run one operation after another);
- * open loop otherwise ({@code rate} operations a second are due whatever the server does, and {@code annotators}
- * is how many people they are spread over). The run ends after {@code duration} or {@code count} operations,
- * whichever comes first; at least one of them must be set.
- *
- * @param url             the server, e.g. http://127.0.0.1:8080
- * @param workload        what an operation is (a vote in the annotate and vote workloads)
- * @param annotators      simulated people (closed loop: also the concurrency)
- * @param rate            operations per second for an open loop; 0 for a closed loop
- * @param duration        how long new operations start; null for no limit
- * @param count           operations at most; 0 for no limit
- * @param rule            how each annotator votes (noise included)
- * @param ruleSpec        the rule as the user wrote it, for the report
- * @param noise           the noise level folded into {@code rule}, for the report
- * @param thinkTime       time between seeing a pair and voting (annotate workload)
- * @param ownPrompts      fraction of annotators who type their own prompt (POST /api/pairs) instead of taking one
- * @param adminToken      for the audit (export, stats); null skips the parts that need it
- * @param annotatorTokens NAME:TOKEN entries for a server in token mode; annotator i uses entry i % size
- * @param distinctPairs   pairs fetched up front by the vote workload
- * @param connections     HTTP/1.1 connections at most
- * @param pipelining      requests in flight per connection (1 = no pipelining)
- * @param eventLoops      client event loops
- * @param timeout         a request with no answer after this long counts as an error with an unknown outcome
- * @param seed            randomness of rules and think times
- * @param audit           check afterwards that every acknowledged vote is in the server's store
- * @param warmup          run the same load this long first, on the same connections and people, and leave it out
- *                        of the figures (the client's JIT and connections warm up; a cold client under-reports the
- *                        server); its votes are audited with the rest. ZERO for none
+ * One load test, every field declared once in {@link #SCHEMA}. Closed loop when {@code rate} is 0 ({@code annotators}
+ * each run one operation after another); open loop otherwise ({@code rate} operations a second are due whatever the
+ * server does, and {@code annotators} is how many people they are spread over). The run ends after {@code duration}
+ * or {@code votes} operations, whichever comes first; at least one of them must be set. Values come from defaults, a
+ * JSON/YAML file, {@code PAIRWISE_<FIELD>} variables and flags, in that precedence ({@link #load}); an invalid one
+ * fails with a {@link ConfigException} that names its field.
  */
-public record LoadConfig(URI url, Workload workload, int annotators, double rate, Duration duration, long count,
-                         PreferenceRule rule, String ruleSpec, double noise, ThinkTime thinkTime, double ownPrompts,
-                         String adminToken, List<String> annotatorTokens, int distinctPairs, int connections,
-                         int pipelining, int eventLoops, Duration timeout, long seed, boolean audit,
-                         Duration warmup) {
+public record LoadConfig(URI url, Workload workload, int annotators, double rate, Duration duration, long votes,
+                         PreferenceRule rule, double noise, ThinkTime thinkTime, double ownPrompts, String adminToken,
+                         List<String> annotatorTokens, int pairs, int connections, int pipelining, int eventLoops,
+                         Duration timeout, long seed, boolean audit, Duration warmup) {
+
+    private static final Type<Duration> DURATION = Type.of(Duration.class, "D", Durations::parse, Durations::format);
+
+    /** Every field: name, type, default, help. */
+    public static final Schema<LoadConfig> SCHEMA = Schema.of(LoadConfig.class, "Load settings").fields(
+            Field.of("url", Type.of(URI.class, "URL", LoadConfig::parseUrl, URI::toString), null, "the server, e.g. "
+                    + "http://127.0.0.1:8080").allowingNull(),
+            Field.of("workload", Type.choice(Workload.class, Arrays.asList(Workload.values()), Workload::spec),
+                    Workload.ANNOTATE, "what an operation is: annotate (fetch, think, vote), next-pair "
+                    + "(GET /api/pairs/next only), vote (POST /api/preferences only, on --pairs pairs fetched first) "
+                    + "or constant (GET /api/bench/constant, needs the server's bench_route)"),
+            Field.of("annotators", Type.INT, 16, "simulated annotators (closed loop: also the concurrency)"),
+            Field.of("rate", Type.DOUBLE, 0.0, "open loop: operations per second, started on schedule whatever the "
+                    + "server does; 0: a closed loop"),
+            Field.of("duration", DURATION, null, "how long new operations start (30s, 2m, ...); none: until --votes")
+                    .allowingNull(),
+            Field.of("votes", Type.LONG, 0L, "operations at most: votes, or requests for the next-pair and constant "
+                    + "workloads; 0: until --duration"),
+            Field.of("rule", Type.of(PreferenceRule.class, "RULE", PreferenceRule::parse, PreferenceRule::spec),
+                    PreferenceRule.parse("random"), "how annotators vote: shorter, longer, random, contains:WORD, "
+                    + "avoids:WORD, or a mix like 0.7*contains:dragon+0.3*random"),
+            Field.of("noise", Type.DOUBLE, 0.0, "probability of flipping the rule's choice; also of a tie (P/2) and "
+                    + "of both-bad (P/2)"),
+            Field.of("think_time", Type.of(ThinkTime.class, "T", ThinkTime::parse, ThinkTime::spec), ThinkTime.none(),
+                    "between seeing a pair and voting: 0, 200ms, uniform:100ms..2s or exp:500ms"),
+            Field.of("own_prompts", Type.DOUBLE, 0.0, "fraction of annotators who type their own prompt "
+                    + "(POST /api/pairs) instead of taking a ready pair"),
+            Field.of("admin_token", Type.STRING.labelled("TOKEN"), null,
+                    "the server's admin token, for the audit (export, stats); none skips the parts that need it")
+                    .allowingNull(),
+            Field.of("annotator_tokens", Type.listOf(Type.STRING.labelled("NAME:TOKEN")), List.of(),
+                    "for a server in token mode: NAME:TOKEN entries that annotators take in turn (sent as "
+                    + "Authorization: Bearer TOKEN)"),
+            Field.of("pairs", Type.INT, 512, "vote workload: distinct pairs fetched first; person n votes on each of "
+                    + "them once"),
+            Field.of("connections", Type.INT, 64, "HTTP connections at most"),
+            Field.of("pipelining", Type.INT, 1, "HTTP/1.1 requests in flight per connection (1: no pipelining)"),
+            Field.of("event_loops", Type.INT, Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors())),
+                    "client event loops (2, or 1 on a one-core machine)"),
+            Field.of("timeout", DURATION, Duration.ofSeconds(30), "a request with no answer after this long counts "
+                    + "as an error with an unknown outcome"),
+            Field.of("seed", Type.LONG, 42L, "randomness of rules and think times"),
+            Field.of("audit", Type.BOOLEAN, true, "check afterwards that every acknowledged vote is in the server's "
+                    + "store exactly once").withNegation(),
+            Field.of("warmup", DURATION, Duration.ZERO, "run the same load this long first, on the same connections "
+                    + "and people, and leave it out of the figures (a cold client under-reports the server); its "
+                    + "votes are audited with the rest"))
+            .build();
 
     public LoadConfig {
-        if (url == null || url.getHost() == null || !(url.getScheme().equals("http") || url.getScheme().equals("https"))) {
-            throw new IllegalArgumentException("url: expected http://HOST:PORT, got '" + url + "'");
+        if (url == null || url.getHost() == null || !url.getScheme().matches("https?")) {
+            throw bad("url", "expected http://HOST:PORT, got '" + url + "'");
         }
         positive(annotators, "annotators");
         if (!(rate >= 0) || Double.isInfinite(rate)) {
-            throw new IllegalArgumentException("rate: must be a positive number of operations per second, got " + rate);
+            throw bad("rate", "must be above 0 operations per second, or 0 for a closed loop; got " + rate);
         }
         if (duration != null && (duration.isNegative() || duration.isZero())) {
-            throw new IllegalArgumentException("duration: must be above 0");
+            throw bad("duration", "must be above 0");
         }
-        if (count < 0) {
-            throw new IllegalArgumentException("votes: must be >= 0, got " + count);
+        if (votes < 0) {
+            throw bad("votes", "must be >= 0 (0: no limit), got " + votes);
         }
-        if (duration == null && count == 0) {
-            throw new IllegalArgumentException("give --duration or --votes (or both), so that the run ends by itself");
+        if (duration == null && votes == 0) {
+            throw new ConfigException(null, "give --duration or --votes (or both), so that the run ends by itself");
         }
         if (rule == null) {
-            throw new IllegalArgumentException("rule: missing");
+            throw bad("rule", "missing");
         }
-        if (!(ownPrompts >= 0 && ownPrompts <= 1)) {
-            throw new IllegalArgumentException("own-prompts: must be a fraction in [0, 1], got " + ownPrompts);
-        }
+        fraction(noise, "noise");
+        fraction(ownPrompts, "own_prompts");
         annotatorTokens = List.copyOf(annotatorTokens);
         for (String t : annotatorTokens) {
             int colon = t.indexOf(':');
             if (colon <= 0 || colon == t.length() - 1) {
-                throw new IllegalArgumentException("annotator-tokens: entries are NAME:TOKEN, got '" + t + "'");
+                throw bad("annotator_tokens", "entries are NAME:TOKEN, got '" + t + "'");
             }
         }
-        positive(distinctPairs, "pairs");
+        positive(pairs, "pairs");
         positive(connections, "connections");
         positive(pipelining, "pipelining");
-        positive(eventLoops, "event-loops");
+        positive(eventLoops, "event_loops");
         if (timeout == null || timeout.isZero() || timeout.isNegative()) {
-            throw new IllegalArgumentException("timeout: must be above 0");
+            throw bad("timeout", "must be above 0");
         }
         if (warmup == null || warmup.isNegative()) {
-            throw new IllegalArgumentException("warmup: must be 0 or more");
+            throw bad("warmup", "must be 0 or more");
         }
     }
 
-    /** The warm-up phase: this load for {@code warmup}, no count, no audit. */
+    /** defaults, then {@code file} (may be null), then {@code PAIRWISE_*} variables, then {@code flags}. */
+    public static LoadConfig load(Path file, Map<String, String> env, Map<String, String> flags) throws IOException {
+        return SCHEMA.load(file, env, flags);
+    }
+
+    /** This load against {@code target}, with {@code token} as the admin token. */
+    public LoadConfig withTarget(URI target, String token) {
+        Map<String, Object> v = new LinkedHashMap<>();
+        v.put("url", target);
+        v.put("admin_token", token);
+        return SCHEMA.withValues(this, v);
+    }
+
+    /** The warm-up phase: this load for {@code warmup}, no vote limit, no audit, its own random sequence. */
     public LoadConfig warmupPhase() {
-        return new LoadConfig(url, workload, annotators, rate, warmup, 0, rule, ruleSpec, noise, thinkTime, ownPrompts,
-                adminToken, annotatorTokens, distinctPairs, connections, pipelining, eventLoops, timeout, seed + 1,
-                false, Duration.ZERO);
+        return SCHEMA.withValues(this, Map.of("duration", warmup, "votes", 0L, "seed", seed + 1, "audit", false,
+                "warmup", Duration.ZERO));
+    }
+
+    /** How an annotator votes: the rule with {@code noise} folded in. */
+    public PreferenceRule votingRule() {
+        return NoisyRule.withNoise(rule, noise);
     }
 
     public boolean openLoop() {
@@ -111,9 +161,9 @@ public record LoadConfig(URI url, Workload workload, int annotators, double rate
             m.put("rate_per_s", rate);
         }
         m.put("duration", duration == null ? null : Durations.format(duration));
-        m.put("count", count == 0 ? null : count);
+        m.put("count", votes == 0 ? null : votes);
         if (workload.votes()) {
-            m.put("rule", ruleSpec);
+            m.put("rule", rule.spec());
             m.put("noise", noise);
         }
         if (workload == Workload.ANNOTATE) {
@@ -121,7 +171,7 @@ public record LoadConfig(URI url, Workload workload, int annotators, double rate
             m.put("own_prompts", ownPrompts);
         }
         if (workload == Workload.VOTE) {
-            m.put("pairs", distinctPairs);
+            m.put("pairs", pairs);
         }
         m.put("token_mode", tokenMode());
         m.put("connections", connections);
@@ -133,72 +183,31 @@ public record LoadConfig(URI url, Workload workload, int annotators, double rate
         return m;
     }
 
+    private static URI parseUrl(String s) {
+        try {
+            URI u = new URI(s);
+            if (u.getHost() == null || u.getScheme() == null) {
+                throw new URISyntaxException(s, "needs a scheme and a host");
+            }
+            return u;
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException("expected http://HOST:PORT, got '" + s + "'");
+        }
+    }
+
+    private static ConfigException bad(String field, String why) {
+        return new ConfigException(field, field + ": " + why);
+    }
+
     private static void positive(long v, String name) {
         if (v < 1) {
-            throw new IllegalArgumentException(name + ": must be >= 1, got " + v);
+            throw bad(name, "must be >= 1, got " + v);
         }
     }
 
-    /** Builder with the CLI's defaults. */
-    public static Builder builder(URI url) {
-        return new Builder(url);
-    }
-
-    public static final class Builder {
-        private final URI url;
-        private Workload workload = Workload.ANNOTATE;
-        private int annotators = 16;
-        private double rate;
-        private Duration duration;
-        private long count;
-        private PreferenceRule rule = PreferenceRule.parse("random");
-        private String ruleSpec = "random";
-        private double noise;
-        private ThinkTime thinkTime = ThinkTime.none();
-        private double ownPrompts;
-        private String adminToken;
-        private List<String> annotatorTokens = List.of();
-        private int distinctPairs = 512;
-        private int connections = 64;
-        private int pipelining = 1;
-        private int eventLoops = Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors()));
-        private Duration timeout = Duration.ofSeconds(30);
-        private long seed = 42;
-        private boolean audit = true;
-        private Duration warmup = Duration.ZERO;
-
-        private Builder(URI url) {
-            this.url = url;
-        }
-
-        public Builder workload(Workload v) { workload = v; return this; }
-        public Builder annotators(int v) { annotators = v; return this; }
-        public Builder rate(double v) { rate = v; return this; }
-        public Builder duration(Duration v) { duration = v; return this; }
-        public Builder count(long v) { count = v; return this; }
-        public Builder rule(PreferenceRule r, String spec, double noiseLevel) {
-            rule = r;
-            ruleSpec = spec;
-            noise = noiseLevel;
-            return this;
-        }
-        public Builder thinkTime(ThinkTime v) { thinkTime = v; return this; }
-        public Builder ownPrompts(double v) { ownPrompts = v; return this; }
-        public Builder adminToken(String v) { adminToken = v; return this; }
-        public Builder annotatorTokens(List<String> v) { annotatorTokens = v; return this; }
-        public Builder distinctPairs(int v) { distinctPairs = v; return this; }
-        public Builder connections(int v) { connections = v; return this; }
-        public Builder pipelining(int v) { pipelining = v; return this; }
-        public Builder eventLoops(int v) { eventLoops = v; return this; }
-        public Builder timeout(Duration v) { timeout = v; return this; }
-        public Builder seed(long v) { seed = v; return this; }
-        public Builder audit(boolean v) { audit = v; return this; }
-        public Builder warmup(Duration v) { warmup = v; return this; }
-
-        public LoadConfig build() {
-            return new LoadConfig(url, workload, annotators, rate, duration, count, rule, ruleSpec, noise, thinkTime,
-                    ownPrompts, adminToken, annotatorTokens, distinctPairs, connections, pipelining, eventLoops,
-                    timeout, seed, audit, warmup);
+    private static void fraction(double v, String name) {
+        if (!(v >= 0 && v <= 1)) {
+            throw bad(name, "must be in [0, 1], got " + v);
         }
     }
 }

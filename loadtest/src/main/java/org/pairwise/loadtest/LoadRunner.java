@@ -90,7 +90,7 @@ public final class LoadRunner {
             Audit audit = new Audit(session.vertx, session.client, cfg.url(), cfg.adminToken());
             Audit.StatsSnapshot before = cfg.audit() && cfg.workload().votes() ? audit.stats().await() : null;
             if (cfg.workload() == Workload.VOTE) {
-                session.votePairs = measured.fetchDistinctPairs(cfg.distinctPairs()).await();
+                session.votePairs = measured.fetchDistinctPairs(cfg.pairs()).await();
             }
             long warmUnknown = 0;
             if (!cfg.warmup().isZero()) {
@@ -226,7 +226,7 @@ public final class LoadRunner {
      * combinations there are (a token's name is fixed, so one token can judge each pair once).
      */
     long limit() {
-        long n = cfg.count() > 0 ? cfg.count() : Long.MAX_VALUE;
+        long n = cfg.votes() > 0 ? cfg.votes() : Long.MAX_VALUE;
         return Math.min(n, combinationLimit() - ticketBase);
     }
 
@@ -248,7 +248,8 @@ public final class LoadRunner {
         if (cfg.tokenMode()) {
             return Identity.fromToken(cfg.annotatorTokens().get((int) (index % cfg.annotatorTokens().size())));
         }
-        return new Identity("lt-" + runId + "-" + index, null);
+        // The session's random secret and the person's index: distinct people, each the same person all run long.
+        return new Identity("lt-" + runId + "-" + index, null, session.identitySecret + "-" + index);
     }
 
     String nextIdempotencyKey() {
@@ -269,6 +270,9 @@ public final class LoadRunner {
         HttpRequest<Buffer> req = client.request(method, path).timeout(cfg.timeout().toMillis());
         if (who != null && who.bearer() != null) {
             req.putHeader("Authorization", "Bearer " + who.bearer());
+        }
+        if (who != null && who.cookie() != null) {
+            req.putHeader("Cookie", Identity.COOKIE + "=" + who.cookie());
         }
         if (body == null) {
             return req.send();

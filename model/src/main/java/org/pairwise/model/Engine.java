@@ -32,11 +32,22 @@ public final class Engine implements AutoCloseable {
      * @param tokenizer a tokenizer file overriding the model's own (a llama2.c tokenizer.bin), or null
      */
     public static Engine open(String spec, Path tokenizer, String backendName, int threads) throws IOException {
+        return open(spec, tokenizer, null, backendName, threads);
+    }
+
+    /**
+     * As {@link #open(String, Path, String, int)}, with {@code chatTemplate} (a Jinja file, or a
+     * tokenizer_config.json; null for none) in place of the model's own chat template.
+     */
+    public static Engine open(String spec, Path tokenizer, Path chatTemplate, String backendName, int threads)
+            throws IOException {
+        // Read first: a missing or empty template file fails before a long model load.
+        String template = chatTemplate == null ? null : ChatTemplate.readFile(chatTemplate);
         Checkpoint ck = ModelSource.open(spec, tokenizer);
         Backend be = null;
         Tokenizer tok = null;
         try {
-            tok = openTokenizer(ck);
+            tok = openTokenizer(ck, template);
             be = Backends.open(backendName, threads);
             return new Engine(ck, tok, be, LlamaModel.load(ck, be));
         } catch (RuntimeException e) {
@@ -53,13 +64,14 @@ public final class Engine implements AutoCloseable {
 
     // HF directories name their special tokens in tokenizer_config.json (Qwen has no BOS there even though config.json
     // gives an id); converted vocabularies (GGUF, llama2.c, demo) carry the ids in the model metadata instead.
-    private static Tokenizer openTokenizer(Checkpoint ck) {
+    private static Tokenizer openTokenizer(Checkpoint ck, String chatTemplate) {
+        String config = chatTemplate == null ? ck.tokenizerConfigJson()
+                : ChatTemplate.intoConfig(ck.tokenizerConfigJson(), chatTemplate);
         if (ck.format().equals("hf")) {
-            return Tokenizer.fromJson(ck.tokenizerJson(), ck.tokenizerConfigJson());
+            return Tokenizer.fromJson(ck.tokenizerJson(), config);
         }
         int[] eos = ck.config().eosTokenIds();
-        return Tokenizer.fromJson(ck.tokenizerJson(), ck.tokenizerConfigJson(), ck.config().bosTokenId(),
-                eos.length > 0 ? eos[0] : -1);
+        return Tokenizer.fromJson(ck.tokenizerJson(), config, ck.config().bosTokenId(), eos.length > 0 ? eos[0] : -1);
     }
 
     /** Loads a PEFT LoRA adapter directory and applies it to the model from now on. */
@@ -88,7 +100,8 @@ public final class Engine implements AutoCloseable {
     /** A conversation rendered by the chat template with the generation prompt, encoded as HF's apply_chat_template. */
     public int[] encodeChat(List<Map<String, Object>> messages) {
         ChatTemplate template = tokenizer.chatTemplate().orElseThrow(() -> new IllegalArgumentException(
-                checkpoint.source() + " has no chat template; pass --prompt instead of --messages"));
+                checkpoint.source() + " has no chat template: " + ChatTemplate.HOW_TO_GIVE_ONE
+                        + ", or a plain-text prompt"));
         return tokenizer.encode(template.render(messages, true), false);
     }
 

@@ -17,7 +17,7 @@ final class Elementwise {
     static void swigluForward(Parallel par, float[] out, float[] gate, float[] up, int n) {
         par.forRange(n, GRAIN, 8L * n, (i0, i1) -> {
             int i = i0;
-            for (; i + L <= i1; i += L) {
+            for (int iEnd = i1 - L; i <= iEnd; i += L) {
                 FloatVector g = FloatVector.fromArray(F, gate, i);
                 FloatVector sig = ONE.div(g.neg().lanewise(VectorOperators.EXP).add(1f));
                 g.mul(sig).mul(FloatVector.fromArray(F, up, i)).intoArray(out, i);
@@ -33,7 +33,7 @@ final class Elementwise {
     static void swigluBackward(Parallel par, float[] dgate, float[] dup, float[] dout, float[] gate, float[] up, int n) {
         par.forRange(n, GRAIN, 12L * n, (i0, i1) -> {
             int i = i0;
-            for (; i + L <= i1; i += L) {
+            for (int iEnd = i1 - L; i <= iEnd; i += L) {
                 FloatVector g = FloatVector.fromArray(F, gate, i);
                 FloatVector d = FloatVector.fromArray(F, dout, i);
                 FloatVector sig = ONE.div(g.neg().lanewise(VectorOperators.EXP).add(1f));
@@ -63,7 +63,7 @@ final class Elementwise {
     static void add(Parallel par, float[] out, float[] inp, int n) {
         par.forRange(n, GRAIN, n, (i0, i1) -> {
             int i = i0;
-            for (; i + L <= i1; i += L) {
+            for (int iEnd = i1 - L; i <= iEnd; i += L) {
                 FloatVector.fromArray(F, out, i).add(FloatVector.fromArray(F, inp, i)).intoArray(out, i);
             }
             for (; i < i1; i++) {

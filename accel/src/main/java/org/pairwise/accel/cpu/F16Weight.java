@@ -1,11 +1,6 @@
 package org.pairwise.accel.cpu;
 
-import static org.pairwise.accel.cpu.Vec.F;
-import static org.pairwise.accel.cpu.Vec.L;
-
 import java.lang.foreign.MemorySegment;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import org.pairwise.accel.DType;
 
 /** F16 (IEEE half) weights, widened in registers. */
@@ -24,33 +19,37 @@ final class F16Weight extends CpuWeight {
 
     @Override
     float dot(int r, float[] x, int xOff) {
-        long base = (long) r * cols * 2;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        int c = 0;
-        for (; c + 4 * L <= cols; c += 4 * L) {
-            a0 = Vec.f16(seg, base + 2L * c).fma(FloatVector.fromArray(F, x, xOff + c), a0);
-            a1 = Vec.f16(seg, base + 2L * (c + L)).fma(FloatVector.fromArray(F, x, xOff + c + L), a1);
-            a2 = Vec.f16(seg, base + 2L * (c + 2 * L)).fma(FloatVector.fromArray(F, x, xOff + c + 2 * L), a2);
-            a3 = Vec.f16(seg, base + 2L * (c + 3 * L)).fma(FloatVector.fromArray(F, x, xOff + c + 3 * L), a3);
-        }
-        for (; c + L <= cols; c += L) {
-            a0 = Vec.f16(seg, base + 2L * c).fma(FloatVector.fromArray(F, x, xOff + c), a0);
-        }
-        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
-        for (; c < cols; c++) {
-            s += Float.float16ToFloat(seg.get(Vec.I16, base + 2L * c)) * x[xOff + c];
-        }
-        return s;
+        float[] row = new float[cols];
+        rowTo(r, 0, cols, row, 0);
+        float[] two = new float[2];
+        Vec.dot2(row, 0, x, xOff, row, 0, x, xOff, cols, two);
+        return two[0];
+    }
+
+    // Rows are converted into the scratch first (one hardware conversion per vector, see rowTo), then the F32 dot runs
+    // from L1: with two tokens each row is converted once for both.
+    @Override
+    void decode(int o0, int o1, float[] x, int n, float[] out, int ldo, float[] scratch) {
+        int[] held = {-1, -1};
+        decodeInPairs(o0, o1, cols, n, out, ldo, (rA, xA, rB, xB, two) -> {
+            if (held[0] != rA) {
+                rowTo(rA, 0, cols, scratch, 0);
+                held[0] = rA;
+            }
+            if (rB != rA && held[1] != rB) {
+                rowTo(rB, 0, cols, scratch, cols);
+                held[1] = rB;
+            }
+            Vec.dot2(scratch, 0, x, xA, scratch, rB == rA ? 0 : cols, x, xB, cols, two);
+        });
     }
 
     @Override
     void rowTo(int r, int c0, int len, float[] dst, int dstOff) {
+        // A plain loop of Float.float16ToFloat: C2 vectorizes it with the hardware conversion (vcvtph2ps), which is
+        // several times faster than widening the bits by hand in vector registers.
         long base = ((long) r * cols + c0) * 2;
-        int c = 0;
-        for (; c + L <= len; c += L) {
-            Vec.f16(seg, base + 2L * c).intoArray(dst, dstOff + c);
-        }
-        for (; c < len; c++) {
+        for (int c = 0; c < len; c++) {
             dst[dstOff + c] = Float.float16ToFloat(seg.get(Vec.I16, base + 2L * c));
         }
     }

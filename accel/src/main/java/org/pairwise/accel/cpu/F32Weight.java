@@ -24,34 +24,46 @@ final class F32Weight extends CpuWeight {
 
     @Override
     float dot(int r, float[] x, int xOff) {
-        long base = (long) r * cols * 4;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        return dotOfPair(r, x, xOff);
+    }
+
+    // two[0] = row rA . x[xA..], two[1] = row rB . x[xB..]: four accumulators per sum, both sums in one loop so the
+    // FMA units see eight independent chains (one chain waits out the FMA latency).
+    @Override
+    void dot2(int rA, float[] x, int xA, int rB, int xB, float[] two) {
+        long bA = (long) rA * cols * 4, bB = (long) rB * cols * 4;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        // Loop bounds computed up front (c < n4, not c + 4L <= cols): C2 then proves every index in range once,
+        // outside the loop, instead of checking each load.
+        int n4 = cols / (4 * L) * (4 * L), n1 = cols / L * L;
         int c = 0;
-        for (; c + 4 * L <= cols; c += 4 * L) {
-            a0 = Vec.f32(seg, base + 4L * c).fma(FloatVector.fromArray(F, x, xOff + c), a0);
-            a1 = Vec.f32(seg, base + 4L * (c + L)).fma(FloatVector.fromArray(F, x, xOff + c + L), a1);
-            a2 = Vec.f32(seg, base + 4L * (c + 2 * L)).fma(FloatVector.fromArray(F, x, xOff + c + 2 * L), a2);
-            a3 = Vec.f32(seg, base + 4L * (c + 3 * L)).fma(FloatVector.fromArray(F, x, xOff + c + 3 * L), a3);
+        for (; c < n4; c += 4 * L) {
+            long o = 4L * c;
+            a0 = Vec.f32(seg, bA + o).fma(FloatVector.fromArray(F, x, xA + c), a0);
+            b0 = Vec.f32(seg, bB + o).fma(FloatVector.fromArray(F, x, xB + c), b0);
+            a1 = Vec.f32(seg, bA + o + 4 * L).fma(FloatVector.fromArray(F, x, xA + c + L), a1);
+            b1 = Vec.f32(seg, bB + o + 4 * L).fma(FloatVector.fromArray(F, x, xB + c + L), b1);
+            a2 = Vec.f32(seg, bA + o + 8 * L).fma(FloatVector.fromArray(F, x, xA + c + 2 * L), a2);
+            b2 = Vec.f32(seg, bB + o + 8 * L).fma(FloatVector.fromArray(F, x, xB + c + 2 * L), b2);
+            a3 = Vec.f32(seg, bA + o + 12 * L).fma(FloatVector.fromArray(F, x, xA + c + 3 * L), a3);
+            b3 = Vec.f32(seg, bB + o + 12 * L).fma(FloatVector.fromArray(F, x, xB + c + 3 * L), b3);
         }
-        for (; c + L <= cols; c += L) {
-            a0 = Vec.f32(seg, base + 4L * c).fma(FloatVector.fromArray(F, x, xOff + c), a0);
+        for (; c < n1; c += L) {
+            a0 = Vec.f32(seg, bA + 4L * c).fma(FloatVector.fromArray(F, x, xA + c), a0);
+            b0 = Vec.f32(seg, bB + 4L * c).fma(FloatVector.fromArray(F, x, xB + c), b0);
         }
-        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        float sa = Vec.sumLanes(a0.add(a1).add(a2.add(a3)));
+        float sb = Vec.sumLanes(b0.add(b1).add(b2.add(b3)));
         for (; c < cols; c++) {
-            s += seg.get(Vec.F32, base + 4L * c) * x[xOff + c];
+            sa += seg.get(Vec.F32, bA + 4L * c) * x[xA + c];
+            sb += seg.get(Vec.F32, bB + 4L * c) * x[xB + c];
         }
-        return s;
+        two[0] = sa;
+        two[1] = sb;
     }
 
     @Override
     void rowTo(int r, int c0, int len, float[] dst, int dstOff) {
-        long base = ((long) r * cols + c0) * 4;
-        int c = 0;
-        for (; c + L <= len; c += L) {
-            Vec.f32(seg, base + 4L * c).intoArray(dst, dstOff + c);
-        }
-        for (; c < len; c++) {
-            dst[dstOff + c] = seg.get(Vec.F32, base + 4L * c);
-        }
+        MemorySegment.copy(seg, Vec.F32, ((long) r * cols + c0) * 4, dst, dstOff, len);
     }
 }

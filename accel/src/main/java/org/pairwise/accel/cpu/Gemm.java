@@ -53,7 +53,7 @@ final class Gemm {
         FloatVector s00 = z, s01 = z, s02 = z, s03 = z, s10 = z, s11 = z, s12 = z, s13 = z;
         FloatVector s20 = z, s21 = z, s22 = z, s23 = z, s30 = z, s31 = z, s32 = z, s33 = z;
         int k = 0;
-        for (; k + L <= K; k += L) {
+        for (int kEnd = K - L; k <= kEnd; k += L) {
             FloatVector w0 = FloatVector.fromArray(F, b, b0 + k);
             FloatVector w1 = FloatVector.fromArray(F, b, b1 + k);
             FloatVector w2 = FloatVector.fromArray(F, b, b2 + k);
@@ -85,7 +85,7 @@ final class Gemm {
         int b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
         FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
         int k = 0;
-        for (; k + L <= K; k += L) {
+        for (int kEnd = K - L; k <= kEnd; k += L) {
             FloatVector x = FloatVector.fromArray(F, a, a0 + k);
             s0 = x.fma(FloatVector.fromArray(F, b, b0 + k), s0);
             s1 = x.fma(FloatVector.fromArray(F, b, b1 + k), s1);
@@ -99,7 +99,7 @@ final class Gemm {
     // Reduces the lanes and adds the scalar tail k..K that did not fill a vector.
     private static void put(float[] c, int ci, FloatVector s, float[] a, int ai, float[] b, int bi, int k, int K,
                             boolean acc) {
-        float v = s.reduceLanes(VectorOperators.ADD);
+        float v = Vec.sumLanes(s);
         for (; k < K; k++) {
             v += a[ai + k] * b[bi + k];
         }
@@ -126,7 +126,7 @@ final class Gemm {
         int c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
         int g1 = g0 + gsI, g2 = g1 + gsI, g3 = g2 + gsI;
         int k = 0;
-        for (; k + 2 * L <= K; k += 2 * L) {
+        for (int kEnd = K - 2 * L; k <= kEnd; k += 2 * L) {
             FloatVector r00 = FloatVector.fromArray(F, c, c0 + k), r01 = FloatVector.fromArray(F, c, c0 + k + L);
             FloatVector r10 = FloatVector.fromArray(F, c, c1 + k), r11 = FloatVector.fromArray(F, c, c1 + k + L);
             FloatVector r20 = FloatVector.fromArray(F, c, c2 + k), r21 = FloatVector.fromArray(F, c, c2 + k + L);
@@ -147,7 +147,7 @@ final class Gemm {
             r20.intoArray(c, c2 + k); r21.intoArray(c, c2 + k + L);
             r30.intoArray(c, c3 + k); r31.intoArray(c, c3 + k + L);
         }
-        for (; k + L <= K; k += L) {
+        for (int kEnd = K - L; k <= kEnd; k += L) {
             FloatVector r0 = FloatVector.fromArray(F, c, c0 + k), r1 = FloatVector.fromArray(F, c, c1 + k);
             FloatVector r2 = FloatVector.fromArray(F, c, c2 + k), r3 = FloatVector.fromArray(F, c, c3 + k);
             for (int j = 0, bj = bOff + k, gj = 0; j < nJ; j++, bj += ldb, gj += gsJ) {
@@ -181,7 +181,7 @@ final class Gemm {
     private static void acc1(float[] g, int g0, int gsJ, float[] b, int bOff, int ldb, int nJ, int K,
                              float[] c, int c0) {
         int k = 0;
-        for (; k + L <= K; k += L) {
+        for (int kEnd = K - L; k <= kEnd; k += L) {
             FloatVector r = FloatVector.fromArray(F, c, c0 + k);
             for (int j = 0, bj = bOff + k, gj = g0; j < nJ; j++, bj += ldb, gj += gsJ) {
                 r = FloatVector.fromArray(F, b, bj).fma(FloatVector.broadcast(F, g[gj]), r);

@@ -14,7 +14,7 @@ import jdk.incubator.vector.VectorOperators;
 final class Logprob {
     private Logprob() {}
 
-    /** Vocabulary rows per chunk, sized so a converted chunk (VC x C floats) stays near 256 KiB. */
+    /** Vocabulary rows per chunk of the backward pass, sized so a converted chunk (VC x C floats) stays near 256 KiB. */
     static int chunk(int C) {
         return Math.max(16, Math.min(256, (65536 / Math.max(1, C)) / 16 * 16));
     }
@@ -33,8 +33,8 @@ final class Logprob {
         if (M == 0) {
             return;
         }
-        float[] hp = pack(h, rows, C);
-        int vc = chunk(C);
+        float[] xp = Panels.pack(par, pack(h, rows, C), M, C);
+        int vc = Panels.rowBlock(C);
         int chunks = (V + vc - 1) / vc;
         int parts = Math.min(chunks, par.threads * 4);
         int perPart = (chunks + parts - 1) / parts;
@@ -42,40 +42,34 @@ final class Logprob {
         // Partial state per part and row: running max, sum of exp(l - max), sum of logits, target logit.
         double[][] pm = new double[parts][M], ps = new double[parts][M], psum = new double[parts][M];
         float[] tgt = new float[M];
-        float[] heap = w.heapArray();
         par.forRange(parts, 1, 2L * M * C * V, (p0, p1) -> {
-            float[] scratch = heap == null ? new float[vc * C] : null;
-            int tb = Math.min(M, 64);
-            float[] logits = new float[tb * vc];
+            Panels.Block blk = new Panels.Block(vc, C, M);
+            float[] cmax = new float[blk.np], csum = new float[blk.np], cexp = new float[blk.np];
             for (int p = p0; p < p1; p++) {
                 double[] m = pm[p], s = ps[p], sum = psum[p];
                 java.util.Arrays.fill(m, Double.NEGATIVE_INFINITY);
                 for (int ch = p * perPart; ch < Math.min(chunks, (p + 1) * perPart); ch++) {
                     int v0 = ch * vc, nv = Math.min(vc, V - v0);
-                    float[] wb = heap;
-                    int wOff = v0 * C;
-                    if (heap == null) {
-                        for (int j = 0; j < nv; j++) {
-                            w.rowTo(v0 + j, 0, C, scratch, j * C);
+                    blk.compute(xp, w, v0, nv);
+                    float[] ct = blk.ct;
+                    int np = blk.np;
+                    for (int r = 0; r < M; r++) {
+                        int t = targets[rows[r]] - v0;
+                        if (t >= 0 && t < nv) {
+                            tgt[r] = ct[t * np + r];
                         }
-                        wb = scratch;
-                        wOff = 0;
                     }
-                    for (int i0 = 0; i0 < M; i0 += tb) {
-                        int nI = Math.min(tb, M - i0);
-                        Gemm.dots(hp, i0 * C, C, nI, wb, wOff, C, nv, C, logits, 0, vc, 1);
-                        for (int i = 0; i < nI; i++) {
-                            int r = i0 + i, off = i * vc;
-                            int t = targets[rows[r]] - v0;
-                            if (t >= 0 && t < nv) {
-                                tgt[r] = logits[off + t];
-                            }
-                            sum[r] += Vec.sum(logits, off, nv);
-                            float cm = Vec.max(logits, off, nv);
-                            double nm = Math.max(m[r], cm);
-                            s[r] = s[r] * Math.exp(m[r] - nm) + Vec.expShifted(logits, off, nv, (float) nm);
-                            m[r] = nm;
-                        }
+                    columnMaxAndSum(ct, np, nv, cmax, csum);
+                    for (int r = 0; r < M; r++) {
+                        sum[r] += csum[r];
+                        double nm = Math.max(m[r], cmax[r]);
+                        s[r] *= Math.exp(m[r] - nm);
+                        m[r] = nm;
+                        cmax[r] = (float) nm;
+                    }
+                    columnExpSum(ct, np, nv, cmax, cexp);
+                    for (int r = 0; r < M; r++) {
+                        s[r] += cexp[r];
                     }
                 }
             }
@@ -151,10 +145,35 @@ final class Logprob {
         });
     }
 
+    // max[t], sum[t] over rows j < n of a[j*ld + t], for every t < ld (ld a multiple of the vector length)
+    private static void columnMaxAndSum(float[] a, int ld, int n, float[] max, float[] sum) {
+        for (int t = 0; t < ld; t += L) {
+            FloatVector mx = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY), sm = FloatVector.zero(F);
+            for (int j = 0, i = t; j < n; j++, i += ld) {
+                FloatVector v = FloatVector.fromArray(F, a, i);
+                mx = mx.max(v);
+                sm = sm.add(v);
+            }
+            mx.intoArray(max, t);
+            sm.intoArray(sum, t);
+        }
+    }
+
+    // out[t] = sum over rows j < n of exp(a[j*ld + t] - shift[t])
+    private static void columnExpSum(float[] a, int ld, int n, float[] shift, float[] out) {
+        for (int t = 0; t < ld; t += L) {
+            FloatVector sh = FloatVector.fromArray(F, shift, t), acc = FloatVector.zero(F);
+            for (int j = 0, i = t; j < n; j++, i += ld) {
+                acc = acc.add(FloatVector.fromArray(F, a, i).sub(sh).lanewise(VectorOperators.EXP));
+            }
+            acc.intoArray(out, t);
+        }
+    }
+
     // a = k * exp(a - shift)
     private static void expScaled(float[] a, int off, int n, float shift, float k) {
         int i = 0;
-        for (; i + L <= n; i += L) {
+        for (int iEnd = n - L; i <= iEnd; i += L) {
             FloatVector.fromArray(F, a, off + i).sub(shift).lanewise(VectorOperators.EXP).mul(k).intoArray(a, off + i);
         }
         for (; i < n; i++) {

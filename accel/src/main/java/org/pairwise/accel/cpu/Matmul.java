@@ -7,10 +7,8 @@ package org.pairwise.accel.cpu;
 final class Matmul {
     private Matmul() {}
 
-    /** Weight rows converted per step: enough to fill the 4-row tiles, few enough to stay in L1/L2. */
+    /** Weight rows converted per step of the input gradient: enough to fill the 4-row tiles, few enough for L1/L2. */
     static final int ROW_BLOCK = 16;
-    static final int TOKEN_BLOCK = 64;
-    static final int K_BLOCK = 1024;
 
     // out (N,OC) = inp (N,C) @ w (OC,C)^T + bias (OC)
     static void forward(Parallel par, float[] out, float[] inp, CpuWeight w, float[] bias, int N, int C, int OC) {
@@ -19,47 +17,25 @@ final class Matmul {
         if (N < 4) {
             // Decode: one pass over the weights, each row read straight from storage.
             par.forRange(OC, 64, work, (o0, o1) -> {
-                for (int o = o0; o < o1; o++) {
+                w.decode(o0, o1, inp, N, out, OC, new float[CpuWeight.DECODE_SCRATCH * C]);
+                if (bias != null) {
                     for (int n = 0; n < N; n++) {
-                        out[n * OC + o] = w.dot(o, inp, n * C) + (bias == null ? 0f : bias[o]);
+                        for (int o = o0; o < o1; o++) {
+                            out[n * OC + o] += bias[o];
+                        }
                     }
                 }
             });
             return;
         }
-        float[] heap = w.heapArrayAt();
-        int heapOff = w.heapOffset();
-        int blocks = (OC + ROW_BLOCK - 1) / ROW_BLOCK;
-        par.forRange(blocks, 1, work, (b0, b1) -> {
-            float[] scratch = heap == null ? new float[ROW_BLOCK * C] : null;
+        float[] xp = Panels.pack(par, inp, N, C);
+        int rb = Panels.rowBlock(C);
+        par.forRange((OC + rb - 1) / rb, 1, work, (b0, b1) -> {
+            Panels.Block blk = new Panels.Block(rb, C, N);
             for (int b = b0; b < b1; b++) {
-                int o0 = b * ROW_BLOCK;
-                int rb = Math.min(ROW_BLOCK, OC - o0);
-                float[] wb = heap;
-                int wOff = heapOff + o0 * C;
-                if (heap == null) {
-                    for (int j = 0; j < rb; j++) {
-                        w.rowTo(o0 + j, 0, C, scratch, j * C);
-                    }
-                    wb = scratch;
-                    wOff = 0;
-                }
-                // Blocks of tokens x columns keep the input slab (NB x KB floats) in L2 while the weight rows
-                // are swept; at C = 4864 the whole input would not fit.
-                for (int n0 = 0; n0 < N; n0 += TOKEN_BLOCK) {
-                    int nb = Math.min(TOKEN_BLOCK, N - n0);
-                    for (int k0 = 0; k0 < C; k0 += K_BLOCK) {
-                        Gemm.dots(inp, n0 * C + k0, C, nb, wb, wOff + k0, C, rb, Math.min(K_BLOCK, C - k0),
-                                out, n0 * OC + o0, OC, 1, k0 > 0);
-                    }
-                }
-                if (bias != null) {
-                    for (int n = 0; n < N; n++) {
-                        for (int j = 0; j < rb; j++) {
-                            out[n * OC + o0 + j] += bias[o0 + j];
-                        }
-                    }
-                }
+                int o0 = b * rb, rows = Math.min(rb, OC - o0);
+                blk.compute(xp, w, o0, rows);
+                Panels.untranspose(blk.ct, blk.np, rows, N, out, o0, OC, bias);
             }
         });
     }

@@ -36,26 +36,37 @@ final class Q8Weight extends CpuWeight {
 
     @Override
     float dot(int r, float[] x, int xOff) {
-        long base = (long) r * blocksPerRow * BLOCK_BYTES;
+        return dotOfPair(r, x, xOff);
+    }
+
+    @Override
+    void dot2(int rA, float[] x, int xA, int rB, int xB, float[] two) {
+        long bA = (long) rA * blocksPerRow * BLOCK_BYTES, bB = (long) rB * blocksPerRow * BLOCK_BYTES;
         if (Vec.B == null) {
-            return scalarDot(base, x, xOff);
+            two[0] = scalarDot(bA, x, xA);
+            two[1] = scalarDot(bB, x, xB);
+            return;
         }
         // Sum q*x within a block first, then scale once per block (as llama.cpp's vec_dot_q8_0 does).
-        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0;
         for (int b = 0; b < blocksPerRow; b++) {
-            long blk = base + (long) b * BLOCK_BYTES;
+            long kA = bA + (long) b * BLOCK_BYTES, kB = bB + (long) b * BLOCK_BYTES;
             int c = b * QK;
-            FloatVector s = FloatVector.zero(F);
+            FloatVector sA = FloatVector.zero(F), sB = sA;
             for (int j = 0; j < QK; j += L) {
-                s = Vec.i8(seg, blk + 2 + j).fma(FloatVector.fromArray(F, x, xOff + c + j), s);
+                sA = Vec.i8(seg, kA + 2 + j).fma(FloatVector.fromArray(F, x, xA + c + j), sA);
+                sB = Vec.i8(seg, kB + 2 + j).fma(FloatVector.fromArray(F, x, xB + c + j), sB);
             }
             if ((b & 1) == 0) {
-                acc0 = s.fma(FloatVector.broadcast(F, scale(blk)), acc0);
+                a0 = sA.fma(FloatVector.broadcast(F, scale(kA)), a0);
+                b0 = sB.fma(FloatVector.broadcast(F, scale(kB)), b0);
             } else {
-                acc1 = s.fma(FloatVector.broadcast(F, scale(blk)), acc1);
+                a1 = sA.fma(FloatVector.broadcast(F, scale(kA)), a1);
+                b1 = sB.fma(FloatVector.broadcast(F, scale(kB)), b1);
             }
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        two[0] = Vec.sumLanes(a0.add(a1));
+        two[1] = Vec.sumLanes(b0.add(b1));
     }
 
     private float scalarDot(long base, float[] x, int xOff) {
@@ -83,7 +94,7 @@ final class Q8Weight extends CpuWeight {
             int n = Math.min(QK, len - c);
             int j = 0;
             if (Vec.B != null) {
-                for (; j + L <= n; j += L) {
+                for (int jEnd = n - L; j <= jEnd; j += L) {
                     Vec.i8(seg, blk + 2 + j).mul(d).intoArray(dst, dstOff + c + j);
                 }
             }

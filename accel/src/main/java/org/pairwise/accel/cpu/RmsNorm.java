@@ -18,7 +18,7 @@ final class RmsNorm {
                 float r = (float) (1.0 / Math.sqrt(Vec.dot(inp, o, inp, o, C) / C + eps));
                 rstd[n] = r;
                 int c = 0;
-                for (; c + L <= C; c += L) {
+                for (int cEnd = C - L; c <= cEnd; c += L) {
                     FloatVector.fromArray(F, inp, o + c).mul(r).mul(FloatVector.fromArray(F, w, c)).intoArray(out, o + c);
                 }
                 for (; c < C; c++) {
@@ -38,17 +38,17 @@ final class RmsNorm {
                     float r = rstd[n];
                     FloatVector acc = FloatVector.zero(F);
                     int c = 0;
-                    for (; c + L <= C; c += L) {
+                    for (int cEnd = C - L; c <= cEnd; c += L) {
                         acc = FloatVector.fromArray(F, dout, o + c).mul(FloatVector.fromArray(F, w, c))
                                 .fma(FloatVector.fromArray(F, inp, o + c), acc);
                     }
-                    float dot = acc.reduceLanes(VectorOperators.ADD);
+                    float dot = Vec.sumLanes(acc);
                     for (; c < C; c++) {
                         dot += dout[o + c] * w[c] * inp[o + c];
                     }
                     float k = r * r * r * dot / C;
                     c = 0;
-                    for (; c + L <= C; c += L) {
+                    for (int cEnd = C - L; c <= cEnd; c += L) {
                         FloatVector g = FloatVector.fromArray(F, dout, o + c).mul(FloatVector.fromArray(F, w, c)).mul(r);
                         g = FloatVector.fromArray(F, inp, o + c).mul(-k).add(g);
                         g.add(FloatVector.fromArray(F, dinp, o + c)).intoArray(dinp, o + c);
@@ -66,7 +66,7 @@ final class RmsNorm {
                     int o = n * C;
                     float r = rstd[n];
                     int c = c0;
-                    for (; c + L <= c1; c += L) {
+                    for (int cEnd = c1 - L; c <= cEnd; c += L) {
                         FloatVector.fromArray(F, dout, o + c).mul(FloatVector.fromArray(F, inp, o + c))
                                 .fma(FloatVector.broadcast(F, r), FloatVector.fromArray(F, dw, c)).intoArray(dw, c);
                     }

@@ -29,9 +29,10 @@ class MatmulTest {
     }
 
     static java.util.stream.Stream<Arguments> dtypesAndRows() {
-        // N = 1..3 takes the per-row decode path, N >= 4 the tiled one (5 leaves a partial tile, 9 one more).
+        // N = 1..3 takes the per-row decode path (2: a pair, each row against both tokens), N >= 4 the tiled one on
+        // token panels (5 and 9 leave a partial panel, 40 needs several and a partial one on any vector width).
         return java.util.stream.Stream.of(DType.values())
-                .flatMap(t -> java.util.stream.Stream.of(1, 3, 5, 9).map(n -> Arguments.of(t, n)));
+                .flatMap(t -> java.util.stream.Stream.of(1, 2, 3, 5, 9, 40).map(n -> Arguments.of(t, n)));
     }
 
     @ParameterizedTest(name = "{0} N={1}")
@@ -47,6 +48,26 @@ class MatmulTest {
         assertClose("out", Reference.matmul(d(x), sw.values(), d(bias), N, C, OC), cpu.download(out), 1e-5);
         cpu.matmulForward(out, cpu.upload(x), w, null, N, C, OC);
         assertClose("out without bias", Reference.matmul(d(x), sw.values(), null, N, C, OC), cpu.download(out), 1e-5);
+    }
+
+    /** Decode of a pair gives each token exactly (bit for bit) what decoding it alone gives. */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(DType.class)
+    void decodeOfTwoTokensEqualsTwoSingleDecodes(DType dtype) {
+        Random r = new Random(6);
+        int C = cFor(dtype), OC = 37;
+        StoredWeight sw = TestData.store(random(r, OC * C, 1), dtype, OC, C);
+        Weight w = cpu.weight(sw.seg(), dtype, OC, C);
+        float[] x = random(r, 2 * C, 1), bias = random(r, OC, 1);
+        Tensor both = cpu.allocate(2 * OC), one = cpu.allocate(OC);
+        cpu.matmulForward(both, cpu.upload(x), w, cpu.upload(bias), 2, C, OC);
+        float[] pair = cpu.download(both);
+        for (int t = 0; t < 2; t++) {
+            cpu.matmulForward(one, cpu.upload(java.util.Arrays.copyOfRange(x, t * C, (t + 1) * C)), w, cpu.upload(bias),
+                    1, C, OC);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(cpu.download(one),
+                    java.util.Arrays.copyOfRange(pair, t * OC, (t + 1) * OC), dtype + " token " + t);
+        }
     }
 
     @Test

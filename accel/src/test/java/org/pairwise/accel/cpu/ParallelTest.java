@@ -55,11 +55,11 @@ class ParallelTest {
         assertClose("dw", eDw, cpu.download(dw), 1e-5);
     }
 
-    /** Past Matmul's token block (64) and column block (1024), partial dot products must add up, not overwrite. */
+    /** Past several token panels and K chunks of the prefill kernel, partial products must add up, not overwrite. */
     @org.junit.jupiter.api.Test
     void matmulForwardBlocksLongRowsAndManyTokens() {
         Random r = new Random(73);
-        int N = 70, C = Matmul.K_BLOCK + 76, OC = 21;
+        int N = 70, C = 4 * Panels.KC + 76, OC = 21;
         StoredWeight sw = TestData.store(random(r, OC * C, 1), DType.F16, OC, C);
         float[] x = random(r, N * C, 1), bias = random(r, OC, 1);
         Tensor out = cpu.allocate(N * OC);

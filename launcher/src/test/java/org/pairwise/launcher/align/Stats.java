@@ -1,5 +1,7 @@
 package org.pairwise.launcher.align;
 
+import org.pairwise.server.quality.Wilson;
+
 /**
  * The few statistics the alignment proof needs: a binomial proportion with its Wilson score interval, a mean with its
  * normal-approximation interval, and Welch's t for two means with unequal variances.
@@ -8,7 +10,7 @@ public final class Stats {
     private Stats() {}
 
     /** The 0.975 quantile of the standard normal: two-sided 95%. */
-    public static final double Z95 = 1.959963984540054;
+    public static final double Z95 = Wilson.Z95;
 
     /** A proportion k/n with a 95% interval [low, high]. */
     public record Proportion(int successes, int n, double rate, double low, double high) {
@@ -25,20 +27,10 @@ public final class Stats {
         }
     }
 
-    /**
-     * The Wilson score interval: unlike the Wald interval p ± z·sqrt(p(1-p)/n) it stays inside [0, 1] and keeps its
-     * coverage near 0 and 1, where a minority word's rate starts.
-     */
+    /** The 95% Wilson score interval ({@link Wilson}): it keeps its coverage near 0, where a minority word starts. */
     public static Proportion wilson(int successes, int n) {
-        if (n <= 0 || successes < 0 || successes > n) {
-            throw new IllegalArgumentException("need 0 <= successes <= n and n > 0, got " + successes + "/" + n);
-        }
-        double p = successes / (double) n;
-        double z2 = Z95 * Z95;
-        double denom = 1 + z2 / n;
-        double center = (p + z2 / (2.0 * n)) / denom;
-        double half = Z95 * Math.sqrt(p * (1 - p) / n + z2 / (4.0 * n * n)) / denom;
-        return new Proportion(successes, n, p, Math.max(0, center - half), Math.min(1, center + half));
+        Wilson.Proportion w = Wilson.interval(successes, n);
+        return new Proportion(w.successes(), w.n(), w.rate(), w.low(), w.high());
     }
 
     /** Mean ± z·sd/sqrt(n): the samples here number in the hundreds, where the t and normal quantiles agree. */

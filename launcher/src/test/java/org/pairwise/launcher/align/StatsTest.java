@@ -10,24 +10,13 @@ import org.junit.jupiter.api.Test;
 class StatsTest {
 
     @Test
-    void wilsonMatchesPublishedValues() {
-        // Newcombe (1998), Table I: 81/263 -> 0.2553 to 0.3662; 15/148 -> 0.0624 to 0.1605.
-        Stats.Proportion p = Stats.wilson(81, 263);
-        assertEquals(0.2553, p.low(), 5e-4);
-        assertEquals(0.3662, p.high(), 5e-4);
-        Stats.Proportion q = Stats.wilson(15, 148);
-        assertEquals(0.0624, q.low(), 5e-4);
-        assertEquals(0.1605, q.high(), 5e-4);
-    }
-
-    @Test
-    void wilsonStaysInsideTheUnitIntervalAtTheEdges() {
-        Stats.Proportion none = Stats.wilson(0, 50);
-        assertEquals(0, none.low(), 1e-12);
-        assertTrue(none.high() > 0.05 && none.high() < 0.08, "0/50 upper bound " + none.high());
-        Stats.Proportion all = Stats.wilson(50, 50);
-        assertEquals(1, all.high(), 1e-12);
-        assertTrue(all.low() < 1);
+    void wilsonIsTheServersScoreInterval() {
+        // The interval itself is tested against Newcombe (1998) in server's quality/WilsonTest.
+        for (int[] kn : new int[][] {{81, 263}, {0, 50}, {50, 50}, {7, 9}}) {
+            Stats.Proportion p = Stats.wilson(kn[0], kn[1]);
+            org.pairwise.server.quality.Wilson.Proportion w = org.pairwise.server.quality.Wilson.interval(kn[0], kn[1]);
+            assertEquals(new Stats.Proportion(w.successes(), w.n(), w.rate(), w.low(), w.high()), p);
+        }
     }
 
     @Test

@@ -77,6 +77,9 @@ class LoadtestCommandTest {
             // SKIPPED only for the repeat check, which needs a store that was empty before the run.
             assertTrue(c.get("status").asText().equals("PASS") || c.get("name").asText().contains("twice"), c.toString());
         }
+        // Eight simulated people, each with an identity cookie of its own: eight annotators to the server.
+        assertTrue(rep.get("audit").get("checks").toString().contains("8 annotators match"), rep.get("audit")
+                .toString());
         Map<String, JsonNode> byEndpoint = endpoints(rep);
         assertEquals(300, byEndpoint.get("POST /api/preferences").get("ok").asLong());
         assertEquals(0, byEndpoint.get("POST /api/preferences").get("errors").asLong());
@@ -179,21 +182,23 @@ class LoadtestCommandTest {
     @Test
     void badFlagsGiveOneReadableLine() {
         String url = "http://127.0.0.1:9";
-        assertOneLineError(run("loadtest", "--duration", "1s"), "give either --url URL");
-        assertOneLineError(run("loadtest", "--url", url), "give --duration or --votes");
-        assertOneLineError(run("loadtest", "--url", url, "--duration", "5s", "--think-time", "soon"),
+        assertOneLineUsageError(run("loadtest", "--duration", "1s"), "give either --url URL");
+        assertOneLineUsageError(run("loadtest", "--url", url), "give --duration or --votes");
+        assertOneLineUsageError(run("loadtest", "--url", url, "--duration", "5s", "--think-time", "soon"),
                 "think time: 'soon' is not a duration");
-        assertOneLineError(run("loadtest", "--url", url, "--duration", "1s", "--annotators", "many"),
+        assertOneLineUsageError(run("loadtest", "--url", url, "--duration", "1s", "--annotators", "many"),
                 "annotators: 'many' is not a whole number");
-        assertOneLineError(run("loadtest", "--url", url, "--votes", "5", "--rule", "sometimes"),
+        assertOneLineUsageError(run("loadtest", "--url", url, "--votes", "5", "--rule", "sometimes"),
                 "unknown preference rule 'sometimes'");
-        assertOneLineError(run("loadtest", "--url", url, "--votes", "5", "--rate", "-3"), "rate: must be above 0");
-        assertOneLineError(run("loadtest", "--url", url, "--votes", "5", "--noise", "2"), "noise: must be in [0, 1]");
-        assertOneLineError(run("loadtest", "--url", url, "--duration", "60"), "duration: '60' is not a duration");
-        assertOneLineError(run("loadtest", "--url", "not a url", "--votes", "5"), "url: expected http://HOST:PORT");
-        assertOneLineError(run("loadtest", "--url", url, "--votes", "5", "--workload", "soak"),
+        assertOneLineUsageError(run("loadtest", "--url", url, "--votes", "5", "--rate", "-3"), "rate: must be above 0");
+        assertOneLineUsageError(run("loadtest", "--url", url, "--votes", "5", "--noise", "2"),
+                "noise: must be in [0, 1]");
+        assertOneLineUsageError(run("loadtest", "--url", url, "--duration", "60"), "duration: '60' is not a duration");
+        assertOneLineUsageError(run("loadtest", "--url", "not a url", "--votes", "5"),
+                "url: expected http://HOST:PORT");
+        assertOneLineUsageError(run("loadtest", "--url", url, "--votes", "5", "--workload", "soak"),
                 "workload: unknown 'soak'");
-        assertOneLineError(run("loadtest", "--url", url, "--votes", "5", "--model", "demo"),
+        assertOneLineUsageError(run("loadtest", "--url", url, "--votes", "5", "--model", "demo"),
                 "--model, --data-dir and --serve-set go with --serve");
         // Nothing listens on port 9: the first request fails, and says so in one line.
         assertOneLineError(run("loadtest", "--url", url, "--votes", "5"), "Connection refused");
@@ -206,7 +211,16 @@ class LoadtestCommandTest {
     }
 
     static void assertOneLineError(Result r, String expected) {
-        assertEquals(1, r.code(), r.out() + r.err());
+        assertOneLine(r, 1, expected);
+    }
+
+    /** Bad usage (a wrong flag or setting): exit 2, one line. */
+    static void assertOneLineUsageError(Result r, String expected) {
+        assertOneLine(r, 2, expected);
+    }
+
+    static void assertOneLine(Result r, int code, String expected) {
+        assertEquals(code, r.code(), r.out() + r.err());
         List<String> lines = new ArrayList<>(List.of(r.err().strip().split("\n")));
         lines.removeIf(l -> l.startsWith("WARNING") || l.contains("SLF4J") || l.isBlank());
         assertEquals(1, lines.size(), "one line: " + r.err());

@@ -18,7 +18,6 @@ public final class LlamaModel {
     private final LlamaWeights w;
     private final RopeTable rope;
     private volatile LoraAdapter adapter;
-    private volatile boolean adapterEnabled = true;
 
     public LlamaModel(ModelConfig cfg, LlamaWeights weights, Backend be) {
         this.cfg = cfg;
@@ -47,11 +46,6 @@ public final class LlamaModel {
 
     public LoraAdapter adapter() {
         return adapter;
-    }
-
-    /** With adapters disabled the model is the frozen base: DPO's reference model, with no second copy in memory. */
-    public void setAdapterEnabled(boolean enabled) {
-        this.adapterEnabled = enabled;
     }
 
     public KvCache newCache(int batch, int maxT) {
@@ -98,22 +92,17 @@ public final class LlamaModel {
      * causal attention never lets a real position see a later pad.
      */
     public void forward(Activations a, KvCache cache, int[] tokens, int B, int T, int pos0) {
-        forward(a, cache, tokens, B, T, pos0, activeAdapter());
-    }
-
-    /** The adapter a plain {@link #forward} applies: the model's own, unless disabled. */
-    public LoraAdapter activeAdapter() {
-        return adapterEnabled ? adapter : null;
+        forward(a, cache, tokens, B, T, pos0, adapter);
     }
 
     /**
-     * As {@link #forward(Activations, KvCache, int[], int, int, int)} with an explicit adapter (null: the base model),
-     * so callers on several threads can run different policy versions, or the reference, without sharing state.
+     * As {@link #forward(Activations, KvCache, int[], int, int, int)} with an explicit adapter (null: the base model,
+     * DPO's reference, with no second copy of the weights), so callers on several threads can run different policy
+     * versions, or the reference, without sharing state.
      */
     public void forward(Activations a, KvCache cache, int[] tokens, int B, int T, int pos0, LoraAdapter adapter) {
         int N = B * T;
-        int C = cfg.hiddenSize(), QD = cfg.qDim(), KVD = cfg.kvDim(), I = cfg.intermediateSize();
-        int NH = cfg.numHeads(), KV = cfg.numKvHeads(), HS = cfg.headDim();
+        int C = cfg.hiddenSize(), NH = cfg.numHeads();
         if (N > a.maxN) {
             throw new IllegalArgumentException(N + " positions exceed the activations' " + a.maxN);
         }

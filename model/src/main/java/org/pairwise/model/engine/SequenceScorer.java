@@ -38,7 +38,7 @@ public final class SequenceScorer {
     }
 
     public List<Score> score(List<Sequence> sequences) {
-        return score(sequences, model.activeAdapter());
+        return score(sequences, model.adapter());
     }
 
     /** Scores under the given adapter (null: the base model, DPO's reference). */

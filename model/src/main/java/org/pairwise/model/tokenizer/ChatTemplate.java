@@ -11,8 +11,14 @@ import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.filter.Filter;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.reflect.Method;
+import java.nio.charset.CharacterCodingException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.time.ZonedDateTime;
 import java.util.HashMap;
 import java.util.List;
@@ -27,6 +33,10 @@ import jinjava.javax.el.CompositeELResolver;
  * {@code strftime_now}.
  */
 public final class ChatTemplate {
+
+    /** What to do about a model without a chat template, in the words of every command that needs one. */
+    public static final String HOW_TO_GIVE_ONE = "give one with --chat-template FILE (a Jinja template, as "
+            + "tokenizer_config.json's chat_template)";
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Jinjava JINJA = newJinjava();
@@ -71,6 +81,46 @@ public final class ChatTemplate {
         if (source == null) return Optional.empty();
         return Optional.of(new ChatTemplate(
                 source, tokenContent(config.get("bos_token")), tokenContent(config.get("eos_token"))));
+    }
+
+    /**
+     * The template source in {@code file}: a Jinja file (the text of tokenizer_config.json's chat_template, as
+     * transformers' {@code chat_template.jinja}), or a tokenizer_config.json that has a chat_template.
+     */
+    public static String readFile(Path file) {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw new IllegalArgumentException("chat template " + file + ": no such file", e);
+        } catch (CharacterCodingException e) {
+            throw new IllegalArgumentException("chat template " + file + ": not UTF-8 text", e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the chat template " + file, e);
+        }
+        if (file.getFileName().toString().endsWith(".json")) {
+            return fromConfig(text).map(ChatTemplate::source).orElseThrow(() -> new IllegalArgumentException(
+                    "chat template " + file + ": a JSON file must be a tokenizer_config.json with a chat_template"));
+        }
+        if (text.isBlank()) {
+            throw new IllegalArgumentException("chat template " + file + " is empty");
+        }
+        return text;
+    }
+
+    /**
+     * {@code tokenizerConfigJsonOrNull} with its chat_template replaced by {@code template}: the tokenizer then takes
+     * its BOS/EOS for the template from the same places as for a template of its own.
+     */
+    public static String intoConfig(String tokenizerConfigJsonOrNull, String template) {
+        try {
+            ObjectNode config = tokenizerConfigJsonOrNull == null ? JSON.createObjectNode()
+                    : (ObjectNode) JSON.readTree(tokenizerConfigJsonOrNull);
+            config.put("chat_template", template);
+            return JSON.writeValueAsString(config);
+        } catch (IOException | ClassCastException e) {
+            throw new IllegalArgumentException("malformed tokenizer_config.json: " + e.getMessage(), e);
+        }
     }
 
     /** bos_token / eos_token appear as a string or as an AddedToken object with "content". */

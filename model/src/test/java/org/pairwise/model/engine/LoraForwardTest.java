@@ -124,8 +124,7 @@ public class LoraForwardTest {
                     }
                 }
                 assertTrue(moved > 0.05, "the adapter must change the logits, max change " + moved);
-                m.setAdapterEnabled(false);
-                float[] disabled = logits(m, tokens);
+                float[] disabled = logits(m, tokens, null);
                 for (int t = 0; t < tokens.length; t++) {
                     for (int v = 0; v < V; v++) {
                         assertEquals(baseRef[t][v], disabled[t * V + v], 2e-4);
@@ -136,9 +135,14 @@ public class LoraForwardTest {
     }
 
     static float[] logits(LlamaModel m, int[] tokens) {
+        return logits(m, tokens, m.adapter());
+    }
+
+    /** Logits of every position under the given adapter (null: the base model). */
+    static float[] logits(LlamaModel m, int[] tokens, LoraAdapter adapter) {
         int T = tokens.length, V = m.config().vocabSize();
         Activations a = m.newActivations(T);
-        m.forward(a, m.newCache(1, T), tokens, 1, T, 0);
+        m.forward(a, m.newCache(1, T), tokens, 1, T, 0, adapter);
         int[] rows = new int[T];
         for (int t = 0; t < T; t++) {
             rows[t] = t;

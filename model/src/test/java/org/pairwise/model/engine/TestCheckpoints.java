@@ -63,6 +63,11 @@ public final class TestCheckpoints {
         for (var e : values.entrySet()) {
             float[] v = e.getValue();
             MemorySegment seg = arena.allocate(dtype.bytesFor(v.length), 64);
+            if (dtype == DType.Q8_0) {
+                putQ8(seg, v);
+                tensors.put(e.getKey(), new TensorData(e.getKey(), dtype, shapes.get(e.getKey()), seg));
+                continue;
+            }
             for (int i = 0; i < v.length; i++) {
                 switch (dtype) {
                     case F32 -> seg.setAtIndex(DTypes.F32, i, v[i]);
@@ -74,6 +79,23 @@ public final class TestCheckpoints {
             tensors.put(e.getKey(), new TensorData(e.getKey(), dtype, shapes.get(e.getKey()), seg));
         }
         return new Checkpoint("test", "hf", c, tensors, null, null, arena::close);
+    }
+
+    /** llama.cpp's quantize_row_q8_0: per block of 32, d = amax/127 (stored as f16), q = round(x/d). */
+    private static void putQ8(MemorySegment seg, float[] v) {
+        for (int blk = 0; blk < v.length / 32; blk++) {
+            float amax = 0;
+            for (int j = 0; j < 32; j++) {
+                amax = Math.max(amax, Math.abs(v[blk * 32 + j]));
+            }
+            float d = amax / 127, id = d != 0 ? 1 / d : 0;
+            long off = 34L * blk;
+            seg.set(DTypes.I16, off, Float.floatToFloat16(d));
+            for (int j = 0; j < 32; j++) {
+                seg.set(java.lang.foreign.ValueLayout.JAVA_BYTE, off + 2 + j,
+                        (byte) Math.max(-128, Math.min(127, Math.round(v[blk * 32 + j] * id))));
+            }
+        }
     }
 
     /** Values rounded to what BF16 can hold, so F32 and BF16 copies hold the same numbers. */

@@ -5,18 +5,23 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.pairwise.config.ConfigException;
+import org.pairwise.config.Field;
+import org.pairwise.config.Schema;
+import org.pairwise.config.Type;
 import org.pairwise.model.DemoModel;
+import org.pairwise.server.auth.AdminToken;
+import org.pairwise.server.auth.ConfiguredTokens;
 import org.pairwise.trainer.config.DpoConfig;
 
 /**
- * Everything {@code pairwise serve} needs: the serving fields below plus a {@link DpoConfig} for the training fields,
- * which keep TRL's names. One flat namespace for users: a flag {@code --kebab-name}, an environment variable
- * {@code PAIRWISE_UPPER_SNAKE} or a snake_case key in a JSON/YAML file sets a serving field when the name is one, else
- * the DPO field of that name; {@code batch_size} is an alias of {@code per_device_train_batch_size}.
+ * Everything {@code pairwise serve} needs: the serving fields of {@link #SCHEMA} plus a {@link DpoConfig} for the
+ * training fields, which keep TRL's names. One flat namespace for users: a flag {@code --kebab-name}, an environment
+ * variable {@code PAIRWISE_UPPER_SNAKE} or a snake_case key in a JSON/YAML file sets a serving field when the name is
+ * one, else the DPO field of that name; {@code batch_size} is an alias of {@code per_device_train_batch_size}.
  *
- * <p>Precedence, lowest first: {@link #defaults()}, {@code --config} file, environment, flags ({@link #load}). Every
- * field is documented in {@link #DOCS}, which is also what {@code serve --help} prints. Invalid values fail with an
- * {@link IllegalArgumentException} that names the field.
+ * <p>Precedence, lowest first: {@link #defaults()}, {@code --config} file, environment, flags ({@link #load}). Invalid
+ * values fail with a {@link ConfigException} that names the field.
  */
 public record ServeConfig(
         String model,
@@ -31,6 +36,7 @@ public record ServeConfig(
         String adminToken,
         String annotation,
         List<String> annotatorTokens,
+        List<String> viewerTokens,
         String prompts,
         int poolSize,
         int maxNewTokens,
@@ -44,15 +50,98 @@ public record ServeConfig(
         int maxBodyBytes,
         int writeQueueCapacity,
         String cors,
+        int authFailuresPerMinute,
+        long headerTimeoutMs,
+        long idleTimeoutMs,
+        long bodyTimeoutMs,
+        int maxConnections,
         int pairViews,
         boolean benchRoute,
         DpoConfig dpo) {
 
-    /** Serving fields: snake_case name -> meaning and default (the DPO fields are documented by DpoConfig). */
+    /**
+     * The DPO fields keep DPOConfig's defaults except where an online stream differs from an offline dataset: smaller
+     * batches (votes trickle in), DESIGN's typical 5e-6 learning rate, and frequent checkpoints (steps are rare, and a
+     * restart should lose little).
+     */
+    private static final Schema<DpoConfig> SERVE_DPO = DpoConfig.SCHEMA.withDefaults("DPO settings (TRL's DPOConfig "
+            + "names; output_dir is relative to data_dir)", Map.of("per_device_train_batch_size", 4,
+            "learning_rate", 5e-6, "save_steps", 10));
+
+    /** Every serving field (name, type, default, help), then the DPO fields with serve's defaults. */
+    public static final Schema<ServeConfig> SCHEMA = Schema.of(ServeConfig.class, "Serve settings").fields(
+            Field.of("model", Type.STRING.labelled("M"), DemoModel.SPEC,
+                    "model to serve: a local HF directory, a .gguf file, a llama2.c .bin, a hub id (org/name), or "
+                    + "'demo' (built-in tiny model and prompt set)"),
+            Field.of("tokenizer", Type.STRING.labelled("FILE"), null,
+                    "tokenizer file for a llama2.c checkpoint (tokenizer.bin); none: next to the model").allowingNull(),
+            Field.of("adapter", Type.STRING.labelled("DIR"), null,
+                    "PEFT LoRA adapter directory to start from (policy version 0, and the DPO reference); none: the "
+                    + "base model").allowingNull(),
+            Field.of("backend", Type.STRING.labelled("NAME"), "cpu", "compute backend: cpu or auto"),
+            Field.of("generation_threads", Type.INT, 0, "threads for generation (0 = one per core); generation has "
+                    + "priority: people are waiting"),
+            Field.of("training_threads", Type.INT, 0, "threads for DPO steps (0 = half the cores, at least 1)"),
+            Field.of("host", Type.STRING.labelled("HOST"), "127.0.0.1", "address to listen on"),
+            Field.of("port", Type.INT, 8080, "HTTP port (0 = any free port)"),
+            Field.of("data_dir", Type.STRING.labelled("DIR"), "data",
+                    "SQLite file, checkpoints, published adapters and the admin token"),
+            Field.of("admin_token", Type.STRING.labelled("TOKEN"), null,
+                    "token for the admin routes (Authorization: Bearer TOKEN), at least " + AdminToken.MIN_LENGTH
+                    + " characters; none: generated at first start (48 hex digits), stored in DATA_DIR/admin_token "
+                    + "(mode 0600) and printed once")
+                    .allowingNull(),
+            Field.of("annotation", Type.STRING.labelled("MODE"), "open", "who may vote: open (anyone; each browser "
+                    + "is an anonymous annotator, named by a cookie) or token (votes need an annotator token)"),
+            Field.of("annotator_tokens", Type.listOf(Type.STRING.labelled("NAME:TOKEN")), List.of(),
+                    "NAME:TOKEN entries (tokens of " + ConfiguredTokens.MIN_LENGTH + "+ characters), comma-separated: "
+                    + "Authorization: Bearer TOKEN votes as NAME (in either mode)"),
+            Field.of("viewer_tokens", Type.listOf(Type.STRING.labelled("NAME:TOKEN")), List.of(),
+                    "NAME:TOKEN entries for read-only dashboard access: every vote and per-annotator count, no "
+                    + "voting, no admin routes"),
+            Field.of("prompts", Type.STRING.labelled("FILE"), null,
+                    "prompt file: JSONL ({\"prompt\": ...} or {\"messages\": [...]}) or plain text lines; none: the "
+                    + "built-in story starters").allowingNull(),
+            Field.of("pool_size", Type.INT, 4, "ready pairs kept in memory so GET /api/pairs/next never waits"),
+            Field.of("max_new_tokens", Type.INT, 64, "tokens per response at most"),
+            Field.of("temperature", Type.DOUBLE, 1.0, "sampling temperature (0 = greedy; both sides then agree)"),
+            Field.of("top_p", Type.DOUBLE, 1.0, "nucleus sampling mass"),
+            Field.of("top_k", Type.INT, 0, "keep the k most likely tokens (0 = all)"),
+            Field.of("batch_window_ms", Type.LONG, 30_000L, "train a partial batch once its first vote has waited "
+                    + "this long (votes are slow)"),
+            Field.of("publish_every", Type.INT, 2, "optimizer steps between policy versions"),
+            Field.of("keep_checkpoints", Type.INT, 3, "checkpoint-N directories kept under output_dir"),
+            Field.of("train_on_both_bad", Type.BOOLEAN, false, "train on both-bad votes (not supported yet; they "
+                    + "are stored and exported)"),
+            Field.of("max_body_bytes", Type.INT, 1 << 20, "largest request body; larger ones get 413"),
+            Field.of("write_queue_capacity", Type.INT, 10_000, "votes waiting for the SQLite writer; beyond it "
+                    + "votes get 429"),
+            Field.of("cors", Type.STRING.labelled("ORIGIN"), "off", "the origin allowed to call the API cross-site "
+                    + "(e.g. https://example.org, or *), or off"),
+            Field.of("auth_failures_per_minute", Type.INT, 10, "wrong tokens one client (IP address; IPv6 /64) "
+                    + "may present per minute before every token it presents gets 429 with Retry-After"),
+            Field.of("header_timeout_ms", Type.LONG, 10_000L, "a new connection that has not sent a complete "
+                    + "request head within this is closed (slowloris)"),
+            Field.of("idle_timeout_ms", Type.LONG, 120_000L, "a kept-alive connection with no request in progress "
+                    + "is closed after this"),
+            Field.of("body_timeout_ms", Type.LONG, 30_000L, "a request body not received in full within this "
+                    + "after its head gets 408 and the connection is closed"),
+            Field.of("max_connections", Type.INT, 4096, "open connections at most; more are closed at once (keep "
+                    + "it below the process's open-file limit)"),
+            Field.of("pair_views", Type.INT, 1, "how many requests each ready pair is served to before it leaves "
+                    + "the pool (each person still votes on a pair once); 1 gives every request a fresh pair, more "
+                    + "lets a crowd outpace the generator, several people judging each pair"),
+            Field.of("bench_route", Type.BOOLEAN, false, "expose GET /api/bench/constant, a bare route returning a "
+                    + "constant, so a load test can measure the HTTP framework's own ceiling on this server"))
+            .nest(SERVE_DPO)
+            .alias("batch_size", "per_device_train_batch_size")
+            .build();
+
+    /** Serving fields: snake_case name -> help line with its default (the DPO fields are DpoConfig's). */
     public static final Map<String, String> DOCS = docs();
 
     /** Names that stand for a DPOConfig field under a shorter, serving-side name. */
-    public static final Map<String, String> ALIASES = Map.of("batch_size", "per_device_train_batch_size");
+    public static final Map<String, String> ALIASES = SCHEMA.aliases();
 
     public ServeConfig {
         nonBlank(model, "model");
@@ -64,19 +153,17 @@ public record ServeConfig(
         if (port < 0 || port > 65535) {
             throw bad("port", "must be in 0..65535, got " + port);
         }
-        if (adminToken != null && adminToken.length() < 8) {
-            throw bad("admin_token", "must be at least 8 characters");
+        if (adminToken != null && adminToken.length() < AdminToken.MIN_LENGTH) {
+            throw bad("admin_token", "must be at least " + AdminToken.MIN_LENGTH + " characters (got "
+                    + adminToken.length() + "); e.g. openssl rand -hex 24");
         }
         if (!"open".equals(annotation) && !"token".equals(annotation)) {
             throw bad("annotation", "must be open or token, got '" + annotation + "'");
         }
         annotatorTokens = List.copyOf(annotatorTokens);
-        for (String t : annotatorTokens) {
-            int colon = t.indexOf(':');
-            if (colon <= 0 || colon == t.length() - 1) {
-                throw bad("annotator_tokens", "entries are NAME:TOKEN, got '" + t + "'");
-            }
-        }
+        viewerTokens = List.copyOf(viewerTokens);
+        tokenEntries("annotator_tokens", annotatorTokens);
+        tokenEntries("viewer_tokens", viewerTokens);
         if (annotation.equals("token") && annotatorTokens.isEmpty()) {
             throw bad("annotator_tokens", "token annotation needs at least one NAME:TOKEN");
         }
@@ -103,50 +190,35 @@ public record ServeConfig(
         atLeast(1024, maxBodyBytes, "max_body_bytes");
         atLeast(1, writeQueueCapacity, "write_queue_capacity");
         nonBlank(cors, "cors");
+        atLeast(1, authFailuresPerMinute, "auth_failures_per_minute");
+        atLeast(1, headerTimeoutMs, "header_timeout_ms");
+        atLeast(1, idleTimeoutMs, "idle_timeout_ms");
+        atLeast(1, bodyTimeoutMs, "body_timeout_ms");
+        atLeast(1, maxConnections, "max_connections");
         atLeast(1, pairViews, "pair_views");
         if (dpo == null) {
             throw bad("dpo", "must be set");
         }
     }
 
-    /**
-     * Defaults for serving. The DPO fields keep DPOConfig's defaults except where an online stream differs from an
-     * offline dataset: smaller batches (votes trickle in), DESIGN's typical 5e-6 learning rate, and frequent
-     * checkpoints (steps are rare, and a restart should lose little).
-     */
+    /** Every field at serve's default. */
     public static ServeConfig defaults() {
-        DpoConfig dpo = DpoConfig.defaults().withOverrides(Map.of(
-                "per_device_train_batch_size", "4", "learning_rate", "5e-6", "save_steps", "10"));
-        return new ServeConfig(DemoModel.SPEC, null, null, "cpu", 0, 0, "127.0.0.1", 8080, "data", null, "open",
-                List.of(), null, 4, 64, 1.0, 1.0, 0, 30_000, 2, 3, false, 1 << 20, 10_000, "off", 1, false, dpo);
+        return SCHEMA.defaults();
     }
 
     /** defaults, then {@code file} (may be null), then {@code PAIRWISE_*} variables, then {@code flags}. */
     public static ServeConfig load(Path file, Map<String, String> env, Map<String, String> flags) throws IOException {
-        ServeConfig c = defaults();
-        if (file != null) {
-            c = c.withOverrides(ServeConfigCodec.readFile(file), file.toString());
-        }
-        return c.withOverrides(ServeConfigCodec.fromEnv(env), "environment").withOverrides(flags);
+        return SCHEMA.load(file, env, flags);
     }
 
     /** This configuration with fields set from text; names in snake_case or kebab-case, serving or DPO fields. */
     public ServeConfig withOverrides(Map<String, String> overrides) {
-        return withOverrides(overrides, null);
-    }
-
-    ServeConfig withOverrides(Map<String, String> overrides, String source) {
-        try {
-            return ServeConfigCodec.apply(this, overrides);
-        } catch (IllegalArgumentException e) {
-            throw source == null ? e : new IllegalArgumentException(source + ": " + e.getMessage(), e);
-        }
+        return SCHEMA.with(this, overrides);
     }
 
     /** Whether {@code name} (snake or kebab case) is a serving field, a DPO field or an alias. */
     public static boolean isField(String name) {
-        String n = name.replace('-', '_');
-        return DOCS.containsKey(n) || ALIASES.containsKey(n) || DpoConfig.fieldNames().contains(n);
+        return SCHEMA.field(name) != null;
     }
 
     public Path dataPath() {
@@ -173,51 +245,12 @@ public record ServeConfig(
 
     private static Map<String, String> docs() {
         Map<String, String> d = new LinkedHashMap<>();
-        d.put("model", "model to serve: a local HF directory, a .gguf file, a llama2.c .bin, a hub id (org/name), or "
-                + "'demo' (built-in tiny model and prompt set). Default: demo.");
-        d.put("tokenizer", "tokenizer file for a llama2.c checkpoint (tokenizer.bin). Default: next to the model.");
-        d.put("adapter", "PEFT LoRA adapter directory to start from (policy version 0, and the DPO reference). "
-                + "Default: none (the base model).");
-        d.put("backend", "compute backend: cpu or auto. Default: cpu.");
-        d.put("generation_threads", "threads for generation (0 = one per core). Generation has priority: people "
-                + "are waiting. Default: 0.");
-        d.put("training_threads", "threads for DPO steps (0 = half the cores, at least 1). Default: 0.");
-        d.put("host", "address to listen on. Default: 127.0.0.1.");
-        d.put("port", "HTTP port (0 = any free port). Default: 8080.");
-        d.put("data_dir", "SQLite file, checkpoints, published adapters and the admin token. Default: ./data.");
-        d.put("admin_token", "token for the admin routes (Authorization: Bearer TOKEN). Default: generated at first "
-                + "start, stored in DATA_DIR/admin_token (mode 0600) and printed once.");
-        d.put("annotation", "open (anyone may vote) or token (votes need an annotator token). Default: open.");
-        d.put("annotator_tokens", "NAME:TOKEN entries for token annotation, comma-separated; the vote's annotator "
-                + "is NAME. Default: none.");
-        d.put("prompts", "prompt file: JSONL ({\"prompt\": ...} or {\"messages\": [...]}) or plain text lines. "
-                + "Default: the built-in story starters.");
-        d.put("pool_size", "ready pairs kept in memory so GET /api/pairs/next never waits. Default: 4.");
-        d.put("max_new_tokens", "tokens per response at most. Default: 64.");
-        d.put("temperature", "sampling temperature (0 = greedy; both sides then agree). Default: 1.0.");
-        d.put("top_p", "nucleus sampling mass. Default: 1.0.");
-        d.put("top_k", "keep the k most likely tokens (0 = all). Default: 0.");
-        d.put("batch_window_ms", "train a partial batch once its first vote has waited this long (votes are slow). "
-                + "Default: 30000.");
-        d.put("publish_every", "optimizer steps between policy versions. Default: 2.");
-        d.put("keep_checkpoints", "checkpoint-N directories kept under output_dir. Default: 3.");
-        d.put("train_on_both_bad", "train on both-bad votes (not supported yet; they are stored and exported). "
-                + "Default: false.");
-        d.put("max_body_bytes", "largest request body; larger ones get 413. Default: 1048576.");
-        d.put("write_queue_capacity", "votes waiting for the SQLite writer; beyond it votes get 429. "
-                + "Default: 10000.");
-        d.put("cors", "off, or the origin allowed to call the API cross-site (e.g. https://example.org, or *). "
-                + "Default: off.");
-        d.put("pair_views", "how many requests each ready pair is served to before it leaves the pool (each person "
-                + "still votes on a pair once). 1 gives every request a fresh pair; more lets a crowd outpace the "
-                + "generator without waiting, several people judging each pair. Default: 1.");
-        d.put("bench_route", "expose GET /api/bench/constant, a bare route returning a constant, so a load test can "
-                + "measure the HTTP framework's own ceiling on this server. Default: false.");
+        SCHEMA.ownFields().forEach(f -> d.put(f.name(), f.description()));
         return java.util.Collections.unmodifiableMap(d);
     }
 
-    static IllegalArgumentException bad(String field, String why) {
-        return new IllegalArgumentException(field + ": " + why);
+    static ConfigException bad(String field, String why) {
+        return new ConfigException(field, field + ": " + why);
     }
 
     private static void nonBlank(String v, String field) {
@@ -229,6 +262,21 @@ public record ServeConfig(
     private static void atLeast(int min, int v, String field) {
         if (v < min) {
             throw bad(field, "must be >= " + min + ", got " + v);
+        }
+    }
+
+    private static void atLeast(long min, long v, String field) {
+        if (v < min) {
+            throw bad(field, "must be >= " + min + ", got " + v);
+        }
+    }
+
+    private static void tokenEntries(String field, List<String> entries) {
+        for (String e : entries) {
+            String problem = ConfiguredTokens.problem(e);
+            if (problem != null) {
+                throw bad(field, problem);
+            }
         }
     }
 }

@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.random.RandomGenerator;
 import org.pairwise.accel.Backend;
+import org.pairwise.model.Engine;
 import org.pairwise.model.ModelConfig;
 import org.pairwise.model.lora.LoraAdapter;
 import org.pairwise.model.sample.SamplingParams;
@@ -49,6 +50,7 @@ public final class PairPool {
     private final int pairViews;
     private final ModelConfig modelConfig;
     private final Backend backend;
+    private final boolean chatTemplate;
     private final RandomGenerator sides = RandomGenerator.of("L64X128MixRandom");
     private final ArrayList<Ready> ready = new ArrayList<>();
     private final Deque<CompletableFuture<ServedPair>> waiters = new ArrayDeque<>();
@@ -70,13 +72,9 @@ public final class PairPool {
         }
     }
 
-    public PairPool(PairGenerator generator, PreferenceStore store, int poolSize, ModelConfig modelConfig,
-                    Backend backend, long seed) {
-        this(generator, store, poolSize, 1, modelConfig, backend, seed);
-    }
-
-    public PairPool(PairGenerator generator, PreferenceStore store, int poolSize, int pairViews,
-                    ModelConfig modelConfig, Backend backend, long seed) {
+    /** {@code engine}: the model's config, the backend policies load onto, and the tokenizer's chat template. */
+    public PairPool(PairGenerator generator, PreferenceStore store, int poolSize, int pairViews, Engine engine,
+                    long seed) {
         if (pairViews < 1) {
             throw new IllegalArgumentException("pairViews must be >= 1, got " + pairViews);
         }
@@ -84,8 +82,9 @@ public final class PairPool {
         this.store = store;
         this.poolSize = poolSize;
         this.pairViews = pairViews;
-        this.modelConfig = modelConfig;
-        this.backend = backend;
+        this.modelConfig = engine.config();
+        this.backend = engine.backend();
+        this.chatTemplate = engine.tokenizer().chatTemplate().isPresent();
         this.prompts = new ActivePrompts(generator, store, modelConfig.maxPositionEmbeddings(), seed);
         this.worker = Thread.ofPlatform().name("pairwise-generator").daemon().unstarted(this::run);
     }
@@ -172,6 +171,14 @@ public final class PairPool {
 
     public synchronized int readyCount() {
         return ready.size();
+    }
+
+    /**
+     * Whether the model has a chat template (its own or --chat-template): conversation prompts need one, and so does
+     * training on the conversational export with this model.
+     */
+    public boolean hasChatTemplate() {
+        return chatTemplate;
     }
 
     public int promptCount() {

@@ -2,8 +2,11 @@ package org.pairwise.server.http;
 
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.io.OutputStreamWriter;
@@ -12,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.zip.ZipEntry;
@@ -25,6 +29,9 @@ import org.pairwise.server.train.PublishedPolicies;
 /** The admin routes (behind {@link Auth#admin}): prompt upload, export, adapter download, trainer pause/resume. */
 final class AdminApi {
     private static final List<String> FORMATS = List.of("standard", "conversational");
+    /** States in which a pause has taken effect (or never will: the trainer ended). */
+    private static final Set<String> PAUSED_OR_DONE = Set.of("paused", "stopped", "failed");
+    private static final long SETTLE_MS = 3000;
 
     private final PreferenceStore store;
     private final PairPool pool;
@@ -66,7 +73,7 @@ final class AdminApi {
 
     /** GET /api/export?format=standard|conversational: TRL JSONL of the A/B votes, streamed. */
     void export(RoutingContext ctx) {
-        String format = ctx.queryParams().get("format") == null ? "standard" : ctx.queryParams().get("format");
+        String format = Responses.query(ctx, "format") == null ? "standard" : Responses.query(ctx, "format");
         if (!FORMATS.contains(format)) {
             throw ApiError.badRequest("format must be standard or conversational, got '" + format + "'");
         }
@@ -97,10 +104,34 @@ final class AdminApi {
         });
     }
 
-    /** POST /api/trainer/pause and /resume: takes effect between steps. */
+    /**
+     * POST /api/trainer/pause and /resume: answers with the trainer's status once it is in its new state. The trainer
+     * changes state on its own thread, between steps: a step in progress finishes first, so after SETTLE_MS the
+     * answer is the status then ({@code "paused": true} while the step ends).
+     */
     void trainer(RoutingContext ctx, String command) {
+        boolean pause = command.equals("pause");
+        Promise<JsonObject> settled = Promise.promise();
+        JsonObject[] latest = {null};
+        Handler<JsonObject> seen = s -> {
+            latest[0] = s;
+            if (pause ? PAUSED_OR_DONE.contains(s.getString("state")) : !"paused".equals(s.getString("state"))) {
+                settled.tryComplete(s);
+            }
+        };
+        // Listening before asking: the new state may be announced before the control request is answered.
+        MessageConsumer<JsonObject> states = bus.consumer(Addresses.TRAINER_STATE, m -> seen.handle(m.body()));
+        long timer = ctx.vertx().setTimer(SETTLE_MS, t -> {
+            if (latest[0] != null) {
+                settled.tryComplete(latest[0]);
+            }
+        });
         bus.<JsonObject>request(Addresses.TRAINER_CONTROL, command)
-                .onSuccess(m -> Responses.json(ctx, 200, m.body()))
-                .onFailure(ctx::fail);
+                .onSuccess(m -> seen.handle(m.body()))
+                .onFailure(settled::tryFail);
+        settled.future().onComplete(r -> {
+            states.unregister();
+            ctx.vertx().cancelTimer(timer);
+        }).onSuccess(s -> Responses.json(ctx, 200, s)).onFailure(ctx::fail);
     }
 }

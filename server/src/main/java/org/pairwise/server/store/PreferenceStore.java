@@ -4,6 +4,7 @@ import java.io.Writer;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import org.pairwise.trainer.data.PreferencePair;
 
 /**
  * The durable preference stream: prompts, pairs, votes and trainer checkpoints in one SQLite file. Writes go through
@@ -72,9 +73,23 @@ public interface PreferenceStore extends AutoCloseable {
         }
     }
 
-    /** An A/B vote joined with its pair, as the trainer needs it. */
-    record TrainableVote(long voteId, String pairId, Choice choice, int[] promptIds, int[] chosenIds,
-                         int[] rejectedIds, int pairPolicyVersion) {}
+    /**
+     * Thrown (as the future's failure) when the database could not take the write: a full disk ({@link #diskFull},
+     * HTTP 507) or a lost file or connection (503). Nothing of the write is stored; the store recovers by itself once
+     * the cause is gone. The message is for people; the database's own error is the cause.
+     */
+    final class StoreUnavailableException extends RuntimeException {
+        private final boolean diskFull;
+
+        public StoreUnavailableException(String message, boolean diskFull, Throwable cause) {
+            super(message, cause);
+            this.diskFull = diskFull;
+        }
+
+        public boolean diskFull() {
+            return diskFull;
+        }
+    }
 
     CompletableFuture<Long> addPrompt(String source, String text, String messagesJson);
 
@@ -87,8 +102,12 @@ public interface PreferenceStore extends AutoCloseable {
     /** Validates against the pair, dedupes, and commits with group commit; fails with StoreBusyException when full. */
     CompletableFuture<VoteResult> recordVote(VoteRequest vote);
 
-    /** A/B votes with id &gt; afterVoteId in id order (ties and both-bad are never returned), at most limit. */
-    CompletableFuture<List<TrainableVote>> trainableVotesAfter(long afterVoteId, int limit);
+    /**
+     * A/B votes with id &gt; afterVoteId in id order (ties and both-bad are never returned), at most limit, each as
+     * the pair the trainer takes: the vote's id, the pair's prompt, the preferred side's tokens as chosen, and the
+     * policy version that sampled the pair.
+     */
+    CompletableFuture<List<PreferencePair>> trainableVotesAfter(long afterVoteId, int limit);
 
     /** Records that the trainer consumed these votes at this policy version. */
     CompletableFuture<Void> markTrained(List<Long> voteIds, int policyVersion);
@@ -102,6 +121,9 @@ public interface PreferenceStore extends AutoCloseable {
 
     /** The latest votes with their pairs, newest first (dashboard). */
     CompletableFuture<List<VoteRecord>> latestVotes(int limit);
+
+    /** The latest votes of one annotator, newest first (an annotator's own view of the dashboard). */
+    CompletableFuture<List<VoteRecord>> latestVotesBy(String annotator, int limit);
 
     /**
      * A trainer checkpoint: the optimizer step, the policy version it published, the id of the last vote trained on

@@ -14,9 +14,9 @@ import org.pairwise.server.store.PreferenceStore.Choice;
 import org.pairwise.server.store.PreferenceStore.PairRecord;
 import org.pairwise.server.store.PreferenceStore.PromptRecord;
 import org.pairwise.server.store.PreferenceStore.StoreStats;
-import org.pairwise.server.store.PreferenceStore.TrainableVote;
 import org.pairwise.server.store.PreferenceStore.TrainerCheckpoint;
 import org.pairwise.server.store.PreferenceStore.VoteRecord;
+import org.pairwise.trainer.data.PreferencePair;
 
 /** The reads, each run on a reader thread's read-only connection. */
 final class Queries {
@@ -47,23 +47,23 @@ final class Queries {
     }
 
     /** chosen = the side the person preferred, rejected = the other side, whichever sample each side was. */
-    static List<TrainableVote> trainableVotesAfter(Connection c, long afterVoteId, int limit) throws SQLException {
+    static List<PreferencePair> trainableVotesAfter(Connection c, long afterVoteId, int limit) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("""
-                SELECT v.id, v.pair_id, v.choice, p.prompt_ids, p.a_token_ids, p.b_token_ids, p.policy_version
+                SELECT v.id, v.choice, p.prompt_ids, p.a_token_ids, p.b_token_ids, p.policy_version
                 FROM preferences v JOIN pairs p ON p.pair_id = v.pair_id
                 WHERE v.id > ? AND v.choice IN ('a', 'b')
                 ORDER BY v.id LIMIT ?""")) {
             ps.setLong(1, afterVoteId);
             ps.setInt(2, limit);
-            List<TrainableVote> out = new ArrayList<>();
+            List<PreferencePair> out = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    Choice choice = Choice.fromWire(rs.getString(3));
-                    int[] a = Rows.ints(rs, 5);
-                    int[] b = Rows.ints(rs, 6);
-                    boolean aWins = choice == Choice.A;
-                    out.add(new TrainableVote(rs.getLong(1), rs.getString(2), choice, Rows.ints(rs, 4),
-                            aWins ? a : b, aWins ? b : a, rs.getInt(7)));
+                    long id = rs.getLong(1);
+                    boolean aWins = Choice.fromWire(rs.getString(2)) == Choice.A;
+                    int[] a = Rows.ints(rs, 4);
+                    int[] b = Rows.ints(rs, 5);
+                    out.add(PreferencePair.of(id, "vote " + id, Rows.ints(rs, 3), aWins ? a : b, aWins ? b : a,
+                            rs.getInt(6)));
                 }
             }
             return out;
@@ -74,14 +74,28 @@ final class Queries {
         try (PreparedStatement ps = c.prepareStatement(
                 "SELECT " + Rows.VOTE_COLUMNS + " FROM preferences ORDER BY id DESC LIMIT ?")) {
             ps.setInt(1, limit);
-            List<VoteRecord> out = new ArrayList<>();
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(Rows.vote(rs));
-                }
-            }
-            return out;
+            return votes(ps);
         }
+    }
+
+    /** Through the (annotator, pair_id) index: one person's votes, however many others there are. */
+    static List<VoteRecord> latestVotesBy(Connection c, String annotator, int limit) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT " + Rows.VOTE_COLUMNS + " FROM preferences WHERE annotator = ? ORDER BY id DESC LIMIT ?")) {
+            ps.setString(1, annotator);
+            ps.setInt(2, limit);
+            return votes(ps);
+        }
+    }
+
+    private static List<VoteRecord> votes(PreparedStatement ps) throws SQLException {
+        List<VoteRecord> out = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                out.add(Rows.vote(rs));
+            }
+        }
+        return out;
     }
 
     static Optional<TrainerCheckpoint> latestCheckpoint(Connection c) throws SQLException {

@@ -21,11 +21,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.pairwise.server.store.PreferenceStore.Choice;
 import org.pairwise.server.store.PreferenceStore.PairRecord;
-import org.pairwise.server.store.PreferenceStore.TrainableVote;
 import org.pairwise.server.store.PreferenceStore.TrainerCheckpoint;
 import org.pairwise.server.store.PreferenceStore.VoteRecord;
 import org.pairwise.server.store.PreferenceStore.VoteRequest;
 import org.pairwise.server.store.PreferenceStore.VoteResult;
+import org.pairwise.trainer.data.PreferencePair;
 
 class TrainingQueriesTest {
     @TempDir
@@ -104,21 +104,27 @@ class TrainingQueriesTest {
         vote("p2", Choice.BOTH_BAD, null);
         long v5 = vote("p2", Choice.A, null);
 
-        List<TrainableVote> all = store.trainableVotesAfter(0, 100).join();
-        assertEquals(List.of(v1, v3, v5), all.stream().map(TrainableVote::voteId).toList());
-        TrainableVote a = all.get(0);
+        List<PreferencePair> all = store.trainableVotesAfter(0, 100).join();
+        assertEquals(List.of(v1, v3, v5), all.stream().map(PreferencePair::id).toList());
+        PreferencePair a = all.get(0);
         assertArrayEquals(Fixtures.PROMPT_IDS, a.promptIds());
         assertArrayEquals(new int[] {100, 7}, a.chosenIds());      // p0 side a
         assertArrayEquals(new int[] {200, 8, 9}, a.rejectedIds()); // p0 side b
-        TrainableVote b = all.get(1);
-        assertEquals(Choice.B, b.choice());
+        PreferencePair b = all.get(1);
+        assertEquals(Choice.B, choiceOf(b.id()));
         assertArrayEquals(new int[] {201, 8, 9}, b.chosenIds());
         assertArrayEquals(new int[] {101, 7}, b.rejectedIds());
-        assertEquals(1, b.pairPolicyVersion());
-        assertEquals(2, all.get(2).pairPolicyVersion());
+        assertEquals(1, b.policyVersion());
+        assertEquals(2, all.get(2).policyVersion());
 
-        assertEquals(List.of(v3), store.trainableVotesAfter(v1, 1).join().stream().map(TrainableVote::voteId).toList());
+        assertEquals(List.of(v3), store.trainableVotesAfter(v1, 1).join().stream().map(PreferencePair::id).toList());
         assertEquals(List.of(), store.trainableVotesAfter(v5, 10).join());
+    }
+
+    // The trainer's pair carries no choice (chosen is the preferred side); the stored vote has it.
+    private Choice choiceOf(long voteId) {
+        return store.latestVotes(100).join().stream().filter(v -> v.id() == voteId).findFirst().orElseThrow()
+                .choice();
     }
 
     @Test

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,7 +20,11 @@ import org.openqa.selenium.WebElement;
 import org.openqa.selenium.interactions.Actions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 
-/** A person on the annotator page, in a real browser against a real server and SQLite file. */
+/**
+ * A person on the annotator page, in a real browser against a real server and SQLite file: voting, the vote's
+ * confirmation (for as long as its pair is on screen), which response was cut at max_new_tokens (the store's finish
+ * reason, "length"), markup shown as text, the layout, and the page's icon.
+ */
 @Timeout(600)
 class AnnotatorPageTest {
     /**
@@ -60,7 +65,7 @@ class AnnotatorPageTest {
     void aMouseVoteIsConfirmedCountedAndStoredInSqlite() throws Exception {
         try (Browser b = Browser.open()) {
             b.driver.get(server.url("/"));
-            b.driver.findElement(By.id("annotator")).sendKeys("mouse-person");
+            String who = whoami(b);
             String pair = awaitVotable(b, null);
 
             b.screenshot("annotator");
@@ -71,7 +76,8 @@ class AnnotatorPageTest {
             b.screenshot("annotator-recorded");
             // The next pair follows the confirmation, and it is a different pair.
             awaitVotable(b, pair);
-            List<String[]> votes = server.votesOf("mouse-person");
+            // Open mode: the browser votes as the anonymous identity its cookie stands for, shown on the page.
+            List<String[]> votes = server.votesOf(who);
             assertEquals(1, votes.size(), "one click, one stored vote");
             assertArrayEquals(new String[] {pair, "a"}, votes.getFirst());
         }
@@ -81,8 +87,9 @@ class AnnotatorPageTest {
     void keys1And2VoteForAAndBButNotWhileTypingInAField() throws Exception {
         try (Browser b = Browser.open()) {
             b.driver.get(server.url("/"));
-            // Digits typed into the name field must not vote: if they did, extra rows would show up below.
-            b.driver.findElement(By.id("annotator")).sendKeys("keys-1234");
+            // Digits typed into a field must not vote: if they did, extra rows would show up below.
+            String who = whoami(b);
+            b.driver.findElement(By.id("ask-prompt")).sendKeys("keys-1234");
             String first = awaitVotable(b, null);
             // Leave the field the way a person does: click on the page, so keys go to the document.
             b.driver.findElement(By.id("prompt-heading")).click();
@@ -94,7 +101,7 @@ class AnnotatorPageTest {
             b.await(Duration.ofSeconds(30)).until(ExpectedConditions.textToBe(By.id("vote-count"), "2"));
             awaitVotable(b, second);
 
-            List<String[]> votes = server.votesOf("keys-1234");
+            List<String[]> votes = server.votesOf(who);
             assertEquals(2, votes.size(), "two key presses, two stored votes");
             assertArrayEquals(new String[] {first, "a"}, votes.get(0));
             assertArrayEquals(new String[] {second, "b"}, votes.get(1));
@@ -157,6 +164,67 @@ class AnnotatorPageTest {
         }
     }
 
+    @Test
+    void recordedLeavesWhenTheNextPairArrives() throws Exception {
+        try (Browser b = Browser.open()) {
+            b.driver.get(server.url("/"));
+            String first = awaitVotable(b, null);
+            b.driver.findElement(By.id("vote-a")).click();
+            b.await(Duration.ofSeconds(30)).until(ExpectedConditions.textToBe(By.id("vote-count"), "1"));
+            assertEquals("Recorded", b.driver.findElement(By.id("status")).getText());
+            awaitVotable(b, first);
+            assertEquals("", b.driver.findElement(By.id("status")).getText(),
+                    "the confirmation was about the previous pair");
+        }
+    }
+
+    @Test
+    void aResponseCutAtTheTokenLimitIsMarkedAndOnlyThatOne() throws Exception {
+        try (Browser b = Browser.open()) {
+            b.driver.get(server.url("/"));
+            int cut = 0;
+            String previous = null;
+            for (int i = 0; i < 4; i++) {
+                String pair = awaitVotable(b, previous);
+                String[] finish = server.finishOf(pair);
+                String[] panes = {"a", "b"};
+                for (int side = 0; side < 2; side++) {
+                    boolean marked = b.driver.findElement(By.id("cut-" + panes[side])).isDisplayed();
+                    assertEquals("length".equals(finish[side]), marked,
+                            "pair " + pair + " side " + panes[side] + " finished by " + finish[side]);
+                    cut += marked ? 1 : 0;
+                }
+                if (i == 0) {
+                    b.screenshot("annotator-cut-marks");
+                }
+                b.driver.findElement(By.id("vote-tie")).click();
+                previous = pair;
+            }
+            assertTrue(cut > 0, "16-token responses: stories260K rarely ends a story that soon");
+            assertEquals("Cut off: this response reached the length limit (max_new_tokens).",
+                    b.driver.findElement(By.cssSelector(".cut")).getDomProperty("textContent"));
+        }
+    }
+
+    @Test
+    void bothPagesHaveAnIconAndTheServerHasOneAtTheUsualPlace() throws Exception {
+        try (Browser b = Browser.open()) {
+            for (String page : new String[] {"/", "/dashboard.html"}) {
+                b.driver.get(server.url(page));
+                String href = b.driver.findElement(By.cssSelector("link[rel=icon]")).getDomProperty("href");
+                HttpResponse<String> icon = server.get(java.net.URI.create(href).getPath());
+                assertEquals(200, icon.statusCode(), page + ": " + href);
+                assertTrue(icon.headers().firstValue("Content-Type").orElse("").startsWith("image/svg+xml"));
+                assertTrue(icon.body().startsWith("<svg"), icon.body());
+            }
+        }
+        // Browsers (and tools) ask for /favicon.ico on pages that name no icon, such as the API's JSON.
+        HttpResponse<String> ico = server.get("/favicon.ico");
+        assertEquals(200, ico.statusCode());
+        assertTrue(ico.headers().firstValue("Content-Type").orElse("").startsWith("image/"), ico.headers().map()
+                .toString());
+    }
+
     private static void assertNoMarkupRendered(Browser b) {
         Object alerts = b.driver.executeScript("return window.__alerts ? window.__alerts.length : 0;");
         assertEquals(0L, alerts, "no alert() ran");
@@ -166,6 +234,14 @@ class AnnotatorPageTest {
         assertEquals(0L, elements, "model and prompt text holds no elements, only text");
         Object scripts = b.driver.executeScript("return document.scripts.length;");
         assertEquals(1L, scripts, "only the page's own module script exists");
+    }
+
+    /** The name the page says this browser votes as (open mode: anon- and 16 hex digits). */
+    static String whoami(Browser b) {
+        return b.await(Duration.ofSeconds(30)).until(d -> {
+            String t = d.findElement(By.id("whoami")).getText();
+            return t.startsWith("anon-") ? t : null;
+        });
     }
 
     /** Waits until a pair other than previous is shown and the vote buttons are enabled; returns its id. */

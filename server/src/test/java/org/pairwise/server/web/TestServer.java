@@ -1,6 +1,8 @@
 package org.pairwise.server.web;
 
-import org.pairwise.model.SharedModels;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -18,6 +20,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.pairwise.model.SharedModels;
 import org.pairwise.server.PairwiseServer;
 import org.pairwise.server.config.ServeConfig;
 
@@ -71,6 +74,40 @@ final class TestServer implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /** Why each side of a stored pair stopped: {a_finish, b_finish} ("eos", "length", ...). */
+    String[] finishOf(String pairId) throws SQLException {
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dbFile());
+             PreparedStatement ps = c.prepareStatement("SELECT a_finish, b_finish FROM pairs WHERE pair_id = ?")) {
+            ps.setString(1, pairId);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    throw new AssertionError("no stored pair " + pairId);
+                }
+                return new String[] {rs.getString(1), rs.getString(2)};
+            }
+        }
+    }
+
+    /** Casts a vote over HTTP, as another person's browser would; returns the pair's id. */
+    String vote(String choice, String annotator) throws Exception {
+        HttpResponse<String> next = null;
+        // The pool fills in the background after start-up.
+        for (int i = 0; i < 600; i++) {
+            next = get("/api/pairs/next");
+            if (next.statusCode() == 200) {
+                break;
+            }
+            Thread.sleep(100);
+        }
+        assertEquals(200, next.statusCode(), next.body());
+        String pairId = new JsonObject(next.body()).getString("pair_id");
+        JsonObject vote = new JsonObject().put("pair_id", pairId).put("choice", choice);
+        HttpResponse<String> r = postJson("/api/preferences", (annotator == null ? vote
+                : vote.put("annotator", annotator)).encode());
+        assertEquals(201, r.statusCode(), r.body());
+        return pairId;
     }
 
     Path dbFile() {

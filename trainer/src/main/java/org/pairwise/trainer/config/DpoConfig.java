@@ -2,9 +2,12 @@ package org.pairwise.trainer.config;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.pairwise.config.ConfigException;
+import org.pairwise.config.Field;
+import org.pairwise.config.Schema;
+import org.pairwise.config.Type;
 import org.pairwise.trainer.data.Truncation;
 import org.pairwise.trainer.dpo.DpoLoss;
 import org.pairwise.trainer.dpo.LossType;
@@ -12,70 +15,15 @@ import org.pairwise.trainer.optim.LrSchedule;
 
 /**
  * The training configuration of {@code pairwise train} and the continual trainer. Names, meanings and defaults are
- * those of TRL 1.9's {@code DPOConfig} and the transformers 5 {@code TrainingArguments} it extends, unless a field
- * says otherwise, so a TRL user's config file means the same thing here.
+ * those of TRL 1.9's {@code DPOConfig} and the transformers 5 {@code TrainingArguments} it extends (LoRA's: TRL's
+ * {@code ModelConfig}) unless a field's help says otherwise, so a TRL user's config file means the same thing here.
+ * Every field is declared once, in {@link #SCHEMA}: its name, type, default and help line.
  *
- * <p>One source of truth, in increasing precedence: {@link #defaults()}, a JSON or YAML file ({@link #withFile},
- * snake_case keys, unknown keys rejected), environment variables {@code PAIRWISE_<UPPER_SNAKE>} ({@link #withEnv}),
- * command-line flags in kebab-case ({@link #withOverrides}); {@link #load} applies all four. {@link #toJson()} is what
- * the trainer writes to {@code output_dir} and {@link #fromJson} reads back the same configuration. Every invalid value
- * fails with an {@link IllegalArgumentException} that names its field.
- *
- * @param outputDir {@code output_dir}, default {@code "trainer_output"} (transformers 5's default): where checkpoints,
- *     metrics and the final adapter go.
- * @param beta {@code beta}, default 0.1: how far the policy may move from the reference; for ipo it is IPO's τ.
- * @param lossType {@code loss_type}, default {@code [sigmoid]}: one or more {@link LossType} names; a file may give a
- *     list, a flag or variable a comma-separated list.
- * @param lossWeights {@code loss_weights}, default null (weight 1 for every loss type): same length as loss_type.
- * @param labelSmoothing {@code label_smoothing}, default 0: ε for cDPO ({@code sigmoid}; TRL 0.x semantics, ignored by
- *     TRL 1.x), robust ([0, 0.5)), exo_pair (&gt; 0), aot.
- * @param discopopTau {@code discopop_tau}, default 0.05: DiscoPOP's τ.
- * @param bcoPairRewardShift {@code bco_pair_reward_shift}, default false. Ours, not TRL's: true subtracts the running
- *     mean of rewards in bco_pair as TRL ≤ 0.28 did; false is TRL 1.x's bco_pair.
- * @param learningRate {@code learning_rate}, default 1e-6 (DPOConfig's; TrainingArguments' is 5e-5): the peak rate.
- * @param lrSchedulerType {@code lr_scheduler_type}, default {@code linear}: linear, cosine, constant,
- *     constant_with_warmup.
- * @param warmupRatio {@code warmup_ratio}, default 0: warmup as a fraction of total steps (ceil), used only when
- *     warmup_steps is 0. transformers 5 removed it; kept because TRL users' configs still carry it.
- * @param warmupSteps {@code warmup_steps}, default 0: ≥ 1 a step count, in (0, 1) a ratio (transformers 5).
- * @param weightDecay {@code weight_decay}, default 0: AdamW's decoupled weight decay.
- * @param adamBeta1 {@code adam_beta1}, default 0.9.
- * @param adamBeta2 {@code adam_beta2}, default 0.999.
- * @param adamEpsilon {@code adam_epsilon}, default 1e-8.
- * @param maxGradNorm {@code max_grad_norm}, default 1.0: global gradient-norm clipping; 0 disables it.
- * @param perDeviceTrainBatchSize {@code per_device_train_batch_size}, default 8: pairs per micro-batch.
- * @param perDeviceEvalBatchSize {@code per_device_eval_batch_size}, default 8.
- * @param gradientAccumulationSteps {@code gradient_accumulation_steps}, default 1: micro-batches per optimizer step.
- * @param numTrainEpochs {@code num_train_epochs}, default 3.0: may be fractional, as in transformers.
- * @param maxSteps {@code max_steps}, default -1: when &gt; 0, the number of optimizer steps, overriding the epochs.
- * @param loggingSteps {@code logging_steps}, default 10 (TRL's; transformers' is 500): optimizer steps per log line.
- *     Ours is an integer; transformers' ratio form (&lt; 1) is not accepted.
- * @param saveSteps {@code save_steps}, default 500: optimizer steps per checkpoint.
- * @param evalSteps {@code eval_steps}, default null (= logging_steps, as transformers): steps between evaluations
- *     when evaluation data is given.
- * @param maxLength {@code max_length}, default 1024: tokens of prompt + completion per sequence; null disables.
- * @param maxPromptLength {@code max_prompt_length}, default null: prompt tokens, keeping the end (TRL 0.12–0.28; 0.x
- *     defaulted to 512, TRL 1.x removed it, hence off by default). See {@link Truncation}.
- * @param maxCompletionLength {@code max_completion_length}, default null: completion tokens, keeping the start (TRL
- *     0.x; removed in 1.x).
- * @param truncationMode {@code truncation_mode}, default {@code keep_start} (TRL 1.x; 0.x defaulted to keep_end):
- *     which end of an over-long sequence max_length keeps.
- * @param seed {@code seed}, default 42: adapter initialisation and data order.
- * @param precomputeRefLogProbs {@code precompute_ref_log_probs}, default false: compute all reference log-probs once
- *     before training.
- * @param gradientCheckpointing {@code gradient_checkpointing}, default true (TRL's; transformers' is false):
- *     recompute layer activations in backward instead of keeping them.
- * @param disableDropout {@code disable_dropout}, default true (TRL's): no dropout in policy or reference, LoRA dropout
- *     included (TRL disables every dropout module of the PEFT model), so lora_dropout is only recorded in the
- *     adapter config unless this is false.
- * @param loraR {@code lora_r}, default 16 (TRL's {@code ModelConfig}): adapter rank.
- * @param loraAlpha {@code lora_alpha}, default 32 (TRL's {@code ModelConfig}): scaling alpha/r, or alpha/√r with
- *     rsLoRA.
- * @param loraDropout {@code lora_dropout}, default 0.05 (TRL's {@code ModelConfig}).
- * @param loraTargetModules {@code lora_target_modules}, default all seven projections (TRL leaves it to PEFT's
- *     per-model default, q_proj and v_proj for Llama; we default to all, as the issue asks): a subset of q_proj,
- *     k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj; {@code all-linear} (PEFT's shorthand) means all seven.
- * @param useRslora {@code use_rslora}, default false: rank-stabilised scaling alpha/√r.
+ * <p>In increasing precedence: {@link #defaults()}, a JSON or YAML file ({@link #withFile}, snake_case keys, unknown
+ * keys rejected), environment variables {@code PAIRWISE_<UPPER_SNAKE>} ({@link #withEnv}), command-line flags in
+ * kebab-case ({@link #withOverrides}); {@link #load} applies all four. {@link #toJson()} is what the trainer writes to
+ * {@code output_dir} and {@link #fromJson} reads back the same configuration. Every invalid value fails with a
+ * {@link ConfigException} that names its field.
  */
 public record DpoConfig(
         String outputDir,
@@ -106,8 +54,14 @@ public record DpoConfig(
         Integer maxPromptLength,
         Integer maxCompletionLength,
         Truncation.Mode truncationMode,
+        String chatTemplate,
         int seed,
         boolean precomputeRefLogProbs,
+        boolean syncRefModel,
+        double refModelMixupAlpha,
+        int refModelSyncSteps,
+        int replayPairsPerStep,
+        double voteDecayGamma,
         boolean gradientCheckpointing,
         boolean disableDropout,
         int loraR,
@@ -120,8 +74,90 @@ public record DpoConfig(
     public static final List<String> LORA_MODULES =
             List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
 
-    /** The prefix of the environment variables that override fields. */
-    public static final String ENV_PREFIX = "PAIRWISE_";
+    private static final String DPO = "DPOConfig", ARGS = "TrainingArguments", MODEL = "ModelConfig";
+
+    /** Every field: name (TRL's), type, default, help. */
+    public static final Schema<DpoConfig> SCHEMA = Schema.of(DpoConfig.class, "DPO settings (TRL's DPOConfig names)")
+            .fields(
+            Field.of("output_dir", Type.STRING.labelled("DIR"), "trainer_output",
+                    "where checkpoints, metrics and the final adapter go (transformers 5's default)").trl(ARGS),
+            Field.of("beta", Type.DOUBLE, 0.1, "how far the policy may move from the reference; for ipo it is IPO's "
+                    + "tau").trl(DPO),
+            Field.of("loss_type", Type.listOf(Type.choice(LossType.class)), List.of(LossType.SIGMOID), "one or more "
+                    + "loss types (a file may give a list, a flag or variable a comma-separated list)").trl(DPO),
+            Field.of("loss_weights", Type.listOf(Type.DOUBLE), null, "one weight per loss_type; none: weight 1 each")
+                    .allowingNull().trl(DPO),
+            Field.of("label_smoothing", Type.DOUBLE, 0.0, "epsilon for cDPO (sigmoid; TRL 0.x semantics, ignored by "
+                    + "TRL 1.x), robust ([0, 0.5)), exo_pair (> 0), aot").trl(DPO),
+            Field.of("discopop_tau", Type.DOUBLE, 0.05, "DiscoPOP's tau").trl(DPO),
+            Field.of("bco_pair_reward_shift", Type.BOOLEAN, false, "ours, not TRL's: true subtracts the running mean "
+                    + "of rewards in bco_pair as TRL <= 0.28 did; false is TRL 1.x's bco_pair"),
+            Field.of("learning_rate", Type.DOUBLE, 1e-6, "the peak learning rate (DPOConfig's default; "
+                    + "TrainingArguments' is 5e-5)").trl(DPO),
+            Field.of("lr_scheduler_type", Type.choice(LrSchedule.Kind.class), LrSchedule.Kind.LINEAR,
+                    "the learning-rate schedule after warmup").trl(ARGS),
+            Field.of("warmup_ratio", Type.DOUBLE, 0.0, "warmup as a fraction of total steps (rounded up), used only "
+                    + "when warmup_steps is 0; transformers 5 removed it, TRL users' configs still carry it").trl(ARGS),
+            Field.of("warmup_steps", Type.DOUBLE, 0.0, ">= 1: a step count; in (0, 1): a ratio (transformers 5)")
+                    .trl(ARGS),
+            Field.of("weight_decay", Type.DOUBLE, 0.0, "AdamW's decoupled weight decay").trl(ARGS),
+            Field.of("adam_beta1", Type.DOUBLE, 0.9, "AdamW's first-moment decay").trl(ARGS),
+            Field.of("adam_beta2", Type.DOUBLE, 0.999, "AdamW's second-moment decay").trl(ARGS),
+            Field.of("adam_epsilon", Type.DOUBLE, 1e-8, "AdamW's epsilon").trl(ARGS),
+            Field.of("max_grad_norm", Type.DOUBLE, 1.0, "global gradient-norm clipping; 0 disables it").trl(ARGS),
+            Field.of("per_device_train_batch_size", Type.INT, 8, "pairs per micro-batch").trl(ARGS),
+            Field.of("per_device_eval_batch_size", Type.INT, 8, "pairs per evaluation batch").trl(ARGS),
+            Field.of("gradient_accumulation_steps", Type.INT, 1, "micro-batches per optimizer step").trl(ARGS),
+            Field.of("num_train_epochs", Type.DOUBLE, 3.0, "passes over the data; may be fractional").trl(ARGS),
+            Field.of("max_steps", Type.INT, -1, "when > 0, the number of optimizer steps, overriding the epochs")
+                    .trl(ARGS),
+            Field.of("logging_steps", Type.INT, 10, "optimizer steps per metrics line (TRL's default; transformers' "
+                    + "is 500); an integer, transformers' ratio form (< 1) is not accepted").trl(DPO),
+            Field.of("save_steps", Type.INT, 500, "optimizer steps per checkpoint").trl(ARGS),
+            Field.of("eval_steps", Type.INT, null, "steps between evaluations when evaluation data is given; none: "
+                    + "logging_steps, as transformers").allowingNull().trl(ARGS),
+            Field.of("max_length", Type.INT, 1024, "tokens of prompt + completion per sequence; none disables")
+                    .allowingNull().trl(DPO),
+            Field.of("max_prompt_length", Type.INT, null, "prompt tokens, keeping the end (TRL 0.12-0.28; 0.x "
+                    + "defaulted to 512, TRL 1.x removed it, hence off by default)").allowingNull().trl(DPO),
+            Field.of("max_completion_length", Type.INT, null, "completion tokens, keeping the start (TRL 0.x; removed "
+                    + "in 1.x)").allowingNull().trl(DPO),
+            Field.of("truncation_mode", Type.choice(Truncation.Mode.class), Truncation.Mode.KEEP_START, "which end of "
+                    + "an over-long sequence max_length keeps (TRL 1.x's default; 0.x defaulted to keep_end)")
+                    .trl(DPO),
+            Field.of("chat_template", Type.STRING.labelled("FILE"), null, "ours, not DPOConfig's (TRL's SFTConfig "
+                    + "has chat_template_path): a Jinja chat template file, the text of tokenizer_config.json's "
+                    + "chat_template (or a tokenizer_config.json holding one), used instead of the model's own to "
+                    + "render conversational data and prompts; for a model that has none").allowingNull(),
+            Field.of("seed", Type.INT, 42, "adapter initialisation and data order").trl(ARGS),
+            Field.of("precompute_ref_log_probs", Type.BOOLEAN, false, "compute all reference log-probs once before "
+                    + "training").trl(DPO),
+            Field.of("sync_ref_model", Type.BOOLEAN, false, "TR-DPO: every ref_model_sync_steps steps the reference "
+                    + "adapter becomes alpha * policy + (1 - alpha) * reference, LoRA A and B mixed separately (TRL "
+                    + "refuses it with PEFT; here the reference is a frozen adapter)").trl(DPO),
+            Field.of("ref_model_mixup_alpha", Type.DOUBLE, 0.6, "TR-DPO's alpha in [0, 1]: 1 is a hard update (the "
+                    + "reference becomes the policy)").trl(DPO),
+            Field.of("ref_model_sync_steps", Type.INT, 512, "TR-DPO's tau: optimizer steps between reference updates")
+                    .trl(DPO),
+            Field.of("replay_pairs_per_step", Type.INT, 0, "ours, not TRL's: continual training adds this many pairs "
+                    + "trained on in earlier steps to each optimizer step (a replay buffer); 0 = off"),
+            Field.of("vote_decay_gamma", Type.DOUBLE, 1.0, "ours, not TRL's: a pair's weight is multiplied by "
+                    + "gamma^(current policy version - the pair's version) (NS-DPO's decay), gamma in (0, 1]; 1 = off"),
+            Field.of("gradient_checkpointing", Type.BOOLEAN, true, "recompute layer activations in backward instead "
+                    + "of keeping them (TRL's default; transformers' is false)").trl(DPO),
+            Field.of("disable_dropout", Type.BOOLEAN, true, "no dropout in policy or reference, LoRA's included (TRL "
+                    + "disables every dropout module of the PEFT model), so lora_dropout is then only recorded in "
+                    + "the adapter config").trl(DPO),
+            Field.of("lora_r", Type.INT, 16, "adapter rank").trl(MODEL),
+            Field.of("lora_alpha", Type.INT, 32, "LoRA scaling alpha/r, or alpha/sqrt(r) with rsLoRA").trl(MODEL),
+            Field.of("lora_dropout", Type.DOUBLE, 0.05, "dropout on the adapter's input").trl(MODEL),
+            Field.of("lora_target_modules",
+                    Type.listOf(Type.STRING.labelled("MODULE")).withShorthand("all-linear", LORA_MODULES),
+                    LORA_MODULES, "projections to adapt: a subset of " + String.join(", ", LORA_MODULES) + ", or "
+                    + "all-linear (PEFT's shorthand for all seven; TRL leaves it to PEFT's per-model default, "
+                    + "q_proj,v_proj for Llama, we adapt all)").trl(MODEL),
+            Field.of("use_rslora", Type.BOOLEAN, false, "rank-stabilised scaling alpha/sqrt(r)").trl(MODEL))
+            .build();
 
     public DpoConfig {
         if (outputDir == null || outputDir.isBlank()) {
@@ -169,23 +205,35 @@ public record DpoConfig(
                         LORA_MODULES));
             }
         }
+        if (!(refModelMixupAlpha >= 0 && refModelMixupAlpha <= 1)) {
+            throw bad("ref_model_mixup_alpha", "must be in [0, 1], got " + refModelMixupAlpha);
+        }
+        atLeast(1, refModelSyncSteps, "ref_model_sync_steps");
+        if (syncRefModel && precomputeRefLogProbs) {
+            // As TRL: log-probs of a reference that moves cannot be computed once up front.
+            throw bad("sync_ref_model", "cannot be combined with precompute_ref_log_probs");
+        }
+        atLeast(0, replayPairsPerStep, "replay_pairs_per_step");
+        if (!(voteDecayGamma > 0 && voteDecayGamma <= 1)) {
+            throw bad("vote_decay_gamma", "must be in (0, 1], got " + voteDecayGamma);
+        }
+        if (voteDecayGamma < 1 && lossType.stream().anyMatch(LossType::couplesPairs)) {
+            throw bad("vote_decay_gamma", "decayed pair weights do not apply to loss_type " + lossType
+                    + " (aot pairs sorted positions across the batch)");
+        }
         // The loss parameters and truncation limits validate themselves, naming their fields.
         new DpoLoss.Params(lossType, lossWeights, beta, labelSmoothing, discopopTau, bcoPairRewardShift);
         new Truncation(maxLength, maxPromptLength, maxCompletionLength, truncationMode);
     }
 
-    /** Every field at its default (see the field list above). */
+    /** Every field at its default. */
     public static DpoConfig defaults() {
-        return new DpoConfig("trainer_output", 0.1, List.of(LossType.SIGMOID), null, 0.0, 0.05, false,
-                1e-6, LrSchedule.Kind.LINEAR, 0.0, 0.0, 0.0, 0.9, 0.999, 1e-8, 1.0,
-                8, 8, 1, 3.0, -1, 10, 500, null,
-                1024, null, null, Truncation.Mode.KEEP_START, 42, false, true, true,
-                16, 32, 0.05, LORA_MODULES, false);
+        return SCHEMA.defaults();
     }
 
     /** The snake_case names of all fields, in declaration order (for wiring flags). */
     public static List<String> fieldNames() {
-        return ConfigCodec.FIELDS.stream().map(ConfigCodec.Field::snake).toList();
+        return SCHEMA.fields().stream().map(Field::name).toList();
     }
 
     /** This configuration with one field set from its text form; {@code name} is snake_case or kebab-case. */
@@ -195,53 +243,32 @@ public record DpoConfig(
 
     /** This configuration with fields set from text (command-line flags); names snake_case or kebab-case. */
     public DpoConfig withOverrides(Map<String, String> overrides) {
-        Map<String, Object> values = ConfigCodec.toMap(this);
-        for (Map.Entry<String, String> e : overrides.entrySet()) {
-            String name = e.getKey().replace('-', '_');
-            ConfigCodec.Field f = ConfigCodec.field(name, "unknown option '" + e.getKey() + "'");
-            values.put(f.snake(), ConfigCodec.parse(f, e.getValue()));
-        }
-        return ConfigCodec.fromMap(values);
+        return SCHEMA.with(this, overrides);
     }
 
     /** This configuration with every {@code PAIRWISE_<UPPER_SNAKE>} variable applied; other variables are ignored. */
     public DpoConfig withEnv(Map<String, String> env) {
-        Map<String, Object> values = ConfigCodec.toMap(this);
-        for (ConfigCodec.Field f : ConfigCodec.FIELDS) {
-            String key = ENV_PREFIX + f.snake().toUpperCase(java.util.Locale.ROOT);
-            if (env.containsKey(key)) {
-                try {
-                    values.put(f.snake(), ConfigCodec.parse(f, env.get(key)));
-                } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException(key + ": " + e.getMessage(), e);
-                }
-            }
-        }
-        return ConfigCodec.fromMap(values);
+        return SCHEMA.withEnv(this, env);
     }
 
     /** This configuration overlaid with a JSON or YAML file ({@code .yaml}/{@code .yml} read as YAML). */
     public DpoConfig withFile(Path file) throws IOException {
-        return ConfigCodec.overlayFile(this, file);
+        return SCHEMA.withFile(this, file);
     }
 
     /** defaults, then {@code file} (may be null), then {@code env}, then {@code flags}. */
     public static DpoConfig load(Path file, Map<String, String> env, Map<String, String> flags) throws IOException {
-        DpoConfig c = defaults();
-        if (file != null) {
-            c = c.withFile(file);
-        }
-        return c.withEnv(env).withOverrides(flags);
+        return SCHEMA.load(file, env, flags);
     }
 
     /** All fields as one JSON object with snake_case keys, in declaration order. */
     public String toJson() {
-        return ConfigCodec.toJson(this);
+        return SCHEMA.toJson(this);
     }
 
     /** The configuration a {@link #toJson()} wrote; missing keys take their defaults, unknown keys fail. */
     public static DpoConfig fromJson(String json) {
-        return ConfigCodec.overlayJson(defaults(), json, "json");
+        return SCHEMA.fromJson(json);
     }
 
     /** The loss parameters for {@link DpoLoss}. */
@@ -269,8 +296,8 @@ public record DpoConfig(
         return evalSteps != null ? evalSteps : loggingSteps;
     }
 
-    static IllegalArgumentException bad(String field, String why) {
-        return new IllegalArgumentException(field + ": " + why);
+    static ConfigException bad(String field, String why) {
+        return new ConfigException(field, field + ": " + why);
     }
 
     private static <T> T required(T v, String field) {

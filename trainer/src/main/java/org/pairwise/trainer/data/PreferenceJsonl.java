@@ -38,8 +38,8 @@ public final class PreferenceJsonl {
      * Every record of the file, JSONL or one JSON array of records; a malformed record fails with its line number
      * (for an array, its 1-based position).
      */
-    public List<PreferenceExample> read(Path file) throws IOException {
-        List<PreferenceExample> out = new ArrayList<>();
+    public List<PreferencePair> read(Path file) throws IOException {
+        List<PreferencePair> out = new ArrayList<>();
         if (startsWithArray(file)) {
             JsonNode all;
             try {
@@ -53,7 +53,7 @@ public final class PreferenceJsonl {
                     if (!node.isObject()) {
                         throw new IllegalArgumentException("expected a JSON object");
                     }
-                    out.add(parse(node, i + 1));
+                    out.add(parse(node, i + 1, file + ": record " + (i + 1)));
                 } catch (RuntimeException e) {
                     throw new IllegalArgumentException(file + ": record " + (i + 1) + ": " + e.getMessage(), e);
                 }
@@ -92,13 +92,13 @@ public final class PreferenceJsonl {
         }
     }
 
-    PreferenceExample parse(String text, int line, Path file) {
+    PreferencePair parse(String text, int line, Path file) {
         try {
             JsonNode node = MAPPER.readTree(text);
             if (node == null || !node.isObject()) {
                 throw new IllegalArgumentException("expected a JSON object");
             }
-            return parse(node, line);
+            return parse(node, line, file + ":" + line);
         } catch (IOException | RuntimeException e) {
             String msg = e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage()
                     : e.getMessage();
@@ -106,12 +106,14 @@ public final class PreferenceJsonl {
         }
     }
 
-    PreferenceExample parse(JsonNode node, int line) {
+    // line: the record's id (its line, or its position in an array); source: how messages name it
+    PreferencePair parse(JsonNode node, int line, String source) {
         for (String[] names : new String[][] {
                 {"prompt_input_ids", "chosen_input_ids", "rejected_input_ids"},
                 {"prompt_ids", "chosen_ids", "rejected_ids"}}) {
             if (node.has(names[1]) || node.has(names[2])) {
-                return new PreferenceExample(line, ids(node, names[0]), ids(node, names[1]), ids(node, names[2]));
+                return PreferencePair.of(line, source, ids(node, names[0]), ids(node, names[1]), ids(node, names[2]),
+                        0);
             }
         }
         JsonNode chosen = require(node, "chosen");
@@ -119,11 +121,12 @@ public final class PreferenceJsonl {
         if (chosen.isArray() != rejected.isArray()) {
             throw new IllegalArgumentException("chosen and rejected must both be strings or both be message lists");
         }
-        return chosen.isArray() ? conversational(node, (ArrayNode) chosen, (ArrayNode) rejected, line)
-                : standard(node, chosen, rejected, line);
+        return chosen.isArray() ? conversational(node, (ArrayNode) chosen, (ArrayNode) rejected, line, source)
+                : standard(node, chosen, rejected, line, source);
     }
 
-    private PreferenceExample standard(JsonNode node, JsonNode chosenNode, JsonNode rejectedNode, int line) {
+    private PreferencePair standard(JsonNode node, JsonNode chosenNode, JsonNode rejectedNode, int line,
+                                    String source) {
         String chosen = text(chosenNode, "chosen");
         String rejected = text(rejectedNode, "rejected");
         String prompt;
@@ -135,7 +138,7 @@ public final class PreferenceJsonl {
             chosen = chosen.substring(idx);
             rejected = rejected.substring(idx);
         }
-        return tokenize(line, prompt, chosen, rejected);
+        return tokenize(line, source, prompt, chosen, rejected);
     }
 
     // TRL's extract_prompt: the longest common prefix, minus a trailing space so completions start with it.
@@ -149,9 +152,11 @@ public final class PreferenceJsonl {
         return n;
     }
 
-    private PreferenceExample conversational(JsonNode node, ArrayNode chosen, ArrayNode rejected, int line) {
+    private PreferencePair conversational(JsonNode node, ArrayNode chosen, ArrayNode rejected, int line,
+                                          String source) {
         ChatTemplate template = tokenizer.chatTemplate().orElseThrow(() -> new IllegalArgumentException(
-                "conversational records need a chat template, and this model's tokenizer has none"));
+                "a conversational record (message lists) needs a chat template, and this model has none: "
+                        + ChatTemplate.HOW_TO_GIVE_ONE + ", or give the records as strings (TRL's standard format)"));
         List<Map<String, Object>> prompt;
         List<Map<String, Object>> c = messages(chosen, "chosen");
         List<Map<String, Object>> r = messages(rejected, "rejected");
@@ -171,7 +176,7 @@ public final class PreferenceJsonl {
         }
         boolean generationPrompt = !prompt.isEmpty() && "user".equals(prompt.getLast().get("role"));
         String promptText = template.render(prompt, generationPrompt);
-        return tokenize(line, promptText, completion(template, prompt, c, promptText, "chosen"),
+        return tokenize(line, source, promptText, completion(template, prompt, c, promptText, "chosen"),
                 completion(template, prompt, r, promptText, "rejected"));
     }
 
@@ -188,7 +193,7 @@ public final class PreferenceJsonl {
         return full.substring(promptText.length());
     }
 
-    private PreferenceExample tokenize(int line, String prompt, String chosen, String rejected) {
+    private PreferencePair tokenize(int line, String source, String prompt, String chosen, String rejected) {
         int[] p = tokenizer.encode(prompt, false);
         if (p.length == 0) {
             // A completion needs a position before it; TRL would fail here, we start from BOS as generation does.
@@ -197,8 +202,8 @@ public final class PreferenceJsonl {
             }
             p = new int[] {tokenizer.bosId()};
         }
-        return new PreferenceExample(line, p, withEos(tokenizer.encode(chosen, false)),
-                withEos(tokenizer.encode(rejected, false)));
+        return PreferencePair.of(line, source, p, withEos(tokenizer.encode(chosen, false)),
+                withEos(tokenizer.encode(rejected, false)), 0);
     }
 
     private int[] withEos(int[] ids) {

@@ -62,8 +62,16 @@ public record Truncation(Integer maxLength, Integer maxPromptLength, Integer max
         }
     }
 
-    /** A truncated pair; {@code line} is the source record's line, for error messages. */
-    public record Pair(int line, Sequence chosen, Sequence rejected) {}
+    /**
+     * A truncated pair; {@code id}, {@code weight} and {@code labelSmoothing} are its {@link PreferencePair}'s (the
+     * weight as the trainer decayed it).
+     */
+    public record Pair(long id, Sequence chosen, Sequence rejected, double weight, double labelSmoothing) {
+        /** A pair with no per-pair weight or label smoothing. */
+        public Pair(long id, Sequence chosen, Sequence rejected) {
+            this(id, chosen, rejected, PreferencePair.NO_WEIGHT, PreferencePair.NO_LABEL_SMOOTHING);
+        }
+    }
 
     public Truncation {
         positiveOrNull(maxLength, "max_length");
@@ -74,12 +82,13 @@ public record Truncation(Integer maxLength, Integer maxPromptLength, Integer max
         }
     }
 
-    public Pair apply(PreferenceExample e) {
+    public Pair apply(PreferencePair e) {
         int[] prompt = e.promptIds();
         if (maxPromptLength != null && prompt.length > maxPromptLength) {
             prompt = Arrays.copyOfRange(prompt, prompt.length - maxPromptLength, prompt.length);
         }
-        return new Pair(e.line(), sequence(prompt, head(e.chosenIds())), sequence(prompt, head(e.rejectedIds())));
+        return new Pair(e.id(), sequence(prompt, head(e.chosenIds())), sequence(prompt, head(e.rejectedIds())),
+                e.weight(), e.labelSmoothing());
     }
 
     private int[] head(int[] completion) {

@@ -27,6 +27,27 @@ import java.util.List;
  * </ul>
  * Rewards are TRL's, for every loss type: r_w = β (log π_θ(y_w) − log π_ref(y_w)), r_l likewise, detached.
  *
+ * <p>Per pair (TRL has no per-pair values; these extend its formulas so that all-default pairs give TRL's loss
+ * exactly), from {@link PairBatch#weights()} and {@link PairBatch#labelSmoothing()}:
+ * <ul>
+ * <li>Label smoothing: pair i's ε_i, when set, replaces {@code label_smoothing} in pair i's term of every loss type
+ *     that reads ε ({@link LossType#usesLabelSmoothing()}): sigmoid (cDPO, as above), robust and exo_pair. So a pair
+ *     with ε_i has exactly the loss that configuration ε = ε_i gives it, and the ranges hold per pair: [0, 1),
+ *     below ½ for robust, above 0 for exo_pair. aot and aot_unpaired also read ε, but on sorted positions that
+ *     pair values of different pairs, so they refuse per-pair values ({@link LossType#couplesPairs()}); the other
+ *     types ignore ε, and a pair's ε is refused when no configured type reads it, so a soft label is never dropped
+ *     without a word.</li>
+ * <li>Weight: w_i multiplies pair i's term, and the batch loss of each pairwise type is (1/B) Σ_i w_i ℓ_i: divided
+ *     by B, TRL's mean over pairs, not by Σ_i w_i. All-ones weights then give TRL's loss; a weight is an absolute
+ *     factor on its pair's gradient (a decayed old vote moves the policy less even in a batch of old votes only,
+ *     which a division by Σ w would scale back up, and no pair's gradient depends on the others' weights); and
+ *     micro-batch shares and gradient accumulation still add up exactly to the loss of the whole batch, which a
+ *     division by Σ w per micro-batch would not. sft weights each pair's chosen log-prob in its token-level mean,
+ *     −Σ_i w_i log π_θ(y_w,i) / Σ_i n_w,i, the denominator still the token count (the same reasoning per token).
+ *     Rewards, {@code logps/*}, the metrics and BCO's running mean of rewards stay unweighted: they describe the
+ *     pairs, not their terms of the loss.</li>
+ * </ul>
+ *
  * <p>Notation: B pairs; x_w, x_l the chosen/rejected log-ratios; z = x_w − x_l; u = β z; see {@link LossType}.
  */
 public final class DpoLoss {
@@ -72,6 +93,49 @@ public final class DpoLoss {
             }
         }
 
+        /** ε for pair i of the batch: its own label smoothing when set, else label_smoothing. */
+        public double labelSmoothing(PairBatch batch, int i) {
+            double own = batch.labelSmoothing()[i];
+            return Double.isNaN(own) ? labelSmoothing : own;
+        }
+
+        /**
+         * Why these loss types cannot take a pair with this weight and label smoothing (NaN: none), or null when
+         * they can; the message names no pair, the caller says which.
+         */
+        public String perPairProblem(double weight, double pairLabelSmoothing) {
+            boolean smoothed = !Double.isNaN(pairLabelSmoothing);
+            if (!(weight >= 0) || Double.isInfinite(weight)) {
+                return "a pair's weight must be finite and >= 0, got " + weight;
+            }
+            if (!smoothed && weight == 1.0) {
+                return null;
+            }
+            for (LossType t : types) {
+                if (t.couplesPairs()) {
+                    return "loss_type " + t + " pairs sorted positions across the batch, so it takes no per-pair "
+                            + "weight or label smoothing";
+                }
+            }
+            if (!smoothed) {
+                return null;
+            }
+            if (!(pairLabelSmoothing >= 0 && pairLabelSmoothing < 1)) {
+                return "a pair's label smoothing must be in [0, 1), got " + pairLabelSmoothing;
+            }
+            if (types.stream().noneMatch(LossType::usesLabelSmoothing)) {
+                return "loss_type " + types + " ignores label smoothing, so a pair's own label smoothing would be "
+                        + "dropped; use sigmoid, robust or exo_pair";
+            }
+            if (types.contains(LossType.ROBUST) && pairLabelSmoothing >= 0.5) {
+                return "a pair's label smoothing must be below 0.5 for the robust loss, got " + pairLabelSmoothing;
+            }
+            if (types.contains(LossType.EXO_PAIR) && pairLabelSmoothing == 0) {
+                return "a pair's label smoothing must be > 0 for the exo_pair loss";
+            }
+            return null;
+        }
+
         /** One loss type with weight 1, no label smoothing, TRL's default τ = 0.05. */
         public static Params of(LossType type, double beta) {
             return new Params(List.of(type), null, beta, 0.0, 0.05, false);
@@ -82,7 +146,10 @@ public final class DpoLoss {
     public static final class Output {
         /** The batch loss (what TRL's {@code compute_loss} returns for this micro-batch). */
         public double loss;
-        /** Per pair: Σ_k w_k ℓ_k,i. For aot/aot_unpaired entry j belongs to the j-th sorted position, as in TRL. */
+        /**
+         * Per pair: Σ_k w_k · w_i ℓ_k,i (loss_weights w_k, pair weights w_i; sft contributes its batch scalar, which
+         * holds the pair weights already). For aot/aot_unpaired entry j belongs to the j-th sorted position, as in TRL.
+         */
         public final double[] losses;
         /** β (log π_θ(y_w) − log π_ref(y_w)) per pair. */
         public final double[] chosenRewards;
@@ -138,6 +205,7 @@ public final class DpoLoss {
     /** As {@link #forward} with the BCO shift δ given and the running moments left alone (evaluation, tests). */
     public double forwardAt(PairBatch batch, double delta, Output out) {
         int b = checkSize(batch, out);
+        checkPerPair(batch);
         out.delta = delta;
         Arrays.fill(out.losses, 0);
         for (int i = 0; i < b; i++) {
@@ -162,6 +230,18 @@ public final class DpoLoss {
         for (int k = 0; k < p.types().size(); k++) {
             Terms.backward(p.types().get(k), p, batch, out.delta, dloss * p.weights().get(k), out.dChosen,
                     out.dRejected);
+        }
+    }
+
+    private void checkPerPair(PairBatch batch) {
+        if (!batch.hasPerPairLoss()) {
+            return;
+        }
+        for (int i = 0; i < batch.size(); i++) {
+            String problem = p.perPairProblem(batch.weights()[i], batch.labelSmoothing()[i]);
+            if (problem != null) {
+                throw new IllegalArgumentException("pair " + i + " of the batch: " + problem);
+            }
         }
     }
 

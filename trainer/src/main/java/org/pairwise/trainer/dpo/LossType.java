@@ -47,6 +47,25 @@ public enum LossType {
         this.trlName = trlName;
     }
 
+    /**
+     * Whether the loss reads ε = label_smoothing (TRL's sigmoid in 0.x, robust, exo_pair, aot, aot_unpaired); the
+     * others ignore it, in TRL and here.
+     */
+    public boolean usesLabelSmoothing() {
+        return switch (this) {
+            case SIGMOID, ROBUST, EXO_PAIR, AOT, AOT_UNPAIRED -> true;
+            default -> false;
+        };
+    }
+
+    /**
+     * Whether the loss pairs up values of different pairs (aot and aot_unpaired sort across the batch), so that a
+     * term of the loss belongs to no single pair and a per-pair weight or label smoothing has nothing to apply to.
+     */
+    public boolean couplesPairs() {
+        return this == AOT || this == AOT_UNPAIRED;
+    }
+
     /** The name TRL and our config files use. */
     public String trlName() {
         return trlName;

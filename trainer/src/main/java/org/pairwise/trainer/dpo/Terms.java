@@ -4,25 +4,27 @@ import java.util.Arrays;
 import java.util.Comparator;
 
 /**
- * One loss type's forward (its mean over the B pairs) and backward (∂ of that mean with respect to each pair's policy
- * chosen/rejected log-probs, which equal ∂/∂x_w and ∂/∂x_l since the reference is constant). The backward's switch
+ * One loss type's forward (its weighted mean over the B pairs, (1/B) Σ_i w_i ℓ_i) and backward (∂ of that mean with
+ * respect to each pair's policy chosen/rejected log-probs, which equal ∂/∂x_w and ∂/∂x_l since the reference is
+ * constant). The backward's switch
  * follows the forward's case for case, so each derivative can be checked against its loss on one screen. Notation as
  * in {@link LossType}.
  */
 final class Terms {
     private Terms() {}
 
-    // batch: B pairs; losses (B) += weight * ℓ_i; returns mean_i ℓ_i
+    // batch: B pairs with weights w (B); losses (B) += weight * w_i ℓ_i; returns (1/B) Σ_i w_i ℓ_i (sft: its
+    // weighted token mean, see DpoLoss). ℓ_i reads pair i's ε where the type reads ε at all.
     static double forward(LossType t, DpoLoss.Params p, PairBatch b, double delta, double[] losses, double weight) {
         int n = b.size();
         double beta = p.beta();
-        double eps = p.labelSmoothing();
+        double[] w = b.weights();
         double[] l = new double[n];
         switch (t) {
-            case SIGMOID -> each(n, i -> cdpo(beta * z(b, i), eps), l);
+            case SIGMOID -> each(n, i -> cdpo(beta * z(b, i), p.labelSmoothing(b, i)), l);
             case HINGE -> each(n, i -> Math.max(0, 1 - beta * z(b, i)), l);
             case IPO -> each(n, i -> sq(avgZ(b, i) - 1 / (2 * beta)), l);
-            case EXO_PAIR -> each(n, i -> exo(beta * z(b, i), eps), l);
+            case EXO_PAIR -> each(n, i -> exo(beta * z(b, i), p.labelSmoothing(b, i)), l);
             case NCA_PAIR -> each(n, i -> {
                 double rw = beta * b.chosenLogRatio(i);
                 double rl = beta * b.rejectedLogRatio(i);
@@ -30,6 +32,7 @@ final class Terms {
             }, l);
             case ROBUST -> each(n, i -> {
                 double u = beta * z(b, i);
+                double eps = p.labelSmoothing(b, i);
                 return (-(1 - eps) * logSigmoid(u) + eps * logSigmoid(-u)) / (1 - 2 * eps);
             }, l);
             case BCO_PAIR -> each(n, i -> -logSigmoid(beta * b.chosenLogRatio(i) - delta)
@@ -37,35 +40,37 @@ final class Terms {
             case SPPO_HARD -> each(n, i -> sq(b.chosenLogRatio(i) - 0.5 / beta)
                     + sq(b.rejectedLogRatio(i) + 0.5 / beta), l);
             case AOT, AOT_UNPAIRED -> {
+                // Sorted positions belong to no pair: DpoLoss refuses per-pair values, so w = 1, ε = the config's.
                 Sorted s = sorted(t, b);
-                each(n, j -> cdpo(beta * s.d()[j], eps), l);
+                each(n, j -> cdpo(beta * s.d()[j], p.labelSmoothing()), l);
             }
             case APO_ZERO -> each(n, i -> 1 - sigmoid(beta * b.chosenLogRatio(i))
                     + sigmoid(beta * b.rejectedLogRatio(i)), l);
             case APO_DOWN -> each(n, i -> sigmoid(beta * b.chosenLogRatio(i)) + 1 - sigmoid(beta * z(b, i)), l);
             case DISCOPOP -> each(n, i -> discopop(beta * z(b, i), p.discopopTau()), l);
             case SFT -> {
-                double nll = -sum(b.policyChosen()) / sumTokens(b.chosenTokens());
+                double nll = -weightedSum(b.policyChosen(), w) / sumTokens(b.chosenTokens());
                 Arrays.fill(l, nll);  // TRL expands the batch scalar to every pair; the mean is unchanged
             }
             case SIGMOID_NORM -> each(n, i -> -logSigmoid(beta * avgZ(b, i)), l);
         }
         double mean = 0;
         for (int i = 0; i < n; i++) {
-            losses[i] += weight * l[i];
-            mean += l[i];
+            double wl = t == LossType.SFT ? l[i] : w[i] * l[i];  // sft's scalar already holds the weights
+            losses[i] += weight * wl;
+            mean += wl;
         }
         return mean / n;
     }
 
-    // batch: B pairs; gw, gl (B) += scale * ∂(mean_i ℓ_i)/∂(x_w, x_l)
+    // batch: B pairs; gw, gl (B) += scale * ∂(forward's return)/∂(x_w, x_l); pair i's terms carry w_i and its ε
     static void backward(LossType t, DpoLoss.Params p, PairBatch b, double delta, double scale, double[] gw,
                          double[] gl) {
         int n = b.size();
         double beta = p.beta();
-        double eps = p.labelSmoothing();
-        double s = scale / n;  // the mean over pairs
         for (int i = 0; i < n; i++) {
+            double s = scale * b.weights()[i] / n;  // pair i's share of the mean over pairs
+            double eps = p.labelSmoothing(b, i);
             double xw = b.chosenLogRatio(i);
             double xl = b.rejectedLogRatio(i);
             double u = beta * (xw - xl);
@@ -103,7 +108,7 @@ final class Terms {
                     gl[i] += s * beta * dsigmoid(u);
                 }
                 case DISCOPOP -> pairU(gw, gl, i, s * beta * ddiscopop(u, p.discopopTau()));
-                case SFT -> gw[i] += -scale / sumTokens(b.chosenTokens());  // the batch scalar, not a mean of pairs
+                case SFT -> gw[i] += -scale * b.weights()[i] / sumTokens(b.chosenTokens());  // a token mean
                 case SIGMOID_NORM -> {
                     double g = -s * beta * sigmoid(-beta * avgZ(b, i));
                     gw[i] += g / Math.max(b.chosenTokens()[i], 1);
@@ -114,8 +119,9 @@ final class Terms {
         if (t == LossType.AOT || t == LossType.AOT_UNPAIRED) {
             // Sorting only permutes: sorted position j sends its gradient back to the pairs it was read from.
             Sorted so = sorted(t, b);
+            double s = scale / n;
             for (int j = 0; j < n; j++) {
-                double g = s * beta * dcdpo(beta * so.d()[j], eps);
+                double g = s * beta * dcdpo(beta * so.d()[j], p.labelSmoothing());
                 gw[so.w()[j]] += g;
                 gl[so.l()[j]] -= g;
             }
@@ -231,10 +237,10 @@ final class Terms {
         return v * v;
     }
 
-    private static double sum(double[] v) {
+    private static double weightedSum(double[] v, double[] w) {
         double s = 0;
-        for (double x : v) {
-            s += x;
+        for (int i = 0; i < v.length; i++) {
+            s += w[i] * v[i];
         }
         return s;
     }

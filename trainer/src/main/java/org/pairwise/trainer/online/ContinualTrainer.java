@@ -7,63 +7,45 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.pairwise.accel.Backend;
 import org.pairwise.model.engine.LlamaModel;
-import org.pairwise.model.engine.SequenceScorer;
 import org.pairwise.model.lora.LoraAdapter;
-import org.pairwise.model.lora.LoraConfig;
-import org.pairwise.model.lora.LoraGradients;
 import org.pairwise.trainer.config.DpoConfig;
-import org.pairwise.trainer.data.PreferenceExample;
-import org.pairwise.trainer.data.Truncation;
-import org.pairwise.trainer.dpo.DpoLoss;
+import org.pairwise.trainer.data.InMemoryReplay;
+import org.pairwise.trainer.data.PreferencePair;
+import org.pairwise.trainer.data.ReplaySource;
 import org.pairwise.trainer.dpo.DpoMetrics;
-import org.pairwise.trainer.dpo.RunningMoments;
-import org.pairwise.trainer.optim.AdamW;
 import org.pairwise.trainer.optim.LrSchedule;
+import org.pairwise.trainer.train.DpoSession;
 import org.pairwise.trainer.train.DpoStep;
-import org.pairwise.trainer.train.ReferenceLogps;
 import org.pairwise.trainer.train.TrainerCheckpoint;
 
 /**
- * DPO on a live stream of votes: each call to {@link #step} takes one optimizer step on the votes it is given (up to
- * per_device_train_batch_size x gradient_accumulation_steps of them, fewer when the caller's time window closed), every
+ * DPO on a live stream of votes, a loop over a {@link DpoSession}: each call to {@link #step} takes one optimizer step
+ * on the pairs it is given (up to per_device_train_batch_size x gradient_accumulation_steps of them, fewer when the
+ * caller's time window closed) plus replay_pairs_per_step pairs of earlier steps from a {@link ReplaySource}, every
  * publish_every steps hands out an immutable copy of the adapter as the next policy version, and every save_steps
- * writes a checkpoint that records the last vote trained on, so a restart resumes exactly after it. Not thread-safe:
- * one trainer thread calls it.
+ * writes a checkpoint that records the last vote trained on and the replay source's state, so a restart resumes
+ * exactly after it. Not thread-safe: one trainer thread calls it.
  */
 public final class ContinualTrainer {
-    /** One A/B vote as training data: chosen = the preferred sample's tokens, after the pair's prompt. */
-    public record Vote(long voteId, int[] promptIds, int[] chosenIds, int[] rejectedIds, int pairPolicyVersion) {}
-
     /**
      * What a step did: its metrics under TRL's names (plus off_policy_age and policy_version), the new policy when
-     * this step published one (else null), and the last vote id it consumed.
+     * this step published one (else null), the last vote id it consumed, and the checkpoint it wrote (else null).
      */
+    /** The in-memory replay buffer's capacity when replay is on and no source is given. */
+    public static final int DEFAULT_REPLAY_CAPACITY = 1000;
+
     public record StepReport(int step, Map<String, Double> metrics, int policyVersion, LoraAdapter published,
-                             long lastVoteId, boolean applied) {}
+                             long lastVoteId, boolean applied, Path checkpoint) {}
 
     /** The state a restart continues from. */
     public record Resumed(int step, int policyVersion, long lastVoteId, LoraAdapter policy) {}
 
-    private final LlamaModel model;
-    private final Backend be;
     private final DpoConfig config;
     private final int publishEvery;
     private final Path checkpointRoot;
     private final int keepCheckpoints;
-    private final LoraAdapter adapter;
-    private final LoraGradients grads;
-    private final AdamW optimizer;
-    private final DpoLoss loss;
-    private final DpoStep dpo;
-    private final LrSchedule schedule;
-    private final Truncation truncation;
-    private int step;
-    private int policyVersion;
-    private long lastVoteId;
-    private long numTokens;
-    private final List<Map<String, Object>> history = new ArrayList<>();
+    private final DpoSession session;
 
     /**
      * @param initial        an adapter to start from (also the frozen reference), or null for a fresh one
@@ -71,30 +53,34 @@ public final class ContinualTrainer {
      */
     public ContinualTrainer(LlamaModel model, DpoConfig config, int publishEvery, Path checkpointRoot,
                             int keepCheckpoints, String baseModel, LoraAdapter initial) {
+        this(model, config, publishEvery, checkpointRoot, keepCheckpoints, baseModel, initial, null);
+    }
+
+    /**
+     * @param replay where replayed pairs come from when replay_pairs_per_step &gt; 0 (the server's store); null: an
+     *               {@link InMemoryReplay} seeded by the config's seed, holding {@link #DEFAULT_REPLAY_CAPACITY}
+     */
+    public ContinualTrainer(LlamaModel model, DpoConfig config, int publishEvery, Path checkpointRoot,
+                            int keepCheckpoints, String baseModel, LoraAdapter initial, ReplaySource replay) {
         if (publishEvery < 1) {
             throw new IllegalArgumentException("publish_every must be >= 1, got " + publishEvery);
         }
-        this.model = model;
-        this.be = model.backend();
         this.config = config;
         this.publishEvery = publishEvery;
         this.checkpointRoot = checkpointRoot;
         this.keepCheckpoints = keepCheckpoints;
-        LoraConfig lc = new LoraConfig(config.loraR(), config.loraAlpha(), config.loraTargetModules(),
-                config.loraDropout(), config.useRslora(), baseModel);
-        LoraAdapter reference = initial == null ? null : initial.copy(be);
-        this.adapter = initial != null ? initial.copy(be) : LoraAdapter.create(lc, model.config(), be, config.seed());
-        this.grads = new LoraGradients(adapter, model.config(), be);
-        this.optimizer = new AdamW(be, adapter.parameters(), grads.tensors(), config.adamBeta1(), config.adamBeta2(),
-                config.adamEpsilon(), config.weightDecay(), config.maxGradNorm());
-        this.loss = new DpoLoss(config.lossParams());
-        ReferenceLogps ref = new ReferenceLogps(new SequenceScorer(model, 4096), reference, 1 << 16);
-        this.dpo = new DpoStep(model, adapter, grads, loss, ref, config.gradientCheckpointing());
-        // The stream has no end, so no decay: a constant rate after any warmup steps.
+        this.session = DpoSession.start(model, config, schedule(config), baseModel, initial,
+                DpoSession.Options.continual());
+        if (config.replayPairsPerStep() > 0) {
+            session.useReplay(replay != null ? replay : new InMemoryReplay(config.seed(), DEFAULT_REPLAY_CAPACITY));
+        }
+    }
+
+    // The stream has no end, so no decay: a constant rate after any warmup steps.
+    private static LrSchedule schedule(DpoConfig config) {
         int warmup = LrSchedule.warmupSteps(Integer.MAX_VALUE / 2, config.warmupSteps(), 0);
-        this.schedule = new LrSchedule(LrSchedule.Kind.CONSTANT_WITH_WARMUP, config.learningRate(),
-                Integer.MAX_VALUE / 2, warmup);
-        this.truncation = config.truncation();
+        return new LrSchedule(LrSchedule.Kind.CONSTANT_WITH_WARMUP, config.learningRate(), Integer.MAX_VALUE / 2,
+                warmup);
     }
 
     /** Votes one step takes when enough are waiting. */
@@ -108,85 +94,71 @@ public final class ContinualTrainer {
         if (latest == null) {
             return new Resumed(0, 0, 0, null);
         }
-        LoraAdapter saved = LoraAdapter.load(latest, model.config(), be);
-        List<org.pairwise.accel.Tensor> dst = adapter.parameters(), src = saved.parameters();
-        for (int i = 0; i < dst.size(); i++) {
-            be.copy(dst.get(i), 0, src.get(i), 0, dst.get(i).size());
-        }
-        TrainerCheckpoint.State st = TrainerCheckpoint.load(latest, adapter, optimizer, be);
-        step = st.globalStep();
-        policyVersion = st.policyVersion();
-        lastVoteId = st.lastVoteId();
-        numTokens = st.numTokens();
-        history.addAll(st.logHistory());
-        if (!st.bcoMoments().isEmpty()) {
-            loss.moments().restore(new RunningMoments.State(st.bcoMoments().get("mean"), st.bcoMoments().get("std"),
-                    st.bcoMoments().get("var"), st.bcoMoments().get("count")));
-        }
-        return new Resumed(step, policyVersion, lastVoteId, policyVersion == 0 ? null : adapter.copy(be));
+        session.restore(latest);
+        int version = policyVersion();
+        return new Resumed(session.steps(), version, lastVoteId(), version == 0 ? null : session.snapshot());
     }
 
-    /** One optimizer step on these votes (in vote order; at most {@link #votesPerStep()}). */
-    public StepReport step(List<Vote> votes) throws IOException {
+    /**
+     * One optimizer step on these pairs (in vote order; at most {@link #votesPerStep()}) and the replayed ones: the
+     * step's loss is the mean over all of them (each pair's weight decayed by its age when vote_decay_gamma &lt; 1).
+     */
+    public StepReport step(List<PreferencePair> votes) throws IOException {
         if (votes.isEmpty() || votes.size() > votesPerStep()) {
             throw new IllegalArgumentException("a step takes 1.." + votesPerStep() + " votes, got " + votes.size());
         }
-        List<Truncation.Pair> pairs = new ArrayList<>(votes.size());
+        int policyVersion = policyVersion();
         double age = 0;
-        for (Vote v : votes) {
-            pairs.add(truncation.apply(new PreferenceExample((int) Math.min(Integer.MAX_VALUE, v.voteId()),
-                    v.promptIds(), v.chosenIds(), v.rejectedIds())));
-            age += policyVersion - v.pairPolicyVersion();
+        for (PreferencePair v : votes) {
+            age += policyVersion - v.policyVersion();
         }
+        List<PreferencePair> replayed = session.drawReplay();
+        List<PreferencePair> pairs = new ArrayList<>(votes);
+        pairs.addAll(replayed);
         DpoMetrics metrics = DpoMetrics.train();
         int bs = config.perDeviceTrainBatchSize();
         for (int i = 0; i < pairs.size(); i += bs) {
-            List<Truncation.Pair> micro = pairs.subList(i, Math.min(pairs.size(), i + bs));
+            List<PreferencePair> micro = pairs.subList(i, Math.min(pairs.size(), i + bs));
             // Each micro-batch's loss is a mean over its pairs; weighting by its share makes the step's gradient
-            // the mean over all its votes, however the window split them.
-            DpoStep.Result r = dpo.run(micro, (double) micro.size() / pairs.size(), true);
-            numTokens += r.tokens();
+            // the mean over all its pairs, however the window split them.
+            DpoStep.Result r = session.accumulate(micro, (double) micro.size() / pairs.size());
             if (Double.isFinite(r.out().loss)) {
                 metrics.addMicroBatch(r.batch(), r.out(), r.logits());
             }
         }
-        double lr = schedule.lr(step);
-        AdamW.StepResult applied = optimizer.step(lr);
-        grads.zero();
-        step++;
-        lastVoteId = votes.getLast().voteId();
+        DpoSession.Step applied = session.optimizerStep();
+        session.trained(votes);
         LoraAdapter published = null;
-        if (applied.applied() && step % publishEvery == 0) {
+        if (applied.applied() && applied.globalStep() % publishEvery == 0) {
             policyVersion++;
-            published = adapter.copy(be);
+            published = session.snapshot();
         }
+        session.setPosition(DpoSession.Position.online(votes.getLast().id(), policyVersion));
         metrics.setGradNorm(applied.gradNorm());
-        metrics.setLearningRate(schedule.lr(step));
-        metrics.setNumTokens(numTokens);
+        metrics.setLearningRate(applied.nextLearningRate());
+        metrics.setNumTokens(session.numTokens());
         Map<String, Double> m = new LinkedHashMap<>(metrics.snapshot());
         m.put("off_policy_age", age / votes.size());
         m.put("policy_version", (double) policyVersion);
         m.put("votes", (double) votes.size());
-        Map<String, Object> line = new LinkedHashMap<>();
-        line.put("step", step);
-        line.putAll(m);
-        history.add(line);
-        if (config.saveSteps() > 0 && step % config.saveSteps() == 0) {
-            checkpoint();
+        if (config.replayPairsPerStep() > 0) {
+            m.put("replay_pairs", (double) replayed.size());
         }
-        return new StepReport(step, m, policyVersion, published, lastVoteId, applied.applied());
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("step", applied.globalStep());
+        line.putAll(m);
+        session.log(line);
+        Path checkpoint = session.checkpointDue() ? checkpoint() : null;
+        return new StepReport(applied.globalStep(), m, policyVersion, published, lastVoteId(), applied.applied(),
+                checkpoint);
     }
 
-    /** Writes checkpoint-N now (also called on a clean shutdown) and keeps only the newest few. */
-    public void checkpoint() throws IOException {
-        RunningMoments.State m = loss.moments().state();
-        Map<String, Double> bco = Map.of("mean", m.mean(), "std", m.std(), "var", m.var(), "count", m.count());
+    /** Writes checkpoint-N now (also called on a clean shutdown), keeps only the newest few, and returns it. */
+    public Path checkpoint() throws IOException {
         Files.createDirectories(checkpointRoot);
-        TrainerCheckpoint.save(checkpointRoot.resolve("checkpoint-" + step), adapter, optimizer,
-                new TrainerCheckpoint.State(step, optimizer.skippedSteps(), 0, 0, 0, numTokens, bco,
-                        history.subList(Math.max(0, history.size() - 1000), history.size()), lastVoteId, policyVersion),
-                be);
+        Path dir = session.checkpoint(checkpointRoot);
         pruneCheckpoints();
+        return dir;
     }
 
     private void pruneCheckpoints() throws IOException {
@@ -207,24 +179,24 @@ public final class ContinualTrainer {
     }
 
     public int steps() {
-        return step;
+        return session.steps();
     }
 
     public int policyVersion() {
-        return policyVersion;
+        return session.position().policyVersion();
     }
 
     public long lastVoteId() {
-        return lastVoteId;
+        return session.position().lastPairId();
     }
 
     /** The training adapter itself (mutable; copy it to publish). */
     public LoraAdapter adapter() {
-        return adapter;
+        return session.adapter();
     }
 
-    /** Logged steps so far, newest last (bounded). */
+    /** Logged steps so far, newest last (the newest 1000). */
     public List<Map<String, Object>> history() {
-        return history;
+        return session.logHistory();
     }
 }

@@ -116,13 +116,15 @@ public final class DpoStep {
             }
             counts[s] = completion[s] * V;
         }
-        double[] refC = new double[B], refR = new double[B];
+        double[] refC = new double[B], refR = new double[B], weights = new double[B], smoothing = new double[B];
         for (int i = 0; i < B; i++) {
             refC[i] = ref.get(i).logprob();
             refR[i] = ref.get(B + i).logprob();
+            weights[i] = pairs.get(i).weight();
+            smoothing[i] = pairs.get(i).labelSmoothing();
         }
         PairBatch batch = new PairBatch(Arrays.copyOfRange(seqLogp, 0, B), Arrays.copyOfRange(seqLogp, B, S), refC,
-                refR, Arrays.copyOfRange(completion, 0, B), Arrays.copyOfRange(completion, B, S));
+                refR, Arrays.copyOfRange(completion, 0, B), Arrays.copyOfRange(completion, B, S), weights, smoothing);
         LogitSums logits = new LogitSums(Arrays.copyOfRange(seqLogits, 0, B), Arrays.copyOfRange(counts, 0, B),
                 Arrays.copyOfRange(seqLogits, B, S), Arrays.copyOfRange(counts, B, S));
         DpoLoss.Output out = new DpoLoss.Output(B);

@@ -11,27 +11,18 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.pairwise.accel.Backend;
 import org.pairwise.model.engine.LlamaModel;
-import org.pairwise.model.engine.SequenceScorer;
 import org.pairwise.model.lora.LoraAdapter;
-import org.pairwise.model.lora.LoraConfig;
-import org.pairwise.model.lora.LoraGradients;
 import org.pairwise.trainer.config.DpoConfig;
-import org.pairwise.trainer.data.PreferenceExample;
-import org.pairwise.trainer.data.Truncation;
-import org.pairwise.trainer.dpo.DpoLoss;
+import org.pairwise.trainer.data.PreferencePair;
 import org.pairwise.trainer.dpo.DpoMetrics;
-import org.pairwise.trainer.dpo.RunningMoments;
-import org.pairwise.trainer.optim.AdamW;
-import org.pairwise.trainer.optim.LrSchedule;
 
 /**
  * Offline DPO on LoRA adapters, the counterpart of TRL's {@code DPOTrainer(...).train()}: epochs over a seeded
  * shuffle of the pairs, micro-batches of per_device_train_batch_size, an AdamW step every gradient_accumulation_steps
  * micro-batches, metrics under TRL's names every logging_steps into output_dir/metrics.jsonl, a checkpoint every
- * save_steps, and the final adapter in output_dir. A run resumed from a checkpoint takes the same steps as one that
- * never stopped.
+ * save_steps, and the final adapter in output_dir; a loop over a {@link DpoSession}. A run resumed from a checkpoint
+ * takes the same steps as one that never stopped.
  */
 public final class DpoTrainer {
     private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -40,7 +31,6 @@ public final class DpoTrainer {
     public record Outcome(LoraAdapter adapter, Map<String, Double> lastMetrics, int steps, int skippedSteps) {}
 
     private final LlamaModel model;
-    private final Backend be;
     private final DpoConfig config;
     private final String baseModel;
     private final PrintStream progress;
@@ -53,7 +43,6 @@ public final class DpoTrainer {
      */
     public DpoTrainer(LlamaModel model, DpoConfig config, String baseModel, PrintStream progress, int batchTokens) {
         this.model = model;
-        this.be = model.backend();
         this.config = config;
         this.baseModel = baseModel;
         this.progress = progress;
@@ -61,151 +50,130 @@ public final class DpoTrainer {
     }
 
     /**
-     * @param initial    an adapter to continue training (it then also serves, frozen, as the reference), or null
+     * @param initial    an adapter to continue training (a frozen copy of it then serves as the reference), or null
      *                   for a fresh one
      * @param resumeFrom a checkpoint-N directory of an earlier run with this configuration, or null
      */
-    public Outcome train(List<PreferenceExample> trainData, List<PreferenceExample> evalData, LoraAdapter initial,
+    public Outcome train(List<PreferencePair> trainData, List<PreferencePair> evalData, LoraAdapter initial,
                          Path resumeFrom) throws IOException {
-        Truncation truncation = config.truncation();
-        List<Truncation.Pair> pairs = trainData.stream().map(truncation::apply).toList();
-        List<Truncation.Pair> evalPairs = evalData == null ? List.of() : evalData.stream().map(truncation::apply).toList();
-        int bs = config.perDeviceTrainBatchSize(), accum = config.gradientAccumulationSteps();
-        int microPerEpoch = (pairs.size() + bs - 1) / bs;
+        if (config.replayPairsPerStep() > 0) {
+            throw new IllegalArgumentException("replay_pairs_per_step: a replay buffer is for continual training "
+                    + "(serve); offline epochs already revisit every pair");
+        }
+        List<PreferencePair> evalPairs = evalData == null ? List.of() : evalData;
+        int n = trainData.size(), bs = config.perDeviceTrainBatchSize(), accum = config.gradientAccumulationSteps();
+        int microPerEpoch = (n + bs - 1) / bs;
         int stepsPerEpoch = (microPerEpoch + accum - 1) / accum;
         int total = config.maxSteps() > 0 ? config.maxSteps()
                 : (int) Math.ceil(config.numTrainEpochs() * stepsPerEpoch);
-        LrSchedule schedule = config.lrSchedule(total);
-
-        LoraConfig lc = new LoraConfig(config.loraR(), config.loraAlpha(), config.loraTargetModules(),
-                config.loraDropout(), config.useRslora(), baseModel);
-        LoraAdapter reference = initial == null ? null : initial.copy(be);
-        LoraAdapter adapter = resumeFrom != null ? LoraAdapter.load(resumeFrom, model.config(), be)
-                : initial != null ? initial : LoraAdapter.create(lc, model.config(), be, config.seed());
-        LoraGradients grads = new LoraGradients(adapter, model.config(), be);
-        AdamW optimizer = new AdamW(be, adapter.parameters(), grads.tensors(), config.adamBeta1(), config.adamBeta2(),
-                config.adamEpsilon(), config.weightDecay(), config.maxGradNorm());
-        DpoLoss loss = new DpoLoss(config.lossParams());
-        ReferenceLogps refLogps = new ReferenceLogps(new SequenceScorer(model, batchTokens), reference, 1 << 20);
-        DpoStep step = new DpoStep(model, adapter, grads, loss, refLogps, config.gradientCheckpointing());
+        DpoSession session = DpoSession.start(model, config, config.lrSchedule(total), baseModel, initial,
+                DpoSession.Options.offline(batchTokens));
 
         Path out = Path.of(config.outputDir());
         Files.createDirectories(out);
         Files.writeString(out.resolve("training_config.json"), config.toJson());
         Path metricsFile = out.resolve("metrics.jsonl");
-
-        int globalStep = 0, epochIndex = 0, microInEpoch = 0;
-        long numTokens = 0;
-        List<Map<String, Object>> history = new ArrayList<>();
         if (resumeFrom != null) {
-            TrainerCheckpoint.State st = TrainerCheckpoint.load(resumeFrom, adapter, optimizer, be);
-            globalStep = st.globalStep();
-            epochIndex = st.epochIndex();
-            microInEpoch = st.microBatchesInEpoch();
-            numTokens = st.numTokens();
-            history.addAll(st.logHistory());
-            if (!st.bcoMoments().isEmpty()) {
-                loss.moments().restore(new RunningMoments.State(st.bcoMoments().get("mean"), st.bcoMoments().get("std"),
-                        st.bcoMoments().get("var"), st.bcoMoments().get("count")));
-            }
+            session.restore(resumeFrom);
         } else {
             Files.deleteIfExists(metricsFile);
         }
         if (config.precomputeRefLogProbs()) {
-            refLogps.get(DpoStep.sequences(pairs));
+            session.scoreReference(trainData);
         }
+        int epochIndex = session.position().epochIndex(), microInEpoch = session.position().microBatchesInEpoch();
 
         DpoMetrics metrics = DpoMetrics.train();
         Map<String, Double> last = Map.of();
         long started = System.nanoTime();
-        int startStep = globalStep;
-        while (globalStep < total) {
-            int[] order = Shuffle.permutation(pairs.size(), config.seed(), epochIndex);
-            while (globalStep < total && microInEpoch < microPerEpoch) {
+        int startStep = session.steps();
+        while (session.steps() < total) {
+            int[] order = Shuffle.permutation(n, config.seed(), epochIndex);
+            while (session.steps() < total && microInEpoch < microPerEpoch) {
                 for (int k = 0; k < accum && microInEpoch < microPerEpoch; k++, microInEpoch++) {
-                    List<Truncation.Pair> batch = new ArrayList<>(bs);
-                    for (int i = microInEpoch * bs; i < Math.min(pairs.size(), (microInEpoch + 1) * bs); i++) {
-                        batch.add(pairs.get(order[i]));
+                    List<PreferencePair> batch = new ArrayList<>(bs);
+                    for (int i = microInEpoch * bs; i < Math.min(n, (microInEpoch + 1) * bs); i++) {
+                        batch.add(trainData.get(order[i]));
                     }
-                    DpoStep.Result r = step.run(batch, 1.0 / accum, true);
-                    numTokens += r.tokens();
+                    DpoStep.Result r = session.accumulate(batch, 1.0 / accum);
                     if (Double.isFinite(r.out().loss)) {
                         metrics.addMicroBatch(r.batch(), r.out(), r.logits());
                     }
                 }
-                double lr = schedule.lr(globalStep);
-                AdamW.StepResult applied = optimizer.step(lr);
-                grads.zero();
-                globalStep++;
+                DpoSession.Step applied = session.optimizerStep();
+                int globalStep = applied.globalStep();
                 double epoch = epochIndex + (double) microInEpoch / microPerEpoch;
+                session.setPosition(DpoSession.Position.offline(epochIndex, microInEpoch, epoch));
                 metrics.setGradNorm(applied.gradNorm());
-                // transformers logs the scheduler's rate after its step: the rate the next update will use.
-                metrics.setLearningRate(schedule.lr(globalStep));
+                metrics.setLearningRate(applied.nextLearningRate());
                 metrics.setEpoch(epoch);
-                metrics.setNumTokens(numTokens);
+                metrics.setNumTokens(session.numTokens());
                 if (!applied.applied() && progress != null) {
                     progress.printf("%nstep %d skipped: gradient norm %s is not finite%n", globalStep,
                             applied.gradNorm());
                 }
                 if (globalStep % config.loggingSteps() == 0 || globalStep == total) {
                     last = metrics.snapshot();
-                    Map<String, Object> line = new LinkedHashMap<>();
-                    line.put("step", globalStep);
-                    line.putAll(last);
-                    history.add(line);
-                    Files.writeString(metricsFile, MAPPER.writeValueAsString(line) + "\n", StandardCharsets.UTF_8,
-                            StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+                    appendLog(session, metricsFile, globalStep, last);
                     metrics.reset();
                 }
                 if (!evalPairs.isEmpty() && globalStep % config.effectiveEvalSteps() == 0) {
-                    Map<String, Object> line = new LinkedHashMap<>();
-                    line.put("step", globalStep);
-                    line.putAll(evaluate(step, evalPairs, epoch));
-                    history.add(line);
-                    Files.writeString(metricsFile, MAPPER.writeValueAsString(line) + "\n", StandardCharsets.UTF_8,
-                            StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+                    appendLog(session, metricsFile, globalStep, evaluate(session, evalPairs, epoch));
                 }
-                if (config.saveSteps() > 0 && globalStep % config.saveSteps() == 0) {
-                    RunningMoments.State m = loss.moments().state();
-                    Map<String, Double> bco = Map.of("mean", m.mean(), "std", m.std(), "var", m.var(), "count", m.count());
-                    TrainerCheckpoint.save(out.resolve("checkpoint-" + globalStep), adapter, optimizer,
-                            new TrainerCheckpoint.State(globalStep, optimizer.skippedSteps(), epochIndex, microInEpoch,
-                                    epoch, numTokens, bco, history, 0, 0), be);
+                if (session.checkpointDue()) {
+                    session.checkpoint(out);
                 }
-                progress(globalStep, total, startStep, started, last);
+                // Until the first log, the bar shows the running values of the logging window under way.
+                progress(globalStep, total, startStep, started, metrics.count() > 0 ? metrics.snapshot() : last);
             }
             if (microInEpoch >= microPerEpoch) {
                 epochIndex++;
                 microInEpoch = 0;
             }
         }
-        adapter.save(out, be);
+        session.saveAdapter(out);
         if (progress != null) {
             progress.println();
         }
-        return new Outcome(adapter, last, globalStep, optimizer.skippedSteps());
+        return new Outcome(session.adapter(), last, session.steps(), session.skippedSteps());
     }
 
-    private Map<String, Double> evaluate(DpoStep step, List<Truncation.Pair> evalPairs, double epoch) {
+    // One line of metrics.jsonl, also kept in the log history that checkpoints carry.
+    private static void appendLog(DpoSession session, Path metricsFile, int step, Map<String, Double> metrics)
+            throws IOException {
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("step", step);
+        line.putAll(metrics);
+        session.log(line);
+        Files.writeString(metricsFile, MAPPER.writeValueAsString(line) + "\n", StandardCharsets.UTF_8,
+                StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    }
+
+    private Map<String, Double> evaluate(DpoSession session, List<PreferencePair> evalPairs, double epoch) {
         DpoMetrics m = DpoMetrics.eval();
         int bs = config.perDeviceEvalBatchSize();
         for (int i = 0; i < evalPairs.size(); i += bs) {
-            DpoStep.Result r = step.run(evalPairs.subList(i, Math.min(evalPairs.size(), i + bs)), 0, false);
+            DpoStep.Result r = session.evaluate(evalPairs.subList(i, Math.min(evalPairs.size(), i + bs)));
             m.addMicroBatch(r.batch(), r.out(), r.logits());
         }
         m.setEpoch(epoch);
         return m.snapshot();
     }
 
-    private void progress(int step, int total, int startStep, long started, Map<String, Double> last) {
+    private void progress(int step, int total, int startStep, long started, Map<String, Double> shown) {
         if (progress == null) {
             return;
         }
         int width = 30, filled = (int) ((long) width * step / total);
         double perStep = (System.nanoTime() - started) / 1e9 / Math.max(1, step - startStep);
-        progress.printf("\r%s %d/%d [%s%s] loss %.4f acc %.2f %.2f s/step", "train", step, total,
-                "#".repeat(filled), ".".repeat(width - filled), last.getOrDefault("loss", Double.NaN),
-                last.getOrDefault("rewards/accuracies", Double.NaN), perStep);
+        progress.printf("\r%s %d/%d [%s%s] loss %s acc %s %.2f s/step", "train", step, total,
+                "#".repeat(filled), ".".repeat(width - filled), format(shown.get("loss"), "%.4f"),
+                format(shown.get("rewards/accuracies"), "%.2f"), perStep);
         progress.flush();
+    }
+
+    // "-" until there is a value: no micro-batch with a finite loss yet.
+    private static String format(Double v, String pattern) {
+        return v == null ? "-" : String.format(pattern, v);
     }
 }

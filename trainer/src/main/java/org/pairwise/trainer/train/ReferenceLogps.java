@@ -12,8 +12,10 @@ import org.pairwise.model.lora.LoraAdapter;
 
 /**
  * Reference-model log-probs: the base model with the policy's adapter disabled (TRL with PEFT and ref_model=None), or
- * a frozen adapter when training continues from one. They never change, so each sequence is scored once (no backward
- * state) and cached; with precompute_ref_log_probs the whole data set is scored up front.
+ * a frozen adapter when training continues from one or when the reference follows the policy (TR-DPO,
+ * {@link ReferenceSync}). Between two changes of the reference each sequence is scored once (no backward state) and
+ * cached; whoever changes the reference adapter calls {@link #invalidate()}. With precompute_ref_log_probs the whole
+ * data set is scored up front.
  */
 public final class ReferenceLogps {
     private record Key(int[] ids, int promptLength) {
@@ -36,7 +38,17 @@ public final class ReferenceLogps {
     public ReferenceLogps(SequenceScorer scorer, LoraAdapter referenceAdapter, long maxEntries) {
         this.scorer = scorer;
         this.referenceAdapter = referenceAdapter;
-        this.cache = Caffeine.newBuilder().maximumSize(maxEntries).recordStats().build();
+        this.cache = Caffeine.newBuilder().maximumSize(maxEntries).build();
+    }
+
+    /** The reference adapter (null: the base model). Its parameters change only through {@link ReferenceSync}. */
+    public LoraAdapter adapter() {
+        return referenceAdapter;
+    }
+
+    /** Forgets every cached score: the reference changed. */
+    public void invalidate() {
+        cache.invalidateAll();
     }
 
     /** Scores of the sequences, in order; only the ones not cached are computed, in one batched call. */
@@ -61,13 +73,5 @@ public final class ReferenceLogps {
             }
         }
         return Arrays.asList(out);
-    }
-
-    public long hits() {
-        return cache.stats().hitCount();
-    }
-
-    public long misses() {
-        return cache.stats().missCount();
     }
 }

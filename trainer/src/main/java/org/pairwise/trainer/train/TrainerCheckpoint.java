@@ -25,30 +25,39 @@ import org.pairwise.trainer.optim.AdamW;
 /**
  * A training checkpoint directory, as transformers' Trainer lays one out: the PEFT adapter (adapter_config.json,
  * adapter_model.safetensors), the optimizer moments (optimizer.safetensors, exp_avg/exp_avg_sq under the adapter's
- * keys) and trainer_state.json (steps, data position, log history). The scheduler position is the step count, and
- * the data order is a function of the seed and the epoch, so these files are the whole state.
+ * keys) and trainer_state.json (steps, data position, log history, the replay buffer's state); with TR-DPO's
+ * sync_ref_model also the reference adapter, a PEFT adapter of its own in {@value #REFERENCE_DIR}/. The scheduler
+ * position is the step count, and the data order is a function of the seed and the epoch, so these files are the
+ * whole state.
  */
 public final class TrainerCheckpoint {
     public static final String STATE_FILE = "trainer_state.json";
     public static final String OPTIMIZER_FILE = "optimizer.safetensors";
+    /** The subdirectory that holds the reference adapter when it follows the policy (sync_ref_model). */
+    public static final String REFERENCE_DIR = "ref_adapter";
     private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    /** Where training stands after an optimizer step. */
     /**
      * Where training stands after an optimizer step. Offline runs track the data position (epoch, micro-batch);
-     * the continual trainer tracks the last vote it trained on and the policy version it published.
+     * the continual trainer tracks the last vote it trained on, the policy version it published and its replay
+     * buffer's state (empty without one).
      */
     public record State(int globalStep, int optimizerSkippedSteps, int epochIndex, int microBatchesInEpoch,
                         double epoch, long numTokens, Map<String, Double> bcoMoments, List<Map<String, Object>> logHistory,
-                        long lastVoteId, int policyVersion) {}
+                        long lastVoteId, int policyVersion, Map<String, Object> replay) {}
 
     private TrainerCheckpoint() {}
 
-    public static void save(Path dir, LoraAdapter adapter, AdamW optimizer, State state, Backend be) throws IOException {
+    /** reference: the adapter to keep in {@value #REFERENCE_DIR}/, or null when the reference does not move. */
+    public static void save(Path dir, LoraAdapter adapter, LoraAdapter reference, AdamW optimizer, State state,
+                            Backend be) throws IOException {
         Path tmp = dir.resolveSibling(dir.getFileName() + ".tmp");
         deleteRecursively(tmp);
         Files.createDirectories(tmp);
         adapter.save(tmp, be);
+        if (reference != null) {
+            reference.save(tmp.resolve(REFERENCE_DIR), be);
+        }
         List<TensorData> moments = new ArrayList<>();
         List<String> names = new ArrayList<>(adapter.namedParameters().keySet());
         for (int i = 0; i < names.size(); i++) {
@@ -70,6 +79,7 @@ public final class TrainerCheckpoint {
         json.put("bco_moments", state.bcoMoments());
         json.put("last_vote_id", state.lastVoteId());
         json.put("policy_version", state.policyVersion());
+        json.put("replay", state.replay());
         json.put("log_history", state.logHistory());
         Files.writeString(tmp.resolve(STATE_FILE), MAPPER.writeValueAsString(json));
         // The directory appears whole or not at all: a crash mid-save never leaves a checkpoint that looks complete.
@@ -104,7 +114,8 @@ public final class TrainerCheckpoint {
                 ((Number) json.get("epoch")).doubleValue(), ((Number) json.get("num_tokens")).longValue(), bco,
                 (List<Map<String, Object>>) json.getOrDefault("log_history", List.of()),
                 ((Number) json.getOrDefault("last_vote_id", 0)).longValue(),
-                ((Number) json.getOrDefault("policy_version", 0)).intValue());
+                ((Number) json.getOrDefault("policy_version", 0)).intValue(),
+                (Map<String, Object>) json.getOrDefault("replay", Map.of()));
     }
 
     private static void fill(Backend be, Tensor dst, TensorData src, String name) {

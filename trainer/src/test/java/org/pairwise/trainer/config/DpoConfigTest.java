@@ -162,6 +162,29 @@ class DpoConfigTest {
         assertMessage(() -> DpoConfig.fromJson("{\"max_length\": [1, 2]}"), "max_length");
     }
 
+    @Test
+    void continualTrainingFieldsDefaultOffAndValidate() {
+        DpoConfig d = DpoConfig.defaults();
+        // TRL's DPOConfig defaults for TR-DPO; ours off.
+        assertEquals(false, d.syncRefModel());
+        assertEquals(0.6, d.refModelMixupAlpha());
+        assertEquals(512, d.refModelSyncSteps());
+        assertEquals(0, d.replayPairsPerStep());
+        assertEquals(1.0, d.voteDecayGamma());
+        DpoConfig on = d.withOverrides(Map.of("sync-ref-model", "true", "ref_model_mixup_alpha", "1",
+                "ref_model_sync_steps", "8", "replay_pairs_per_step", "3", "vote_decay_gamma", "0.9"));
+        assertEquals(on, DpoConfig.fromJson(on.toJson()));
+        assertMessage(() -> d.with("ref_model_mixup_alpha", "1.5"), "ref_model_mixup_alpha");
+        assertMessage(() -> d.with("ref_model_sync_steps", "0"), "ref_model_sync_steps");
+        assertMessage(() -> d.with("replay_pairs_per_step", "-1"), "replay_pairs_per_step");
+        assertMessage(() -> d.with("vote_decay_gamma", "0"), "vote_decay_gamma");
+        assertMessage(() -> d.with("vote_decay_gamma", "1.1"), "vote_decay_gamma");
+        assertMessage(() -> d.withOverrides(Map.of("loss_type", "aot", "vote_decay_gamma", "0.5")),
+                "vote_decay_gamma");
+        assertMessage(() -> d.withOverrides(Map.of("sync_ref_model", "true", "precompute_ref_log_probs", "true")),
+                "sync_ref_model");
+    }
+
     private static void assertMessage(Executable e, String fragment) {
         String msg = assertThrows(IllegalArgumentException.class, e).getMessage();
         assertTrue(msg.contains(fragment), "'" + msg + "' should name " + fragment);

@@ -14,6 +14,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.pairwise.model.SharedModels;
+import org.pairwise.model.load.Checkpoint;
+import org.pairwise.model.load.ModelSource;
 import org.pairwise.model.tokenizer.Tokenizer;
 
 /** TRL's four dataset formats, tokenized the way TRL tokenizes them, with the real Qwen3 tokenizer and template. */
@@ -35,7 +37,7 @@ class PreferenceJsonlTest {
         }
     }
 
-    List<PreferenceExample> read(String... lines) throws Exception {
+    List<PreferencePair> read(String... lines) throws Exception {
         Path f = tmp.resolve("data.jsonl");
         Files.write(f, List.of(lines));
         return new PreferenceJsonl(qwen3, qwen3.vocabSize()).read(f);
@@ -49,17 +51,17 @@ class PreferenceJsonlTest {
 
     @Test
     void standardRecordsTokenizePromptAndCompletionsSeparatelyAndAppendEos() throws Exception {
-        PreferenceExample e = read("{\"prompt\":\"The sky is\",\"chosen\":\" blue.\",\"rejected\":\" green.\"}").getFirst();
+        PreferencePair e = read("{\"prompt\":\"The sky is\",\"chosen\":\" blue.\",\"rejected\":\" green.\"}").getFirst();
         assertEquals("<|im_end|>", qwen3.tokenText(qwen3.eosId()));
         assertArrayEquals(qwen3.encode("The sky is", false), e.promptIds());
         assertArrayEquals(withEos(qwen3.encode(" blue.", false)), e.chosenIds());
         assertArrayEquals(withEos(qwen3.encode(" green.", false)), e.rejectedIds());
-        assertEquals(1, e.line());
+        assertEquals(1, e.id());
     }
 
     @Test
     void implicitPromptIsTheSharedPrefixWithoutItsTrailingSpace() throws Exception {
-        PreferenceExample e = read("{\"chosen\":\"The sky is blue.\",\"rejected\":\"The sky is green.\"}").getFirst();
+        PreferencePair e = read("{\"chosen\":\"The sky is blue.\",\"rejected\":\"The sky is green.\"}").getFirst();
         assertArrayEquals(qwen3.encode("The sky is", false), e.promptIds());
         assertArrayEquals(withEos(qwen3.encode(" blue.", false)), e.chosenIds());
     }
@@ -67,14 +69,14 @@ class PreferenceJsonlTest {
     @Test
     void conversationalRecordsRenderTheChatTemplate() throws Exception {
         String user = "{\"role\":\"user\",\"content\":\"What color is the sky?\"}";
-        PreferenceExample explicit = read("{\"prompt\":[" + user + "],"
+        PreferencePair explicit = read("{\"prompt\":[" + user + "],"
                 + "\"chosen\":[{\"role\":\"assistant\",\"content\":\"Blue.\"}],"
                 + "\"rejected\":[{\"role\":\"assistant\",\"content\":\"Green.\"}]}").getFirst();
         assertEquals("<|im_start|>user\nWhat color is the sky?<|im_end|>\n<|im_start|>assistant\n",
                 qwen3.decode(explicit.promptIds(), false));
         // Qwen3's template gives the final assistant turn an empty think block; TRL keeps what the template renders.
         assertEquals("<think>\n\n</think>\n\nBlue.<|im_end|>\n<|im_end|>", qwen3.decode(explicit.chosenIds(), false));
-        PreferenceExample implicit = read("{\"chosen\":[" + user + ",{\"role\":\"assistant\",\"content\":\"Blue.\"}],"
+        PreferencePair implicit = read("{\"chosen\":[" + user + ",{\"role\":\"assistant\",\"content\":\"Blue.\"}],"
                 + "\"rejected\":[" + user + ",{\"role\":\"assistant\",\"content\":\"Green.\"}]}").getFirst();
         assertArrayEquals(explicit.promptIds(), implicit.promptIds());
         assertArrayEquals(explicit.chosenIds(), implicit.chosenIds());
@@ -82,8 +84,25 @@ class PreferenceJsonlTest {
     }
 
     @Test
+    void aConversationalRecordOnAModelWithoutATemplateSaysWhichLineAndWhatToDo() throws Exception {
+        Path f = tmp.resolve("mixed.jsonl");
+        Files.write(f, List.of("{\"prompt\":\"Once\",\"chosen\":\" upon\",\"rejected\":\" a\"}",
+                "{\"prompt\":[{\"role\":\"user\",\"content\":\"Hi\"}],"
+                        + "\"chosen\":[{\"role\":\"assistant\",\"content\":\"Hello.\"}],"
+                        + "\"rejected\":[{\"role\":\"assistant\",\"content\":\"Go.\"}]}"));
+        // stories260K's GGUF has no chat template.
+        try (Checkpoint ck = ModelSource.open(SharedModels.require("stories260K/stories260K.gguf").toString(), null);
+             Tokenizer plain = Tokenizer.fromJson(ck.tokenizerJson(), null, 1, 2)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> new PreferenceJsonl(plain, plain.vocabSize()).read(f));
+            assertTrue(e.getMessage().startsWith(f + ":2: a conversational record (message lists) needs a chat "
+                    + "template, and this model has none: give one with --chat-template FILE"), e.getMessage());
+        }
+    }
+
+    @Test
     void pretokenizedIdsAreUsedExactlyAsGiven() throws Exception {
-        List<PreferenceExample> r = read(
+        List<PreferencePair> r = read(
                 "{\"prompt_input_ids\":[1,2,3],\"chosen_input_ids\":[4],\"rejected_input_ids\":[5,6]}",
                 "{\"prompt_ids\":[7],\"chosen_ids\":[8,9],\"rejected_ids\":[10]}");
         assertArrayEquals(new int[] {1, 2, 3}, r.get(0).promptIds());

@@ -8,8 +8,8 @@ import org.junit.jupiter.api.Test;
 
 /** TRL's truncation stages on a small hand-made pair: prompt 1..6, chosen 11..14, rejected 21..22. */
 class TruncationTest {
-    private static final PreferenceExample EX = new PreferenceExample(3, new int[] {1, 2, 3, 4, 5, 6},
-            new int[] {11, 12, 13, 14}, new int[] {21, 22});
+    private static final PreferencePair EX = PreferencePair.of(3, "line 3", new int[] {1, 2, 3, 4, 5, 6},
+            new int[] {11, 12, 13, 14}, new int[] {21, 22}, 0);
 
     private static Truncation.Pair apply(Integer maxLength, Integer maxPrompt, Integer maxCompletion,
                                          Truncation.Mode mode) {
@@ -71,7 +71,7 @@ class TruncationTest {
         Truncation.Pair p = apply(6, 4, 3, Truncation.Mode.KEEP_START);
         check(p.chosen(), new int[] {3, 4, 5, 6}, new int[] {11, 12});
         check(p.rejected(), new int[] {3, 4, 5, 6}, new int[] {21, 22});
-        assertTrue(p.line() == 3);
+        assertTrue(p.id() == 3);
     }
 
     @Test

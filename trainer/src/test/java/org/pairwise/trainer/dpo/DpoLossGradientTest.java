@@ -1,6 +1,7 @@
 package org.pairwise.trainer.dpo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
@@ -58,9 +59,46 @@ class DpoLossGradientTest {
                 0.05, false), 0.0);
     }
 
+    /**
+     * Per-pair weights (0.5, 1.7, 0.2) on every loss type, and, for the types that read ε, per-pair label smoothing
+     * on two of the three pairs (the third takes the configuration's 0.1). aot and aot_unpaired take neither.
+     */
+    @ParameterizedTest
+    @EnumSource(LossType.class)
+    void gradientWithPerPairWeightsAndLabelSmoothingMatchesFiniteDifferences(LossType type) {
+        DpoLoss.Params p = new DpoLoss.Params(List.of(type), null, 0.8, 0.1, 0.05, false);
+        PairBatch b = withPerPair(batch(), new double[] {0.5, 1.7, 0.2},
+                type.usesLabelSmoothing() ? new double[] {0.3, Double.NaN, 0.02} : new double[] {Double.NaN,
+                        Double.NaN, Double.NaN});
+        if (type.couplesPairs()) {
+            String msg = assertThrows(IllegalArgumentException.class,
+                    () -> new DpoLoss(p).forward(b, new DpoLoss.Output(3))).getMessage();
+            assertTrue(msg.contains("per-pair"), msg);
+            return;
+        }
+        checkGradient(p, 0.0, b);
+    }
+
+    @Test
+    void gradientOfWeightedCombinationWithPerPairValuesMatches() {
+        // sft's weighted token mean beside cDPO and robust with their per-pair ε, and the fixed BCO shift.
+        DpoLoss.Params p = new DpoLoss.Params(List.of(LossType.SIGMOID, LossType.ROBUST, LossType.SFT,
+                LossType.BCO_PAIR), List.of(0.8, 0.3, 1.0, 0.2), 0.3, 0.05, 0.05, true);
+        checkGradient(p, 0.37, withPerPair(batch(), new double[] {1.3, 0.0, 0.6},
+                new double[] {Double.NaN, 0.45, 0.2}));
+    }
+
+    static PairBatch withPerPair(PairBatch b, double[] weights, double[] labelSmoothing) {
+        return new PairBatch(b.policyChosen(), b.policyRejected(), b.refChosen(), b.refRejected(), b.chosenTokens(),
+                b.rejectedTokens(), weights, labelSmoothing);
+    }
+
     private static void checkGradient(DpoLoss.Params p, double delta) {
+        checkGradient(p, delta, batch());
+    }
+
+    private static void checkGradient(DpoLoss.Params p, double delta, PairBatch b) {
         DpoLoss loss = new DpoLoss(p);
-        PairBatch b = batch();
         DpoLoss.Output out = new DpoLoss.Output(b.size());
         loss.forwardAt(b, delta, out);
         loss.backward(b, out, 1.0);
@@ -70,13 +108,15 @@ class DpoLossGradientTest {
                 double[] pc = b.policyChosen().clone();
                 pc[k] = v;
                 return loss.forwardAt(new PairBatch(pc, b.policyRejected(), b.refChosen(), b.refRejected(),
-                        b.chosenTokens(), b.rejectedTokens()), delta, new DpoLoss.Output(b.size()));
+                        b.chosenTokens(), b.rejectedTokens(), b.weights(), b.labelSmoothing()), delta,
+                        new DpoLoss.Output(b.size()));
             }, b.policyChosen()[i]);
             double fdRejected = central(v -> {
                 double[] pr = b.policyRejected().clone();
                 pr[k] = v;
                 return loss.forwardAt(new PairBatch(b.policyChosen(), pr, b.refChosen(), b.refRejected(),
-                        b.chosenTokens(), b.rejectedTokens()), delta, new DpoLoss.Output(b.size()));
+                        b.chosenTokens(), b.rejectedTokens(), b.weights(), b.labelSmoothing()), delta,
+                        new DpoLoss.Output(b.size()));
             }, b.policyRejected()[i]);
             String where = p.types() + " pair " + i;
             assertEquals(fdChosen, out.dChosen[i], 1e-7 + 1e-6 * Math.abs(fdChosen), where + " chosen");

@@ -171,6 +171,100 @@ class DpoLossValuesTest {
                 .getMessage().startsWith("loss_weights"));
     }
 
+    /**
+     * A pair with its own ε has exactly the loss and gradient that a configuration with label_smoothing = ε gives it
+     * alone, for every loss type that reads ε, while the other pair keeps the configuration's ε: the batch loss is the
+     * mean of the two single-pair losses, each computed by a loss of its own.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"sigmoid", "robust", "exo_pair"})
+    void aPairsOwnLabelSmoothingEqualsThatConfigurationOnThePairAlone(String name) {
+        LossType t = LossType.fromName(name);
+        PairBatch two = new PairBatch(new double[] {-10, -7}, new double[] {-12, -6.5}, new double[] {-10.5, -7.2},
+                new double[] {-11, -6}, new int[] {5, 3}, new int[] {4, 2}, new double[] {1, 1},
+                new double[] {0.3, Double.NaN});
+        DpoLoss batchLoss = new DpoLoss(new DpoLoss.Params(List.of(t), null, 0.5, 0.1, 0.05, false));
+        DpoLoss.Output out = new DpoLoss.Output(2);
+        double got = batchLoss.forward(two, out);
+        batchLoss.backward(two, out, 1.0);
+
+        DpoLoss.Output one = new DpoLoss.Output(1);
+        DpoLoss eps03 = new DpoLoss(new DpoLoss.Params(List.of(t), null, 0.5, 0.3, 0.05, false));
+        PairBatch first = single(two, 0);
+        double l0 = eps03.forward(first, one);
+        eps03.backward(first, one, 1.0);
+        double dc0 = one.dChosen[0], dr0 = one.dRejected[0];
+        DpoLoss eps01 = new DpoLoss(new DpoLoss.Params(List.of(t), null, 0.5, 0.1, 0.05, false));
+        PairBatch second = single(two, 1);
+        double l1 = eps01.forward(second, one);
+        eps01.backward(second, one, 1.0);
+        assertEquals((l0 + l1) / 2, got, TOL);
+        assertEquals(dc0 / 2, out.dChosen[0], TOL);
+        assertEquals(dr0 / 2, out.dRejected[0], TOL);
+        assertEquals(one.dChosen[0] / 2, out.dChosen[1], TOL);
+        // And it differs from the configuration's ε on that pair: the per-pair value is really used.
+        assertTrue(Math.abs(l0 - eps01.forward(first, new DpoLoss.Output(1))) > 1e-3);
+    }
+
+    private static PairBatch single(PairBatch b, int i) {
+        return new PairBatch(new double[] {b.policyChosen()[i]}, new double[] {b.policyRejected()[i]},
+                new double[] {b.refChosen()[i]}, new double[] {b.refRejected()[i]}, new int[] {b.chosenTokens()[i]},
+                new int[] {b.rejectedTokens()[i]});
+    }
+
+    @Test
+    void pairWeightsMultiplyTheirTermsAndTheMeanDividesByTheNumberOfPairs() {
+        // Three copies of onePair() (cDPO value v, worked out above) with weights 2, 0 and 0.5: (2v + 0 + 0.5v) / 3
+        // pairs. Dividing by the sum of the weights instead would give v.
+        double v = 0.46187100611489995;
+        PairBatch b = new PairBatch(new double[] {-10, -10, -10}, new double[] {-12, -12, -12},
+                new double[] {-10.5, -10.5, -10.5}, new double[] {-11, -11, -11}, new int[] {5, 5, 5},
+                new int[] {4, 4, 4}, new double[] {2, 0, 0.5}, new double[] {Double.NaN, Double.NaN, Double.NaN});
+        DpoLoss loss = new DpoLoss(new DpoLoss.Params(List.of(LossType.SIGMOID), null, 0.5, 0.1, 0.05, false));
+        DpoLoss.Output out = new DpoLoss.Output(3);
+        assertEquals(2.5 * v / 3, loss.forward(b, out), TOL);  // by Σw = 2.5 it would be v
+        assertEquals(2 * v, out.losses[0], TOL);
+        assertEquals(0.0, out.losses[1], TOL);
+        assertEquals(0.25, out.chosenRewards[1], TOL);  // rewards stay unweighted
+        // sft: −Σ w_i log π_θ(y_w,i) / Σ n_w,i = −(2 · −10 + 0 + 0.5 · −10) / 15 tokens
+        DpoLoss sft = new DpoLoss(DpoLoss.Params.of(LossType.SFT, 0.5));
+        assertEquals(25.0 / 15, sft.forward(b, new DpoLoss.Output(3)), TOL);
+    }
+
+    @Test
+    void allDefaultPerPairValuesGiveTheUnweightedLoss() {
+        PairBatch plain = DpoLossGradientTest.batch();
+        PairBatch explicit = DpoLossGradientTest.withPerPair(plain, new double[] {1, 1, 1},
+                new double[] {Double.NaN, Double.NaN, Double.NaN});
+        for (LossType t : LossType.values()) {
+            DpoLoss loss = new DpoLoss(new DpoLoss.Params(List.of(t), null, 0.8, 0.1, 0.05, false));
+            assertEquals(loss.forward(plain, new DpoLoss.Output(3)), loss.forward(explicit, new DpoLoss.Output(3)),
+                    0.0, t.trlName());
+        }
+    }
+
+    @Test
+    void perPairValuesTheLossTypesCannotTakeAreRefused() {
+        DpoLoss.Params ipo = DpoLoss.Params.of(LossType.IPO, 0.1);
+        assertTrue(ipo.perPairProblem(1, 0.2).contains("ignores label smoothing"));
+        assertEquals(null, ipo.perPairProblem(0.3, Double.NaN), "ipo takes weights");
+        DpoLoss.Params aot = DpoLoss.Params.of(LossType.AOT, 0.1);
+        assertTrue(aot.perPairProblem(0.5, Double.NaN).contains("sorted positions"));
+        assertEquals(null, aot.perPairProblem(1, Double.NaN), "a default pair is fine");
+        DpoLoss.Params robust = DpoLoss.Params.of(LossType.ROBUST, 0.1);
+        assertTrue(robust.perPairProblem(1, 0.5).contains("below 0.5"));
+        DpoLoss.Params exo = new DpoLoss.Params(List.of(LossType.EXO_PAIR), null, 0.1, 1e-3, 0.05, false);
+        assertTrue(exo.perPairProblem(1, 0.0).contains("> 0"));
+        DpoLoss.Params mixed = new DpoLoss.Params(List.of(LossType.IPO, LossType.SIGMOID), null, 0.1, 0, 0.05, false);
+        assertEquals(null, mixed.perPairProblem(1, 0.2), "sigmoid reads ε");
+        assertTrue(DpoLoss.Params.of(LossType.SIGMOID, 0.1).perPairProblem(-1, Double.NaN).contains("weight"));
+        PairBatch smoothed = DpoLossGradientTest.withPerPair(DpoLossGradientTest.batch(), new double[] {1, 1, 1},
+                new double[] {Double.NaN, 0.2, Double.NaN});
+        String msg = assertThrows(IllegalArgumentException.class,
+                () -> new DpoLoss(ipo).forward(smoothed, new DpoLoss.Output(3))).getMessage();
+        assertTrue(msg.startsWith("pair 1 of the batch: "), msg);
+    }
+
     @Test
     void unknownLossTypeListsTheValidNames() {
         String msg = assertThrows(IllegalArgumentException.class, () -> LossType.fromName("dpo")).getMessage();

@@ -25,6 +25,7 @@ import org.pairwise.model.engine.LlamaModel;
 import org.pairwise.model.engine.TestCheckpoints;
 import org.pairwise.model.load.Checkpoint;
 import org.pairwise.trainer.config.DpoConfig;
+import org.pairwise.trainer.data.PreferencePair;
 
 class ContinualTrainerTest {
     static Backend be;
@@ -42,12 +43,12 @@ class ContinualTrainerTest {
         be.close();
     }
 
-    static List<ContinualTrainer.Vote> votes(int n, int vocab) {
+    static List<PreferencePair> votes(int n, int vocab) {
         SplittableRandom rng = new SplittableRandom(9);
-        List<ContinualTrainer.Vote> out = new ArrayList<>();
+        List<PreferencePair> out = new ArrayList<>();
         for (int i = 1; i <= n; i++) {
-            out.add(new ContinualTrainer.Vote(i, rng.ints(3, 0, vocab).toArray(), rng.ints(2 + i % 3, 0, vocab).toArray(),
-                    rng.ints(3, 0, vocab).toArray(), 0));
+            out.add(PreferencePair.of(i, "vote " + i, rng.ints(3, 0, vocab).toArray(),
+                    rng.ints(2 + i % 3, 0, vocab).toArray(), rng.ints(3, 0, vocab).toArray(), 0));
         }
         return out;
     }
@@ -61,7 +62,7 @@ class ContinualTrainerTest {
     @Test
     void publishesEveryNStepsAndResumesExactlyAfterTheLastTrainedVote() throws Exception {
         ModelConfig c = TestCheckpoints.llama(67, false);
-        List<ContinualTrainer.Vote> v = votes(6, 67);
+        List<PreferencePair> v = votes(6, 67);
         try (Checkpoint ck = TestCheckpoints.random(c, 61, DType.F32)) {
             LlamaModel model = LlamaModel.load(ck, be);
             ContinualTrainer a = new ContinualTrainer(model, config(), 2, tmp.resolve("a"), 3, "tiny", null);
@@ -102,7 +103,7 @@ class ContinualTrainerTest {
         try (Checkpoint ck = TestCheckpoints.random(c, 62, DType.F32)) {
             ContinualTrainer t = new ContinualTrainer(LlamaModel.load(ck, be), config(), 1, tmp.resolve("p"), 2,
                     "tiny", null);
-            List<ContinualTrainer.Vote> v = votes(3, 71);
+            List<PreferencePair> v = votes(3, 71);
             ContinualTrainer.StepReport one = t.step(v.subList(0, 1));
             assertTrue(one.applied());
             assertEquals(1, one.policyVersion());

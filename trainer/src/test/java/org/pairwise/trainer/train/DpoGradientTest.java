@@ -1,6 +1,7 @@
 package org.pairwise.trainer.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -8,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.DoubleSupplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -108,24 +110,105 @@ public class DpoGradientTest {
             DpoLoss loss = new DpoLoss(params);
             assertEquals(loss(loss, policy, refC, refR), r.out().loss, 1e-4 * (1 + Math.abs(r.out().loss)),
                     "the loss itself");
-            SplittableRandom rng = new SplittableRandom(3);
-            for (int l = 0; l < c.numLayers(); l++) {
-                for (String p : lc.targetModules()) {
-                    LoraGradients.Pair g = grads.pair(l, p);
-                    for (String which : List.of("A", "B")) {
-                        double[] param = lora.get(LoraConfig.key(l, p, which));
-                        float[] got = be.download(which.equals("A") ? g.dA() : g.dB());
-                        for (int trial = 0; trial < 2; trial++) {
-                            int i = rng.nextInt(param.length);
-                            double fd = ReferenceDecoder.centralDifference(param, i, 1e-5,
-                                    () -> loss(loss, policy, refC, refR));
-                            assertEquals(fd, got[i], 2e-4 + 3e-2 * Math.abs(fd),
-                                    type + " layer " + l + " " + p + " " + which + "[" + i + "]");
-                        }
+            assertLoraGradients(c, lc, grads, lora, new SplittableRandom(3), 2, () -> loss(loss, policy, refC, refR),
+                    type);
+        }
+    }
+
+    // At `trials` random entries of every LoRA tensor: central differences of f, the loss as a function of the
+    // double-precision adapter values in lora, against the gradients the step accumulated.
+    void assertLoraGradients(ModelConfig c, LoraConfig lc, LoraGradients grads, Map<String, double[]> lora,
+                             SplittableRandom rng, int trials, DoubleSupplier f, Object label) {
+        for (int l = 0; l < c.numLayers(); l++) {
+            for (String p : lc.targetModules()) {
+                LoraGradients.Pair g = grads.pair(l, p);
+                for (String which : List.of("A", "B")) {
+                    double[] param = lora.get(LoraConfig.key(l, p, which));
+                    float[] got = be.download(which.equals("A") ? g.dA() : g.dB());
+                    for (int trial = 0; trial < trials; trial++) {
+                        int i = rng.nextInt(param.length);
+                        double fd = ReferenceDecoder.centralDifference(param, i, 1e-5, f);
+                        assertEquals(fd, got[i], 2e-4 + 3e-2 * Math.abs(fd),
+                                label + " layer " + l + " " + p + " " + which + "[" + i + "]");
                     }
                 }
             }
         }
+    }
+
+    /**
+     * The same check with per-pair weights and label smoothing (pair 1 weighted 1.9 with ε = 0.3 where the type reads
+     * ε, pair 2 weighted 0.6 with the configuration's ε) against a reference that TR-DPO has moved off the base model:
+     * the reference adapter R0 synced once towards the policy P with α = 0.6 on the backend, and the double-precision
+     * decoder using 0.6 P + 0.4 R0 computed here from the adapters' own values.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("perPairCases")
+    public void gradientsMatchWithPerPairValuesAndASyncedReference(LossType type) throws Exception {
+        ModelConfig c = TestCheckpoints.llama(67, false);
+        LoraConfig lc = new LoraConfig(2, 3, LoraConfig.ALL_TARGETS, 0, false, "test");
+        double configEps = type == LossType.EXO_PAIR ? 1e-3 : 0.05;
+        DpoLoss.Params params = new DpoLoss.Params(List.of(type), null, 0.5, configEps, 0.05, false);
+        double[] weights = {1.9, 0.6};
+        double[] eps = {type.usesLabelSmoothing() ? 0.3 : Double.NaN, Double.NaN};
+        double alpha = 0.6;
+        Path dir = Files.createTempDirectory("adapter"), refDir = Files.createTempDirectory("reference");
+        try (Checkpoint base = TestCheckpoints.random(c, 41, DType.F32)) {
+            Map<String, float[]> ab = LoraForwardTest.writeAdapter(dir, c, lc, 12);
+            Map<String, float[]> r0 = LoraForwardTest.writeAdapter(refDir, c, lc, 13);
+            LlamaModel model = LlamaModel.load(base, be);
+            LoraAdapter adapter = LoraAdapter.load(dir, c, be);
+            LoraGradients grads = new LoraGradients(adapter, c, be);
+            ReferenceLogps ref = new ReferenceLogps(new SequenceScorer(model, 256), LoraAdapter.load(refDir, c, be),
+                    100);
+            new ReferenceSync(be, alpha, 1).update(adapter, ref);
+            List<Truncation.Pair> pairs = new ArrayList<>();
+            for (int i = 0; i < PROMPTS.length; i++) {
+                pairs.add(new Truncation.Pair(i + 1, new Truncation.Sequence(PROMPTS[i], CHOSEN[i]),
+                        new Truncation.Sequence(PROMPTS[i], REJECTED[i]), weights[i], eps[i]));
+            }
+            DpoStep step = new DpoStep(model, adapter, grads, new DpoLoss(params), ref, false);
+            DpoStep.Result r = step.run(pairs, 1.0, true);
+
+            Map<String, double[]> lora = ReferenceDecoder.widen(ab);
+            Map<String, double[]> mixed = new java.util.LinkedHashMap<>();
+            ReferenceDecoder.widen(r0).forEach((k, v) -> {
+                double[] m = new double[v.length];
+                for (int i = 0; i < m.length; i++) {
+                    m[i] = alpha * lora.get(k)[i] + (1 - alpha) * v[i];
+                }
+                mixed.put(k, m);
+            });
+            ReferenceDecoder policy = new ReferenceDecoder(base, lora, lc.scaling(), lc.r());
+            ReferenceDecoder reference = new ReferenceDecoder(base, mixed, lc.scaling(), lc.r());
+            ReferenceDecoder baseOnly = new ReferenceDecoder(base);
+            double[] refC = new double[2], refR = new double[2];
+            for (int i = 0; i < 2; i++) {
+                refC[i] = reference.completionLogp(PROMPTS[i], CHOSEN[i]);
+                refR[i] = reference.completionLogp(PROMPTS[i], REJECTED[i]);
+                assertEquals(refC[i], r.batch().refChosen()[i], 1e-4 * (1 + Math.abs(refC[i])), "synced reference");
+                assertTrue(Math.abs(refC[i] - baseOnly.completionLogp(PROMPTS[i], CHOSEN[i])) > 1e-3,
+                        "the synced reference is not the base model");
+            }
+            DpoLoss loss = new DpoLoss(params);
+            DoubleSupplier f = () -> {
+                double[] pc = new double[2], pr = new double[2];
+                for (int i = 0; i < 2; i++) {
+                    pc[i] = policy.completionLogp(PROMPTS[i], CHOSEN[i]);
+                    pr[i] = policy.completionLogp(PROMPTS[i], REJECTED[i]);
+                }
+                return loss.forwardAt(new PairBatch(pc, pr, refC, refR, new int[] {CHOSEN[0].length, CHOSEN[1].length},
+                        new int[] {REJECTED[0].length, REJECTED[1].length}, weights,
+                        eps), 0, new DpoLoss.Output(2));
+            };
+            assertEquals(f.getAsDouble(), r.out().loss, 1e-4 * (1 + Math.abs(r.out().loss)), "the loss itself");
+            assertLoraGradients(c, lc, grads, lora, new SplittableRandom(5), 1, f, type + " synced");
+        }
+    }
+
+    /** The loss types that take per-pair values (aot and aot_unpaired refuse them). */
+    static Stream<Arguments> perPairCases() {
+        return java.util.Arrays.stream(LossType.values()).filter(t -> !t.couplesPairs()).map(Arguments::of);
     }
 
     static double loss(DpoLoss loss, ReferenceDecoder policy, double[] refC, double[] refR) {

@@ -32,7 +32,7 @@ import org.pairwise.model.load.Safetensors;
 import org.pairwise.model.load.TensorData;
 import org.pairwise.model.lora.LoraAdapter;
 import org.pairwise.trainer.config.DpoConfig;
-import org.pairwise.trainer.data.PreferenceExample;
+import org.pairwise.trainer.data.PreferencePair;
 
 class ResumeAndPeftTest {
     static Backend be;
@@ -50,12 +50,12 @@ class ResumeAndPeftTest {
         be.close();
     }
 
-    static List<PreferenceExample> randomPairs(int n, int vocab, long seed) {
+    static List<PreferencePair> randomPairs(int n, int vocab, long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
-        List<PreferenceExample> out = new ArrayList<>();
+        List<PreferencePair> out = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            out.add(new PreferenceExample(i + 1, rng.ints(3 + i % 3, 0, vocab).toArray(),
-                    rng.ints(2 + i % 4, 0, vocab).toArray(), rng.ints(4 - i % 3, 0, vocab).toArray()));
+            out.add(PreferencePair.of(i + 1, "pair " + (i + 1), rng.ints(3 + i % 3, 0, vocab).toArray(),
+                    rng.ints(2 + i % 4, 0, vocab).toArray(), rng.ints(4 - i % 3, 0, vocab).toArray(), 0));
         }
         return out;
     }
@@ -75,7 +75,7 @@ class ResumeAndPeftTest {
         ModelConfig c = TestCheckpoints.llama(67, false);
         // 5 pairs in micro-batches of 2 with accumulation 2: 2 optimizer steps per epoch, so step 3 starts epoch 2
         // in the middle of the data order, and the resumed run must pick up the same shuffle position.
-        List<PreferenceExample> data = randomPairs(5, 67, 1);
+        List<PreferencePair> data = randomPairs(5, 67, 1);
         try (Checkpoint ck = TestCheckpoints.random(c, 51, DType.F32)) {
             LlamaModel model = LlamaModel.load(ck, be);
             DpoTrainer.Outcome full = new DpoTrainer(model, config("full"), "tiny", null, 1024)
@@ -121,7 +121,7 @@ class ResumeAndPeftTest {
     @Test
     void trainedAdapterIsAPeftAdapterThatLoadsBackAndScoresIdentically() throws Exception {
         ModelConfig c = TestCheckpoints.qwen2(71);
-        List<PreferenceExample> data = randomPairs(4, 71, 2);
+        List<PreferencePair> data = randomPairs(4, 71, 2);
         try (Checkpoint ck = TestCheckpoints.random(c, 52, DType.F32)) {
             LlamaModel model = LlamaModel.load(ck, be);
             DpoTrainer.Outcome o = new DpoTrainer(model, config("peft"), "org/tiny-qwen2", null, 1024)

@@ -20,7 +20,7 @@ import org.pairwise.model.load.Checkpoint;
 import org.pairwise.model.load.ModelSource;
 import org.pairwise.model.tokenizer.Tokenizer;
 import org.pairwise.trainer.config.DpoConfig;
-import org.pairwise.trainer.data.PreferenceExample;
+import org.pairwise.trainer.data.PreferencePair;
 import org.pairwise.trainer.data.PreferenceJsonl;
 
 /** The seed's clinical example, trained with DPO on stories260K: the model learns to prefer the careful answers. */
@@ -47,7 +47,7 @@ class SeedExampleTrainingTest {
         try (Checkpoint ck = ModelSource.open(stories().toString(), null);
              Tokenizer tok = Tokenizer.fromJson(ck.tokenizerJson(), TEMPLATE_CONFIG, 1, 2);
              Backend be = new CpuBackend(2)) {
-            List<PreferenceExample> pairs = new PreferenceJsonl(tok, ck.config().vocabSize()).read(data);
+            List<PreferencePair> pairs = new PreferenceJsonl(tok, ck.config().vocabSize()).read(data);
             assertEquals(2, pairs.size());
             DpoConfig cfg = DpoConfig.defaults().withOverrides(Map.of(
                     "output_dir", tmp.resolve("dpo_results").toString(), "beta", "0.1", "learning_rate", "5e-4",
