@@ -72,9 +72,9 @@ final class Elementwise {
         });
     }
 
-    // x (n) *= s
-    static void scale(Parallel par, float[] x, float s, int n) {
-        par.forRange(n, GRAIN, n, (i0, i1) -> Vec.scale(x, i0, i1 - i0, s));
+    // x (n) *= s, x from off
+    static void scale(Parallel par, float[] x, int off, float s, int n) {
+        par.forRange(n, GRAIN, n, (i0, i1) -> Vec.scale(x, off + i0, i1 - i0, s));
     }
 
     // out (N,C) = table (V,C)[tokens[n]]
@@ -87,14 +87,6 @@ final class Elementwise {
                 table.rowTo(checkToken(tokens[n], table.rows), 0, C, out, n * C);
             }
         });
-    }
-
-    // dtable (V,C) += dout (N,C) scattered by tokens; serial because tokens repeat
-    static void embeddingBackward(float[] dtable, float[] dout, int[] tokens, int N, int C) {
-        int V = dtable.length / C;
-        for (int n = 0; n < N; n++) {
-            Vec.axpy(1f, dout, n * C, dtable, checkToken(tokens[n], V) * C, C);
-        }
     }
 
     static int checkToken(int t, int V) {
