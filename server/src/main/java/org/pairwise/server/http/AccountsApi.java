@@ -7,6 +7,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import org.pairwise.server.auth.ConfiguredTokens;
 import org.pairwise.server.auth.Principal;
@@ -36,12 +37,16 @@ final class AccountsApi {
     private final Auth auth;
     private final Context context;
     private final Set<String> reserved;
+    private final Consumer<String> accessEnded;
 
-    AccountsApi(AccountStore accounts, Auth auth, Context context, Set<String> configuredNames) {
+    /** accessEnded: called on the event loop with the name of an account just disabled or deleted. */
+    AccountsApi(AccountStore accounts, Auth auth, Context context, Set<String> configuredNames,
+                Consumer<String> accessEnded) {
         this.accounts = accounts;
         this.auth = auth;
         this.context = context;
         this.reserved = Set.copyOf(configuredNames);
+        this.accessEnded = accessEnded;
     }
 
     /** GET /api/annotators (admin). */
@@ -104,9 +109,12 @@ final class AccountsApi {
         on(accounts.setStatus(name, status)).onSuccess(a -> {
             if (a.isEmpty()) {
                 ctx.fail(unknown(name));
-            } else {
-                Responses.json(ctx, 200, new JsonObject().put("annotator", wire(a.get())));
+                return;
             }
+            if (!a.get().active()) {
+                accessEnded.accept(name);  // streams already open end too, not only the next request
+            }
+            Responses.json(ctx, 200, new JsonObject().put("annotator", wire(a.get())));
         }).onFailure(t -> fail(ctx, t));
     }
 

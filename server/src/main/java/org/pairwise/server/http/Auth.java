@@ -156,10 +156,12 @@ final class Auth {
             if (mode.equals("open") && access != Access.ADMIN) {
                 return Future.succeededFuture(anonymous(ctx));
             }
+            // The mode in the detail: a page that meets this knows to ask for an invite link rather than a token.
             return Future.failedFuture(new ApiError(401, access == Access.ADMIN
                     ? "admin token required (Authorization: Bearer TOKEN)" : accountsMode()
                     ? "sign in first: open the invite link the admin gave you (or send Authorization: Bearer TOKEN)"
-                    : "a token is required (Authorization: Bearer TOKEN): this server runs in token mode"));
+                    : "a token is required (Authorization: Bearer TOKEN): this server runs in token mode",
+                    new JsonObject().put("annotation", mode)));
         }
         long wait = limited(ctx);
         if (wait > 0) {
@@ -186,7 +188,7 @@ final class Auth {
 
     private Future<Principal> bySession(RoutingContext ctx, String secret) {
         ApiError ended = new ApiError(401, "your session has ended (signed out, expired, or the account was "
-                + "disabled): open a new invite link from the admin");
+                + "disabled): open a new invite link from the admin", new JsonObject().put("annotation", mode));
         if (!Secrets.wellFormed(secret)) {
             clearSession(ctx);
             return refuse(ctx, ended);

@@ -41,7 +41,7 @@ public final class HttpVerticle extends VerticleBase {
         Auth auth = new Auth(new ConfiguredTokens(s.adminToken(), cfg.annotatorTokens(), cfg.viewerTokens()),
                 cfg.annotation(), new FailedAuthLimiter(cfg.authFailuresPerMinute(), LIMITED_CLIENTS,
                 System::nanoTime), s.store().accounts());
-        AccountsApi accounts = new AccountsApi(s.store().accounts(), auth, context, configuredNames(cfg));
+
         WriteChecks writes = new WriteChecks(cfg.cors());
         Failures failures = new Failures(cfg.maxBodyBytes());
         PairsApi pairs = new PairsApi(s.pool(), context, cfg.poolSize());
@@ -50,6 +50,8 @@ public final class HttpVerticle extends VerticleBase {
         AdminApi admin = new AdminApi(s.store(), s.pool(), s.policies(), vertx.eventBus(), s.io(), context);
         events = new EventStream();
         events.start(vertx);
+        AccountsApi accounts = new AccountsApi(s.store().accounts(), auth, context, configuredNames(cfg),
+                events::endFor);
         guard = new ConnectionGuard(cfg.headerTimeoutMs(), cfg.idleTimeoutMs(), cfg.bodyTimeoutMs(),
                 cfg.maxConnections());
         sweep = vertx.setPeriodic(1000, id -> guard.sweep());
