@@ -2,7 +2,7 @@
 // hand out invite links and script tokens (each shown once), and publish guidelines. It speaks with the admin token
 // entered on the dashboard, or the admin account's session cookie (then with its CSRF token). Names and guidelines
 // are written as text only; the preview is markdown.js's nodes.
-import { ApiError, call, describe, setCsrfToken } from './api.js';
+import { call, describe, setCsrfToken } from './api.js';
 import { renderGuidelines } from './markdown.js';
 
 const $ = (id) => document.getElementById(id);
@@ -71,13 +71,22 @@ async function refresh() {
   let list;
   try {
     list = (await api('/api/annotators')).json.annotators;
-  } catch (e) {
+  } catch {
     // Not the admin, or accounts are off: the panel is not for this reader.
     panel.hidden = true;
     return;
   }
   panel.hidden = false;
   rows.replaceChildren(...list.map(row));
+  if (!tokenEl.value.trim()) {
+    // An admin account signed in by cookie: its writes carry the session's CSRF token. Asked only now, once the
+    // list showed an admin, so that in open mode this page never races dashboard.js for an identity cookie.
+    try {
+      setCsrfToken((await call('/api/me')).json?.csrf_token);
+    } catch {
+      // the writes will say what is wrong
+    }
+  }
   try {
     const g = (await api('/api/guidelines')).json;
     $('guidelines-current').textContent = g.version ? `(current: version ${g.version})` : '(none yet)';
@@ -166,11 +175,5 @@ $('guidelines-form').addEventListener('submit', (e) => {
   });
 });
 
-// An admin account signed in by cookie writes with its session's CSRF token.
-try {
-  setCsrfToken((await call('/api/me')).json?.csrf_token);
-} catch (e) {
-  if (!(e instanceof ApiError)) throw e;
-}
 tokenEl.addEventListener('change', refresh);
 refresh();

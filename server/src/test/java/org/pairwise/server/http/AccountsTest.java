@@ -257,7 +257,21 @@ class AccountsTest {
         assertEquals("bob", new JsonObject(byToken.get("/api/me").body()).getString("annotator"));
         String unused = invite(admin, "bob");
 
+        // An event stream open before the account is disabled ends with it.
+        HttpResponse<java.io.InputStream> stream = s.caller().http().send(HttpRequest.newBuilder(URI.create(
+                "http://127.0.0.1:" + server.port() + "/api/events")).header("Cookie", s.caller().headers().get(1))
+                .build(), HttpResponse.BodyHandlers.ofInputStream());
+        assertEquals(200, stream.statusCode());
+        var drained = java.util.concurrent.CompletableFuture.runAsync(() -> {
+            try (var in = stream.body()) {
+                in.transferTo(java.io.OutputStream.nullOutputStream());
+            } catch (java.io.IOException e) {
+                // a reset is an end too
+            }
+        });
+
         assertEquals(200, admin.post("/api/annotators/status", status("bob", "disabled")).statusCode());
+        drained.get(10, java.util.concurrent.TimeUnit.SECONDS);
         assertEquals(401, s.caller().get("/api/progress").statusCode());
         assertEquals(401, byToken.get("/api/pairs/next").statusCode());
         var viaInvite = Caller.from(6).post("/api/session", new JsonObject().put("code", unused).encode());
