@@ -120,7 +120,8 @@ function invite(name) {
   return act(`Inviting ${name}`, async () => {
     const { json } = await api('/api/invites', { method: 'POST', body: { name } });
     $('invite-for').textContent = name;
-    $('invite-link').value = json.link;
+    // This page's own origin: behind a TLS proxy it is the https one people reach, which the server cannot see.
+    $('invite-link').value = location.origin + json.path;
     $('invite-row').hidden = false;
     say(`Invite link for ${name}: it works once, until ${new Date(json.expires_at).toLocaleString()}.`, 'ok');
   });

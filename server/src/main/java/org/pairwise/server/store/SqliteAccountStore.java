@@ -91,15 +91,12 @@ final class SqliteAccountStore implements AccountStore {
     public CompletableFuture<Optional<Account>> setToken(String name, String tokenDigest) {
         long now = System.currentTimeMillis();
         return writer.submit(tx -> {
-            Account a = find(tx, "a.name = ?", name);
-            if (a == null) {
-                return Optional.empty();
+            Account a = active(tx, name, "enable it first");
+            if (a != null) {
+                update(tx, "UPDATE annotators SET token_hash = ?, updated_at = ? WHERE id = ?", tokenDigest, now,
+                        a.id());
             }
-            if (!a.active()) {
-                throw new AccountConflict("'" + name + "' is " + a.status() + "; enable it first");
-            }
-            update(tx, "UPDATE annotators SET token_hash = ?, updated_at = ? WHERE id = ?", tokenDigest, now, a.id());
-            return Optional.of(find(tx, "a.id = ?", a.id()));
+            return a == null ? Optional.empty() : Optional.of(find(tx, "a.id = ?", a.id()));
         });
     }
 
@@ -107,16 +104,12 @@ final class SqliteAccountStore implements AccountStore {
     public CompletableFuture<Optional<Account>> addInvite(String name, String codeDigest, long expiresAtMillis) {
         long now = System.currentTimeMillis();
         return writer.submit(tx -> {
-            Account a = find(tx, "a.name = ?", name);
-            if (a == null) {
-                return Optional.empty();
+            Account a = active(tx, name, "an invite needs an active account");
+            if (a != null) {
+                update(tx, "INSERT INTO invites (code_hash, annotator_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                        codeDigest, a.id(), now, expiresAtMillis);
             }
-            if (!a.active()) {
-                throw new AccountConflict("'" + name + "' is " + a.status() + "; an invite needs an active account");
-            }
-            update(tx, "INSERT INTO invites (code_hash, annotator_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-                    codeDigest, a.id(), now, expiresAtMillis);
-            return Optional.of(a);
+            return Optional.ofNullable(a);
         });
     }
 
@@ -267,6 +260,15 @@ final class SqliteAccountStore implements AccountStore {
                 }
             }
         });
+    }
+
+    /** The account of this name (null when none); {@link AccountConflict} saying {@code why} when not active. */
+    private static Account active(Tx tx, String name, String why) throws SQLException {
+        Account a = find(tx, "a.name = ?", name);
+        if (a != null && !a.active()) {
+            throw new AccountConflict("'" + name + "' is " + a.status() + "; " + why);
+        }
+        return a;
     }
 
     private static Account find(Tx tx, String where, Object key) throws SQLException {
