@@ -39,8 +39,9 @@ public final class HttpVerticle extends VerticleBase {
     public Future<?> start() {
         ServeConfig cfg = s.config();
         Auth auth = new Auth(new ConfiguredTokens(s.adminToken(), cfg.annotatorTokens(), cfg.viewerTokens()),
-                cfg.annotation().equals("open"), new FailedAuthLimiter(cfg.authFailuresPerMinute(),
-                LIMITED_CLIENTS, System::nanoTime));
+                cfg.annotation(), new FailedAuthLimiter(cfg.authFailuresPerMinute(), LIMITED_CLIENTS,
+                System::nanoTime), s.store().accounts());
+
         WriteChecks writes = new WriteChecks(cfg.cors());
         Failures failures = new Failures(cfg.maxBodyBytes());
         PairsApi pairs = new PairsApi(s.pool(), context, cfg.poolSize());
@@ -49,6 +50,8 @@ public final class HttpVerticle extends VerticleBase {
         AdminApi admin = new AdminApi(s.store(), s.pool(), s.policies(), vertx.eventBus(), s.io(), context);
         events = new EventStream();
         events.start(vertx);
+        AccountsApi accounts = new AccountsApi(s.store().accounts(), auth, context, configuredNames(cfg),
+                events::endFor);
         guard = new ConnectionGuard(cfg.headerTimeoutMs(), cfg.idleTimeoutMs(), cfg.bodyTimeoutMs(),
                 cfg.maxConnections());
         sweep = vertx.setPeriodic(1000, id -> guard.sweep());
@@ -76,6 +79,16 @@ public final class HttpVerticle extends VerticleBase {
         bind.route(HttpMethod.POST, "/api/trainer/pause", ctx -> admin.trainer(ctx, "pause"));
         bind.route(HttpMethod.POST, "/api/trainer/resume", ctx -> admin.trainer(ctx, "resume"));
         bind.route(HttpMethod.GET, "/metrics", PrometheusScrapingHandler.create(s.registry()));
+        bind.route(HttpMethod.GET, "/api/annotators", accounts::list);
+        bind.route(HttpMethod.POST, "/api/annotators", accounts::create);
+        bind.route(HttpMethod.POST, "/api/annotators/status", accounts::setStatus);
+        bind.route(HttpMethod.POST, "/api/annotators/token", accounts::newToken);
+        bind.route(HttpMethod.POST, "/api/invites", accounts::invite);
+        bind.route(HttpMethod.POST, "/api/session", accounts::signIn);
+        bind.route(HttpMethod.POST, "/api/session/end", accounts::signOut);
+        bind.route(HttpMethod.GET, "/api/guidelines", accounts::guidelines);
+        bind.route(HttpMethod.POST, "/api/guidelines", accounts::writeGuidelines);
+        bind.route(HttpMethod.GET, "/api/progress", accounts::progress);
         if (cfg.benchRoute()) {
             // The framework's ceiling on this server, for load tests: routed like the API, but no work behind it.
             Buffer constant = Buffer.buffer("{\"ok\":true}");
@@ -118,6 +131,18 @@ public final class HttpVerticle extends VerticleBase {
         vertx.cancelTimer(sweep);
         events.stop(vertx);
         return server == null ? Future.succeededFuture() : server.close();
+    }
+
+    /** The names of the configured tokens: no account may take one (two people would vote as one name). */
+    private static Set<String> configuredNames(ServeConfig cfg) {
+        Set<String> names = new java.util.HashSet<>();
+        for (String e : cfg.annotatorTokens()) {
+            names.add(e.substring(0, e.indexOf(':')));
+        }
+        for (String e : cfg.viewerTokens()) {
+            names.add(e.substring(0, e.indexOf(':')));
+        }
+        return names;
     }
 
     public int actualPort() {

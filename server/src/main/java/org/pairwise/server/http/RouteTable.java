@@ -60,6 +60,18 @@ final class RouteTable {
             new Route(HttpMethod.POST, "/api/trainer/pause", Access.ADMIN, Body.NONE),
             new Route(HttpMethod.POST, "/api/trainer/resume", Access.ADMIN, Body.NONE),
             new Route(HttpMethod.GET, "/metrics", Access.ADMIN, Body.NONE),
+            // Accounts (AccountsApi): the annotator routes answer 409 unless --annotation accounts.
+            new Route(HttpMethod.GET, "/api/annotators", Access.ADMIN, Body.NONE),
+            new Route(HttpMethod.POST, "/api/annotators", Access.ADMIN, Body.JSON),
+            new Route(HttpMethod.POST, "/api/annotators/status", Access.ADMIN, Body.JSON),
+            new Route(HttpMethod.POST, "/api/annotators/token", Access.ADMIN, Body.JSON),
+            new Route(HttpMethod.POST, "/api/invites", Access.ADMIN, Body.JSON),
+            // The invite code or token in the body is the credential; failures count in the limiter.
+            new Route(HttpMethod.POST, "/api/session", Access.PUBLIC, Body.JSON),
+            new Route(HttpMethod.POST, "/api/session/end", Access.PARTICIPANT, Body.NONE),
+            new Route(HttpMethod.GET, "/api/guidelines", Access.PARTICIPANT, Body.NONE),
+            new Route(HttpMethod.POST, "/api/guidelines", Access.ADMIN, Body.JSON),
+            new Route(HttpMethod.GET, "/api/progress", Access.PARTICIPANT, Body.NONE),
             // Only with bench_route: the framework's ceiling, for load tests.
             new Route(HttpMethod.GET, "/api/bench/constant", Access.PUBLIC, Body.NONE));
 

@@ -143,6 +143,9 @@ public interface PreferenceStore extends AutoCloseable {
      */
     void exportVotes(String format, Writer out) throws java.io.IOException;
 
+    /** Annotator accounts, invites, sessions and guidelines, in the same database. */
+    AccountStore accounts();
+
     @Override
     void close();
 }

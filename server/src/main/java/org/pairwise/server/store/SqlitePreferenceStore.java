@@ -46,6 +46,7 @@ public final class SqlitePreferenceStore implements PreferenceStore {
     private final GroupCommitWriter writer;
     private final ReadPool readers;
     private final WalCheckpointer checkpointer;
+    private final SqliteAccountStore accounts;
 
     /** Creates the parent folder and the file if needed, and brings the schema up to date. */
     public SqlitePreferenceStore(Path dbFile, int writeQueueCapacity) {
@@ -79,6 +80,7 @@ public final class SqlitePreferenceStore implements PreferenceStore {
         this.readers = new ReadPool(file, READ_THREADS, "pairwise-store-read-");
         this.writer = new GroupCommitWriter(db, conn, "pairwise-store-writer", writeQueueCapacity, MAX_BATCH);
         this.checkpointer = new WalCheckpointer(file, limits.walBytes(), readers, writer);
+        this.accounts = new SqliteAccountStore(writer, readers);
     }
 
     /** Whether the file (read without writing anything) is at this build's schema: then no migration must run. */
@@ -179,6 +181,11 @@ public final class SqlitePreferenceStore implements PreferenceStore {
     @Override
     public CompletableFuture<Optional<TrainerCheckpoint>> latestCheckpoint() {
         return readers.submit(Queries::latestCheckpoint);
+    }
+
+    @Override
+    public AccountStore accounts() {
+        return accounts;
     }
 
     /** Blocking, on the caller's thread with its own read-only connection (an export can run for minutes). */

@@ -77,6 +77,17 @@ class RouteAccessTest {
             new Expect("POST", "/api/trainer/pause", null, 401, 401, 401, 401, 200),
             new Expect("POST", "/api/trainer/resume", null, 401, 401, 401, 401, 200),
             new Expect("GET", "/metrics", null, 401, 401, 401, 401, 200),
+            // Accounts are off in token mode: their routes say so (409) to whoever may call them.
+            new Expect("GET", "/api/annotators", null, 401, 401, 401, 401, 409),
+            new Expect("POST", "/api/annotators", "{}", 401, 401, 401, 401, 409),
+            new Expect("POST", "/api/annotators/status", "{}", 401, 401, 401, 401, 409),
+            new Expect("POST", "/api/annotators/token", "{}", 401, 401, 401, 401, 409),
+            new Expect("POST", "/api/invites", "{}", 401, 401, 401, 401, 409),
+            new Expect("POST", "/api/session", "{}", 409, 409, 409, 409, 409),
+            new Expect("POST", "/api/session/end", null, 401, 401, 200, 200, 200),
+            new Expect("GET", "/api/guidelines", null, 401, 401, 200, 200, 200),
+            new Expect("POST", "/api/guidelines", "{}", 401, 401, 401, 401, 400),
+            new Expect("GET", "/api/progress", null, 401, 401, 200, 200, 200),
             new Expect("GET", "/", null, 200, 200, 200, 200, 200),
             new Expect("GET", "/dashboard.html", null, 200, 200, 200, 200, 200));
 
