@@ -62,8 +62,10 @@ public final class TrainerLoop {
     private volatile Events events;
     private volatile boolean running = true;
     private volatile boolean paused;
-    private volatile String state = "starting";
-    private volatile String error;
+    // One field, so that a reader never sees a state with another state's error (say "stalled" without its reason).
+    private record Condition(String state, String error) {}
+
+    private volatile Condition condition = new Condition("starting", null);
     private volatile long lastVoteId;
     private volatile int checkpointedStep;
     // Work left after a step, done by settle() (trainer thread only): the newest version announced, the checkpoint
@@ -129,10 +131,11 @@ public final class TrainerLoop {
     }
 
     public JsonObject status() {
-        JsonObject s = new JsonObject().put("state", state).put("paused", paused).put("steps", trainer.steps())
+        Condition c = condition;
+        JsonObject s = new JsonObject().put("state", c.state()).put("paused", paused).put("steps", trainer.steps())
                 .put("policy_version", announcedVersion).put("last_vote_id", lastVoteId)
                 .put("votes_per_step", trainer.votesPerStep()).put("batch_window_ms", windowMs);
-        return error == null ? s : s.put("error", error);
+        return c.error() == null ? s : s.put("error", c.error());
     }
 
     /** Logged steps with a step number above {@code since}, oldest first. */
@@ -175,7 +178,7 @@ public final class TrainerLoop {
                     if (backoff > 0) {
                         LOG.info("the trainer goes on: its disk and store work again");
                         backoff = 0;
-                        error = null;
+                        setCondition("idle", null);
                     }
                     if (batch.isEmpty()) {
                         firstWaitingSince = -1;
@@ -203,11 +206,10 @@ public final class TrainerLoop {
                     // The disk or the store: nothing is lost (the votes wait in the store, the step's results in
                     // memory); try again later, and say why meanwhile.
                     backoff = backoff == 0 ? 250 : Math.min(MAX_BACKOFF_MS, backoff * 2);
-                    if (error == null) {
+                    if (condition.error() == null) {
                         LOG.warn("the trainer waits for its storage: {}", describe(e));
                     }
-                    error = describe(e);
-                    setState("stalled");
+                    setCondition("stalled", describe(e));
                     signal.tryAcquire(backoff, TimeUnit.MILLISECONDS);
                 }
             }
@@ -215,7 +217,7 @@ public final class TrainerLoop {
             Thread.currentThread().interrupt();
         } catch (Throwable t) {
             // The votes stay in the store untrained; a restart retries them. Serving goes on.
-            error = t.toString();
+            setCondition(condition.state(), t.toString());
             LOG.error("trainer stopped", t);
         } finally {
             try {
@@ -226,7 +228,7 @@ public final class TrainerLoop {
             } catch (Exception e) {
                 LOG.error("could not write the final checkpoint", e);
             }
-            setState(error == null ? "stopped" : "failed");
+            setState(condition.error() == null ? "stopped" : "failed");
             stopped.complete(null);
         }
     }
@@ -339,8 +341,13 @@ public final class TrainerLoop {
     }
 
     private void setState(String s) {
-        if (!s.equals(state)) {
-            state = s;
+        setCondition(s, condition.error());
+    }
+
+    private void setCondition(String s, String error) {
+        Condition now = new Condition(s, error);
+        if (!now.equals(condition)) {
+            condition = now;
             Events e = events;
             if (e != null) {
                 e.state(status());
