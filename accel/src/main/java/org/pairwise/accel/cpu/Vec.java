@@ -109,6 +109,23 @@ final class Vec {
         return v.lane(0);
     }
 
+    /** The largest of v's lanes, in the same fixed order as {@link #sumLanes}. */
+    static float maxLanes(FloatVector v) {
+        if (L >= 16) {
+            v = v.max(v.rearrange(X8));
+        }
+        if (L >= 8) {
+            v = v.max(v.rearrange(X4));
+        }
+        if (L >= 4) {
+            v = v.max(v.rearrange(X2));
+        }
+        if (L >= 2) {
+            v = v.max(v.rearrange(X1));
+        }
+        return v.lane(0);
+    }
+
     static FloatVector f32(MemorySegment seg, long off) {
         return FloatVector.fromMemorySegment(F, seg, off, LE);
     }
@@ -223,7 +240,7 @@ final class Vec {
             for (int iEnd = n - L; i <= iEnd; i += L) {
                 acc = acc.max(FloatVector.fromArray(F, a, off + i));
             }
-            m = acc.reduceLanes(VectorOperators.MAX);
+            m = maxLanes(acc);
         }
         for (; i < n; i++) {
             m = Math.max(m, a[off + i]);
@@ -239,14 +256,15 @@ final class Vec {
             FloatVector vs = FloatVector.broadcast(F, shift);
             FloatVector acc = FloatVector.zero(F);
             for (int iEnd = n - L; i <= iEnd; i += L) {
-                FloatVector e = FloatVector.fromArray(F, a, off + i).sub(vs).lanewise(VectorOperators.EXP);
+                FloatVector e = FloatVector.fromArray(F, a, off + i).sub(vs);
+                e = Exp.exp(e);
                 e.intoArray(a, off + i);
                 acc = acc.add(e);
             }
             s = sumLanes(acc);
         }
         for (; i < n; i++) {
-            float e = (float) Math.exp(a[off + i] - shift);
+            float e = Exp.exp(a[off + i] - shift);
             a[off + i] = e;
             s += e;
         }
