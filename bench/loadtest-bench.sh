@@ -20,7 +20,7 @@ JAVA="$JAVA_HOME/bin/java"
 JOPTS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC)
 OUT=$(mktemp -d /tmp/pairwise-loadtest-bench.XXXXXX)
 PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-TOKEN="bench-admin-$RANDOM$RANDOM"
+TOKEN=$(/usr/bin/python3 -c 'import secrets; print(secrets.token_hex(24))')  # serve takes 32 characters at least
 URL="http://127.0.0.1:$PORT"
 
 "$JAVA" "${JOPTS[@]}" -jar "$JAR" serve --port "$PORT" --data-dir "$OUT/data" --admin-token "$TOKEN" \

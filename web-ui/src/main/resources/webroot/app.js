@@ -11,7 +11,7 @@ const cutB = $('cut-b');
 const metaEl = $('pair-meta');
 const statusEl = $('status');
 const countEl = $('vote-count');
-const annotatorEl = $('annotator');
+const whoEl = $('whoami');
 const askForm = $('ask-form');
 const askPrompt = $('ask-prompt');
 const askSubmit = $('ask-submit');
@@ -20,7 +20,6 @@ const tokenField = $('token-field');
 const tokenEl = $('annotator-token');
 
 const CONFIRM_MS = 400;
-const NAME_KEY = 'pairwise.annotator';
 const TOKEN_KEY = 'pairwise.annotatorToken';
 
 const state = {
@@ -29,6 +28,7 @@ const state = {
   voting: false,
   streaming: false,
   voted: new Set(),
+  who: '', // the name the server stores this person's votes under
 };
 
 // ---- small view helpers ----
@@ -56,13 +56,25 @@ function needToken() {
   return new Promise((resolve) => tokenEl.addEventListener('change', resolve, { once: true }));
 }
 
-function annotator() {
-  return annotatorEl.value.trim();
+// The count is per identity on this browser: two people sharing it with their own tokens each see their own.
+function countKey() {
+  return `pairwise.votes.${state.who || 'anonymous'}`;
 }
 
-// The count is per name on this browser: two people sharing a machine under different names each see their own.
-function countKey() {
-  return `pairwise.votes.${annotator() || 'anonymous'}`;
+function setWho(name) {
+  if (!name || name === state.who) return;
+  state.who = name;
+  whoEl.textContent = name;
+  showCount();
+}
+
+/** Asks the server who it takes this browser (its identity cookie) or this token for. */
+async function showWho() {
+  try {
+    setWho((await call('/api/me', { headers: authHeaders() })).json?.annotator);
+  } catch (e) {
+    whoEl.textContent = e instanceof ApiError && e.status === 401 ? 'nobody yet: enter your token' : '…';
+  }
 }
 
 function showCount() {
@@ -151,11 +163,11 @@ async function vote(choice) {
   updateButtons();
   // One key per vote, reused by every retry of it: the server stores it once however often it arrives.
   const body = { pair_id: pair.pair_id, choice, idempotency_key: uuid() };
-  if (annotator()) body.annotator = annotator();
   let outcome;
   for (let attempt = 0; !outcome; attempt++) {
     try {
-      const { status } = await call('/api/preferences', { method: 'POST', body, headers: authHeaders() });
+      const { status, json } = await call('/api/preferences', { method: 'POST', body, headers: authHeaders() });
+      setWho(json?.annotator);
       outcome = status === 201 ? 'created' : 'duplicate';
     } catch (e) {
       if (e instanceof ApiError && (e.status === 0 || e.status === 429 || e.status >= 500)) {
@@ -207,7 +219,7 @@ for (const b of voteButtons) {
 document.addEventListener('keydown', (e) => {
   if (e.ctrlKey || e.metaKey || e.altKey || e.repeat) return;
   const t = e.target;
-  // Typing a name or a prompt that contains digits must not vote.
+  // Typing a token or a prompt that contains digits must not vote.
   if (t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || t?.isContentEditable) return;
   const i = ['1', '2', '3', '4'].indexOf(e.key);
   if (i < 0) return;
@@ -312,13 +324,14 @@ askPrompt.addEventListener('keydown', (e) => {
 
 // ---- start ----
 
-annotatorEl.value = localStorage.getItem(NAME_KEY) ?? '';
 tokenEl.value = localStorage.getItem(TOKEN_KEY) ?? '';
 tokenField.hidden = tokenEl.value === '';
-tokenEl.addEventListener('change', () => localStorage.setItem(TOKEN_KEY, tokenEl.value.trim()));
-annotatorEl.addEventListener('input', () => {
-  localStorage.setItem(NAME_KEY, annotator());
-  showCount();
+tokenEl.addEventListener('change', () => {
+  localStorage.setItem(TOKEN_KEY, tokenEl.value.trim());
+  showWho();
 });
 showCount();
+// First, alone: a browser without an identity gets its cookie from this answer, and every later request carries it
+// (two first requests at once would each be given a different one).
+await showWho();
 showNext().catch(() => {});

@@ -1,11 +1,19 @@
 // The live dashboard: training metrics (TRL names) and the vote stream. History comes from the REST API once; after
 // that everything arrives over /api/events. Text from the store (prompts, responses, names) is written as text only.
-import { describe, errorOf, requestJson } from './api.js';
+// Every read carries the viewer or admin token when one is entered: with it the dashboard shows everyone's votes;
+// without, what the server shows this browser (its own votes; in token mode nothing).
+import { ApiError, backoffMs, describe, errorOf, readSse, requestJson, sleep } from './api.js';
 
 const $ = (id) => document.getElementById(id);
 const MAX_POINTS = 5000;
 const MAX_ROWS = 50;
 const TOKEN_KEY = 'pairwise.adminToken';
+const tokenEl = $('admin-token');
+
+function authHeaders() {
+  const t = tokenEl.value.trim();
+  return t ? { Authorization: `Bearer ${t}` } : {};
+}
 
 // ---- charts ----
 
@@ -217,7 +225,7 @@ function voteRow(v) {
 /** The newest votes joined with their pairs (GET /api/votes/latest); also seeds the votes-per-minute history. */
 async function loadLatest(limit = 20) {
   try {
-    const { votes = [] } = await requestJson(`/api/votes/latest?limit=${limit}`);
+    const { votes = [] } = await requestJson(`/api/votes/latest?limit=${limit}`, { headers: authHeaders() });
     $('latest').replaceChildren(...votes.slice(0, MAX_ROWS).map(voteRow));
     return votes;
   } catch (e) {
@@ -307,7 +315,7 @@ function applyStats(s) {
 
 async function loadStats() {
   try {
-    applyStats(await requestJson('/api/stats'));
+    applyStats(await requestJson('/api/stats', { headers: authHeaders() }));
   } catch (e) {
     $('trainer-state').textContent = 'unavailable';
     console.warn('stats', describe(e));
@@ -316,7 +324,7 @@ async function loadStats() {
 
 async function loadMetrics() {
   try {
-    const body = await requestJson('/api/training/metrics?since=0');
+    const body = await requestJson('/api/training/metrics?since=0', { headers: authHeaders() });
     for (const m of body.steps ?? []) addStep(m);
     showTrainer(body.trainer);
   } catch (e) {
@@ -364,40 +372,76 @@ const handlers = {
   trainer: (t) => showTrainer(t),
 };
 
-function connect() {
+/** The open event stream's controller: aborting it reconnects at once (with a new token, say). */
+let stream = null;
+
+/**
+ * Reads /api/events with fetch: EventSource cannot send the token. Reconnects by itself with backoff; the indicator
+ * only tells the reader that updates are paused meanwhile.
+ */
+async function connect() {
   const live = $('live');
-  const es = new EventSource('/api/events');
   let opened = false;
-  es.onopen = () => {
-    live.textContent = 'live';
-    live.className = 'live on';
-    // After a reconnect, what happened while the stream was down is fetched again; the Map drops known steps.
-    if (opened) {
-      loadMetrics();
-      loadStats();
-      loadLatest();
+  for (let attempt = 0; ; attempt++) {
+    const ctrl = new AbortController();
+    stream = ctrl;
+    try {
+      const res = await fetch('/api/events', { headers: { Accept: 'text/event-stream', ...authHeaders() },
+        signal: ctrl.signal });
+      if (!res.ok) throw await errorOf(res);
+      live.textContent = 'live';
+      live.className = 'live on';
+      // After a reconnect, what happened while the stream was down is fetched again; the Map drops known steps.
+      if (opened) reloadAll();
+      opened = true;
+      attempt = 0;
+      await readSse(res, ({ event, data }) => {
+        if (handlers[event] && data && typeof data === 'object') handlers[event](data);
+      });
+    } catch (e) {
+      if (e instanceof ApiError && (e.status === 401 || e.status === 403)) {
+        live.textContent = 'needs a viewer or admin token';
+        live.className = 'live off';
+        await new Promise((resolve) => tokenEl.addEventListener('change', resolve, { once: true }));
+        continue;
+      }
     }
-    opened = true;
-  };
-  // EventSource reconnects by itself; the indicator only tells the reader that updates are paused meanwhile.
-  es.onerror = () => {
+    if (ctrl.signal.aborted) continue;
     live.textContent = 'reconnecting…';
     live.className = 'live off';
-  };
-  for (const [name, handle] of Object.entries(handlers)) {
-    es.addEventListener(name, (ev) => {
-      const data = parse(ev);
-      if (data && typeof data === 'object') handle(data);
-    });
+    await sleep(backoffMs(attempt));
+  }
+}
+
+function reloadAll() {
+  loadMetrics();
+  loadStats();
+  seedVoteHistory(); // the newest votes, and their minutes counted (once) for the votes chart
+  showScope();
+}
+
+/** Says whose votes the table shows: the reader's own, or everyone's. */
+async function showScope() {
+  const el = $('latest-scope');
+  try {
+    const me = await requestJson('/api/me', { headers: authHeaders() });
+    el.textContent = me.role === 'annotator' ? `(yours: ${me.annotator}; a viewer or admin token shows everyone's)`
+      : `(everyone's; you are ${me.role} ${me.annotator})`;
+  } catch {
+    el.textContent = '(enter a viewer or admin token to see them)';
   }
 }
 
 // ---- admin downloads ----
 
-const tokenEl = $('admin-token');
 const adminStatus = $('admin-status');
 tokenEl.value = sessionStorage.getItem(TOKEN_KEY) ?? '';
 tokenEl.addEventListener('input', () => sessionStorage.setItem(TOKEN_KEY, tokenEl.value.trim()));
+// A new token: read everything again with it, and reopen the stream.
+tokenEl.addEventListener('change', () => {
+  stream?.abort();
+  reloadAll();
+});
 
 async function download(url, fallbackName, button) {
   const token = tokenEl.value.trim();
@@ -447,6 +491,8 @@ $('admin-form').addEventListener('submit', (e) => e.preventDefault());
 
 // ---- start ----
 
+// This browser's identity first (open mode sets its cookie on that answer), then everything else with it.
+await showScope();
 connect();
 await Promise.all([loadStats(), loadMetrics(), seedVoteHistory()]);
 // Pool size and trainer state change without events of their own; a slow poll keeps the cards honest.

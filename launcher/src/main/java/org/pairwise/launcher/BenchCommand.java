@@ -61,7 +61,8 @@ final class BenchCommand implements Callable<Integer> {
     int promptTokens;
 
     @Option(names = "--model", paramLabel = "M", description = "Time this model (a .gguf file, an HF directory, ...) "
-            + "instead of random weights of --shape (which then only names the shape in the output).")
+            + "instead of random weights of --shape (which then only names the shape in the output). Default: none "
+            + "(random weights).")
     String model;
 
     @Option(names = "--stream", description = "Measure memory bandwidth instead (STREAM's copy, scale, add, triad, "

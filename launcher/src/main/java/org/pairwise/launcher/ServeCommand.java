@@ -44,6 +44,11 @@ final class ServeCommand implements Callable<Integer>, ConfigOptions.Command {
             out.println("Serving the built-in demo model and prompt set (its text is noise). For a real model: "
                     + "--model with a local HF directory, a .gguf or llama2.c .bin file, or a hub id (org/name).");
         }
+        var resumed = server.resumed();
+        if (resumed.step() > 0) {
+            out.println("Resumed training at step " + resumed.step() + ", policy version " + resumed.policyVersion()
+                    + ", after vote " + resumed.lastVoteId() + " (the last one trained on).");
+        }
         out.println("Pairwise is listening on " + server.url() + "  (annotate: " + server.url() + "/ , dashboard: "
                 + server.url() + "/dashboard.html)");
         var token = server.adminTokenInfo();

@@ -12,9 +12,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import io.vertx.junit5.VertxExtension;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,8 +23,6 @@ import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,18 +40,21 @@ import org.pairwise.trainer.train.TrainerCheckpoint;
  */
 @ExtendWith(VertxExtension.class)
 class DurabilityTest {
-    private static final Pattern URL = Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+)");
-
     @TempDir
     Path dir;
 
     @Test
     void acknowledgedVotesSurviveSigkillAndTrainingResumesExactly(Vertx vertx) throws Exception {
-        Process child = startChild();
+        Map<String, String> settings = TestServers.fastSettings(dir);
+        settings.put("save_steps", "2");
+        settings.put("publish_every", "3");  // a version is checkpointed when published: keep steps past the last
+        settings.put("pool_size", "4");
+        settings.put("max_new_tokens", "8");
+        ServeProcess child = ServeProcess.start(settings);
         Set<Long> acknowledged = ConcurrentHashMap.newKeySet();
         int stepsBeforeKill;
         try {
-            int port = awaitPort(child);
+            int port = child.awaitPort();
             WebClient web = WebClient.create(vertx, new WebClientOptions(), new PoolOptions().setHttp1MaxSize(16));
             Client http = new Client(web, port, null);
             List<String> pairs = new ArrayList<>();
@@ -70,15 +68,15 @@ class DurabilityTest {
             for (int v = 0; v < 8; v++) {
                 voteLoop(vertx, web, port, pairs, choices, seq, voting, acknowledged);
             }
-            // Kill once several steps are past the last checkpoint (save_steps 2), while votes are still arriving.
+            // Kill once a step is past the last checkpoint (save_steps 2, and one at every third step, which
+            // publishes), while votes are still arriving.
             stepsBeforeKill = TestServers.await(() -> http.get("/api/training/metrics").bodyAsJsonObject()
-                    .getJsonArray("steps").size(), n -> n >= 3 && n % 2 == 1, Duration.ofSeconds(90),
+                    .getJsonArray("steps").size(), n -> n >= 5 && n % 6 == 5, Duration.ofSeconds(90),
                     "training past a checkpoint");
-            child.destroyForcibly();  // SIGKILL: no shutdown hook, no final checkpoint, no drain
+            child.kill();
             voting.set(false);
-            assertTrue(child.waitFor(30, java.util.concurrent.TimeUnit.SECONDS));
         } finally {
-            child.destroyForcibly();
+            child.close();
         }
         assertTrue(acknowledged.size() >= 20, "only " + acknowledged.size() + " votes were acknowledged");
 
@@ -88,7 +86,7 @@ class DurabilityTest {
         JsonObject state = new JsonObject(Files.readString(latest.resolve(TrainerCheckpoint.STATE_FILE)));
         long checkpointVote = state.getLong("last_vote_id");
         int checkpointStep = state.getInteger("global_step");
-        // Usually behind the kill (odd step count, save_steps 2); a step may finish between the poll and the kill.
+        // Usually behind the kill (step 5, 11, ...); a step may finish between the poll and the kill.
         assertTrue(checkpointStep > 0 && checkpointStep <= stepsBeforeKill + 1, "checkpoint at " + checkpointStep
                 + ", killed after " + stepsBeforeKill + " steps");
         try (PreferenceStore store = new SqlitePreferenceStore(db, 100)) {
@@ -126,36 +124,6 @@ class DurabilityTest {
         }
     }
 
-    private Process startChild() throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        // Surefire runs tests from a manifest-only jar; the real class path is in surefire.test.class.path.
-        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        Map<String, String> s = TestServers.fastSettings(dir);
-        s.put("save_steps", "2");
-        s.put("pool_size", "4");
-        s.put("max_new_tokens", "8");
-        List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector",
-                "--enable-native-access=ALL-UNNAMED", "-Xmx1g", "-cp", cp, "org.pairwise.launcher.Main", "serve"));
-        s.forEach((k, v) -> cmd.addAll(List.of("--" + k.replace('_', '-'), v)));
-        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.PIPE)
-                .start();
-    }
-
-    private static int awaitPort(Process child) throws Exception {
-        BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
-        StringBuilder seen = new StringBuilder();
-        long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        for (String line; System.nanoTime() < end && (line = out.readLine()) != null; ) {
-            seen.append(line).append('\n');
-            Matcher m = URL.matcher(line);
-            if (m.find()) {
-                Thread.ofPlatform().daemon().start(() -> out.lines().forEach(l -> { }));  // keep the pipe drained
-                return Integer.parseInt(m.group(1));
-            }
-        }
-        throw new AssertionError("the server process did not start:\n" + seen);
-    }
-
     /** One voter: posts a vote, waits for the answer, and goes again until told to stop. */
     private static void voteLoop(Vertx vertx, WebClient web, int port, List<String> pairs, String[] choices, AtomicInteger seq,
                                  AtomicBoolean voting, Set<Long> acknowledged) {
@@ -165,7 +133,8 @@ class DurabilityTest {
         int n = seq.getAndIncrement();
         JsonObject body = new JsonObject().put("pair_id", pairs.get(n % pairs.size()))
                 .put("choice", choices[n % choices.length]).put("annotator", "voter-" + n);
-        Future<?> f = web.post(port, "127.0.0.1", "/api/preferences").sendBuffer(Buffer.buffer(body.encode()))
+        Future<?> f = web.post(port, "127.0.0.1", "/api/preferences").putHeader("Content-Type", "application/json")
+                .sendBuffer(Buffer.buffer(body.encode()))
                 .onSuccess(r -> {
                     if (r.statusCode() == 201) {
                         acknowledged.add(r.bodyAsJsonObject().getLong("id"));

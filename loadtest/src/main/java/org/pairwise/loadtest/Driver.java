@@ -273,7 +273,9 @@ final class Driver extends VerticleBase {
                     done.complete();
                     return;
                 }
-                run.ledger.acknowledged(s == 201, new VoteLedger.Ack(id, ack.annotator(), ack.idempotencyKey(),
+                // The server names the voter (a token's name, or the identity cookie's); the audit compares those.
+                String annotator = r.bodyAsJsonObject().getString("annotator", ack.annotator());
+                run.ledger.acknowledged(s == 201, new VoteLedger.Ack(id, annotator, ack.idempotencyKey(),
                         ack.pairId(), ack.choice(), ack.lineHash()));
                 rec.ok(System.nanoTime() - intended);
                 done.complete();

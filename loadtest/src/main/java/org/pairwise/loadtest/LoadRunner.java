@@ -248,7 +248,8 @@ public final class LoadRunner {
         if (cfg.tokenMode()) {
             return Identity.fromToken(cfg.annotatorTokens().get((int) (index % cfg.annotatorTokens().size())));
         }
-        return new Identity("lt-" + runId + "-" + index, null);
+        // The session's random secret and the person's index: distinct people, each the same person all run long.
+        return new Identity("lt-" + runId + "-" + index, null, session.identitySecret + "-" + index);
     }
 
     String nextIdempotencyKey() {
@@ -269,6 +270,9 @@ public final class LoadRunner {
         HttpRequest<Buffer> req = client.request(method, path).timeout(cfg.timeout().toMillis());
         if (who != null && who.bearer() != null) {
             req.putHeader("Authorization", "Bearer " + who.bearer());
+        }
+        if (who != null && who.cookie() != null) {
+            req.putHeader("Cookie", Identity.COOKIE + "=" + who.cookie());
         }
         if (body == null) {
             return req.send();

@@ -21,6 +21,8 @@ import java.util.function.IntFunction;
  */
 final class RunSession implements AutoCloseable {
     final String runId = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()).substring(2);
+    /** What the simulated people's identity cookies start with: 128 random bits, so nobody else can guess them. */
+    final String identitySecret = randomHex(16);
     final Vertx vertx;
     final WebClient client;
     final VoteLedger ledger = new VoteLedger();
@@ -38,6 +40,12 @@ final class RunSession implements AutoCloseable {
                 .setTcpNoDelay(true).setPipelining(cfg.pipelining() > 1).setPipeliningLimit(cfg.pipelining())
                 .setUserAgent("pairwise-loadtest"),
                 new PoolOptions().setHttp1MaxSize(cfg.connections()).setMaxWaitQueueSize(-1));
+    }
+
+    private static String randomHex(int bytes) {
+        byte[] b = new byte[bytes];
+        new java.security.SecureRandom().nextBytes(b);
+        return HexFormat.of().formatHex(b);
     }
 
     /** Simulated person {@code key}, created on first use; a phase hands it to one event loop at a time. */

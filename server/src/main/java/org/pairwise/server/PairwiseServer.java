@@ -7,6 +7,10 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
+import java.io.IOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -55,16 +59,18 @@ public final class PairwiseServer implements AutoCloseable {
 
     private final ServeConfig config;
     private final AdminToken adminToken;
+    private final ContinualTrainer.Resumed resumed;
     private final Deque<AutoCloseable> resources;
     private final Vertx vertx;
     private final List<String> deployments;
     private final int port;
     private boolean closed;
 
-    private PairwiseServer(ServeConfig config, AdminToken adminToken, Deque<AutoCloseable> resources, Vertx vertx,
-                           List<String> deployments, int port) {
+    private PairwiseServer(ServeConfig config, AdminToken adminToken, ContinualTrainer.Resumed resumed,
+                           Deque<AutoCloseable> resources, Vertx vertx, List<String> deployments, int port) {
         this.config = config;
         this.adminToken = adminToken;
+        this.resumed = resumed;
         this.resources = resources;
         this.vertx = vertx;
         this.deployments = deployments;
@@ -75,16 +81,27 @@ public final class PairwiseServer implements AutoCloseable {
         return start(cfg, SqlitePreferenceStore::new);
     }
 
+    /**
+     * Starts the server on cfg's data dir. Checked first, each failing with a {@link StartException} in words: the data
+     * dir can be created and written and no other server holds it, the port is free (before anything is written, the
+     * admin token included), and the model is the one the data dir was created with.
+     */
     public static PairwiseServer start(ServeConfig cfg, StoreOpener opener) throws Exception {
         Deque<AutoCloseable> opened = new ArrayDeque<>();
+        AdminToken token = null;
         try {
             Path data = cfg.dataPath();
-            Files.createDirectories(data);
-            AdminToken token = AdminToken.resolve(cfg.adminToken(), data);
+            DataDir dataDir = DataDir.lock(data);
+            opened.push(dataDir);
+            if (cfg.port() != 0) {
+                checkPortFree(cfg.host(), cfg.port());
+            }
+            token = AdminToken.resolve(cfg.adminToken(), data);
             Engine engine = Engine.open(cfg.model(), cfg.tokenizer() == null ? null : Path.of(cfg.tokenizer()),
                     cfg.dpo().chatTemplate() == null ? null : Path.of(cfg.dpo().chatTemplate()), cfg.backend(),
                     cfg.resolvedGenerationThreads());
             opened.push(engine);
+            dataDir.checkModel(cfg.model(), engine.config());
             // Training gets its own backend (thread pool) over the same mapped weights: no copy of the model.
             Backend trainBackend = Backends.open(cfg.backend(), cfg.resolvedTrainingThreads());
             opened.push(trainBackend);
@@ -137,14 +154,52 @@ public final class PairwiseServer implements AutoCloseable {
             String generatorId = await(vertx.deployVerticle(new GeneratorVerticle(pool, metrics)));
             HttpVerticle http = new HttpVerticle(new ApiServices(cfg, store, pool, loop, policies, token.value(),
                     registry, metrics, io));
-            String httpId = await(vertx.deployVerticle(http));
+            String httpId;
+            try {
+                httpId = await(vertx.deployVerticle(http));
+            } catch (Exception e) {
+                throw isBindFailure(e) ? portInUse(cfg.host(), cfg.port(), e) : e;
+            }
             // Undeployed in this order on close: HTTP first (no new votes), then generation and training.
-            return new PairwiseServer(cfg, token, opened, vertx, List.of(httpId, generatorId, trainerId),
+            return new PairwiseServer(cfg, token, resumed, opened, vertx, List.of(httpId, generatorId, trainerId),
                     http.actualPort());
         } catch (Exception | Error e) {
             closeAll(opened, e);
+            if (token != null && token.generated()) {
+                // A start that failed leaves no token behind: the next start generates (and prints) one again.
+                try {
+                    Files.deleteIfExists(token.file());
+                } catch (IOException cleanup) {
+                    e.addSuppressed(cleanup);
+                }
+            }
             throw e;
         }
+    }
+
+    /** Binds and releases the port, so a port in use fails the start before a model is loaded or a file written. */
+    private static void checkPortFree(String host, int port) throws StartException {
+        try (ServerSocket probe = new ServerSocket()) {
+            probe.setReuseAddress(true);  // as Vert.x does: a port left in TIME_WAIT is free
+            probe.bind(new InetSocketAddress(host, port));
+        } catch (IOException e) {
+            throw isBindFailure(e) ? portInUse(host, port, e)
+                    : new StartException("cannot listen on " + host + ":" + port + ": " + DataDir.why(e), e);
+        }
+    }
+
+    private static boolean isBindFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof BindException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static StartException portInUse(String host, int port, Throwable cause) {
+        return new StartException("port " + port + " on " + host + " is in use (another program listens there); "
+                + "choose another with --port", cause);
     }
 
     public int port() {
@@ -167,6 +222,11 @@ public final class PairwiseServer implements AutoCloseable {
 
     public ServeConfig config() {
         return config;
+    }
+
+    /** Where training resumed: step, policy version and the last vote trained on (all 0 on a fresh data dir). */
+    public ContinualTrainer.Resumed resumed() {
+        return resumed;
     }
 
     @Override

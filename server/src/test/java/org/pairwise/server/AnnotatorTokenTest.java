@@ -22,9 +22,9 @@ class AnnotatorTokenTest {
     void onlyTokenHoldersVoteAndTheTokenNamesThem(@TempDir Path dir, Vertx vertx) throws Exception {
         try (PairwiseServer server = PairwiseServer.start(TestServers.config(dir, Map.of("annotation", "token",
                 "annotator_tokens", "ann:secret-ann-token,ben:secret-ben-token", "admin_token",
-                "configured-admin-token")))) {
+                "configured-admin-token-of-32-chars")))) {
             Client http = new Client(WebClient.create(vertx), server.port(), server.adminToken());
-            assertEquals("configured-admin-token", server.adminToken());
+            assertEquals("configured-admin-token-of-32-chars", server.adminToken());
             assertEquals(401, http.get("/api/pairs/next").statusCode());
             MultiMap ann = MultiMap.caseInsensitiveMultiMap().add("Authorization", "Bearer secret-ann-token")
                     .add("Content-Type", "application/json");

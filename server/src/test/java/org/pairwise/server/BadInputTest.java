@@ -107,9 +107,9 @@ class BadInputTest {
         assertEquals(id, conflicting.bodyAsJsonObject().getJsonObject("detail").getLong("id"));
 
         String keyed = new JsonObject().put("pair_id", p).put("choice", "tie").put("idempotency_key", "k-1").encode();
-        var k1 = http.post("/api/preferences", keyed);
+        var k1 = http.as("keyed").post("/api/preferences", keyed);
         assertEquals(201, k1.statusCode(), k1.bodyAsString());
-        var k2 = http.post("/api/preferences", keyed);
+        var k2 = http.as("keyed").post("/api/preferences", keyed);
         assertEquals(200, k2.statusCode(), k2.bodyAsString());
         assertEquals(k1.bodyAsJsonObject().getLong("id"), k2.bodyAsJsonObject().getLong("id"));
     }
@@ -131,7 +131,8 @@ class BadInputTest {
         // variant still answers with a JSON 400, because no token was streamed yet.
         String longPrompt = "Once upon a time there was a cat. ".repeat(400);
         var r = http.send(HttpMethod.POST, "/api/pairs", new JsonObject().put("prompt", longPrompt).encode(),
-                MultiMap.caseInsensitiveMultiMap().add("Accept", "text/event-stream"));
+                MultiMap.caseInsensitiveMultiMap().add("Accept", "text/event-stream")
+                        .add("Content-Type", "application/json"));
         assertError(400, "context", r);
     }
 

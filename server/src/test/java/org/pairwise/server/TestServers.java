@@ -14,6 +14,11 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.util.concurrent.CompletableFuture;
+import org.pairwise.server.auth.AnonymousIdentity;
+import org.pairwise.server.store.PreferenceStore;
 import org.pairwise.server.config.ServeConfig;
 
 /** Settings and helpers shared by the server tests: small, fast settings on stories260K (or the demo model). */
@@ -47,8 +52,32 @@ public final class TestServers {
         return ServeConfig.defaults().withOverrides(m);
     }
 
-    /** Blocking request helpers for tests (the test thread is not an event loop, so await() parks it). */
-    public record Client(WebClient web, int port, String adminToken) {
+    /**
+     * Blocking request helpers for tests (the test thread is not an event loop, so await() parks it). {@code headers}
+     * go with every request: a person's identity cookie ({@link #as}) or the admin token ({@link #asAdmin}).
+     */
+    public record Client(WebClient web, int port, String adminToken, MultiMap headers) {
+        public Client(WebClient web, int port, String adminToken) {
+            this(web, port, adminToken, MultiMap.caseInsensitiveMultiMap());
+        }
+
+        /** This client as the browser of {@code person}: its own anonymous identity cookie, the same every time. */
+        public Client as(String person) {
+            return new Client(web, port, adminToken, MultiMap.caseInsensitiveMultiMap()
+                    .add("Cookie", AnonymousIdentity.COOKIE + "=" + secretOf(person)));
+        }
+
+        /** This client with the admin token on every request (reads everyone's votes and counts). */
+        public Client asAdmin() {
+            return new Client(web, port, adminToken, MultiMap.caseInsensitiveMultiMap()
+                    .add("Authorization", "Bearer " + adminToken));
+        }
+
+        /** The annotator name the server gives {@code person}'s browser. */
+        public String name(String person) {
+            return as(person).get("/api/me").bodyAsJsonObject().getString("annotator");
+        }
+
         public HttpResponse<Buffer> get(String path) {
             return send(HttpMethod.GET, path, null, MultiMap.caseInsensitiveMultiMap());
         }
@@ -63,15 +92,42 @@ public final class TestServers {
                     .add("Content-Type", "application/json"));
         }
 
-        public HttpResponse<Buffer> vote(String pairId, String choice, String annotator) {
-            return post("/api/preferences", new JsonObject().put("pair_id", pairId).put("choice", choice)
-                    .put("annotator", annotator).encode());
+        /** A vote from {@code person}'s browser (the body's annotator field, which the server ignores, says who). */
+        public HttpResponse<Buffer> vote(String pairId, String choice, String person) {
+            return as(person).post("/api/preferences", new JsonObject().put("pair_id", pairId).put("choice", choice)
+                    .put("annotator", person).encode());
         }
 
         public HttpResponse<Buffer> send(HttpMethod method, String path, String body, MultiMap headers) {
-            var req = web.request(method, port, "127.0.0.1", path).putHeaders(headers);
+            var req = web.request(method, port, "127.0.0.1", path).putHeaders(this.headers).putHeaders(headers);
             Future<HttpResponse<Buffer>> f = body == null ? req.send() : req.sendBuffer(Buffer.buffer(body));
             return f.await();
+        }
+    }
+
+    /** The real store, except that {@code method} fails with {@code failure} (a store that misbehaves on purpose). */
+    public static PreferenceStore failing(PreferenceStore real, String method, Throwable failure) {
+        return (PreferenceStore) Proxy.newProxyInstance(PreferenceStore.class.getClassLoader(),
+                new Class<?>[] {PreferenceStore.class}, (proxy, m, args) -> {
+                    if (m.getName().equals(method)) {
+                        return CompletableFuture.failedFuture(failure);
+                    }
+                    try {
+                        return m.invoke(real, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    /** A well-formed identity secret of the person's own, as a script gives each simulated person one. */
+    public static String secretOf(String person) {
+        try {
+            byte[] h = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(("test person " + person).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return java.util.HexFormat.of().formatHex(h, 0, 16);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new AssertionError(e);
         }
     }
 

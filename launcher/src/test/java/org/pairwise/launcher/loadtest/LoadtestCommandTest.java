@@ -77,6 +77,9 @@ class LoadtestCommandTest {
             // SKIPPED only for the repeat check, which needs a store that was empty before the run.
             assertTrue(c.get("status").asText().equals("PASS") || c.get("name").asText().contains("twice"), c.toString());
         }
+        // Eight simulated people, each with an identity cookie of its own: eight annotators to the server.
+        assertTrue(rep.get("audit").get("checks").toString().contains("8 annotators match"), rep.get("audit")
+                .toString());
         Map<String, JsonNode> byEndpoint = endpoints(rep);
         assertEquals(300, byEndpoint.get("POST /api/preferences").get("ok").asLong());
         assertEquals(0, byEndpoint.get("POST /api/preferences").get("errors").asLong());

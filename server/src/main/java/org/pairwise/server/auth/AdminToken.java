@@ -17,6 +17,13 @@ import java.util.Set;
  */
 public record AdminToken(String value, boolean generated, Path file) {
     public static final String FILE_NAME = "admin_token";
+    /**
+     * The shortest admin token accepted, configured or in the file: 32 characters, what 128 random bits take in hex
+     * ({@code openssl rand -hex 16}). 128 bits is the usual floor for a long-lived secret that guards everything;
+     * the rate limit on failed tokens slows guessing per client, but an attacker with many addresses, or a copy of
+     * a request log with timing, should still face a space too large to search. The generated token is 48.
+     */
+    public static final int MIN_LENGTH = 32;
 
     public static AdminToken resolve(String configured, Path dataDir) throws IOException {
         Path file = dataDir.resolve(FILE_NAME);
@@ -25,8 +32,9 @@ public record AdminToken(String value, boolean generated, Path file) {
         }
         if (Files.isRegularFile(file)) {
             String t = Files.readString(file).strip();
-            if (t.length() < 8) {
-                throw new IOException(file + " holds no valid admin token (delete it to generate a new one)");
+            if (t.length() < MIN_LENGTH) {
+                throw new IOException(file + " holds no valid admin token (at least " + MIN_LENGTH
+                        + " characters; delete the file to generate a new one)");
             }
             return new AdminToken(t, false, file);
         }

@@ -4,20 +4,12 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 
-/** Token comparison that takes the same time whatever the input, so response times leak nothing about a token. */
+/**
+ * Bearer tokens: read from the Authorization header, and digested for {@link ConfiguredTokens}'s constant-time
+ * comparison.
+ */
 public final class Tokens {
     private Tokens() {}
-
-    /**
-     * Hashing first makes both sides 32 bytes: MessageDigest.isEqual is constant-time only for equal lengths, and
-     * the token's length is a secret too.
-     */
-    public static boolean matches(String presented, String expected) {
-        if (presented == null || expected == null) {
-            return false;
-        }
-        return MessageDigest.isEqual(sha256(presented), sha256(expected));
-    }
 
     /** The token of an {@code Authorization: Bearer TOKEN} header, or null when the header is absent or not Bearer. */
     public static String bearer(String authorization) {
@@ -31,7 +23,11 @@ public final class Tokens {
         return a.substring(7).strip();
     }
 
-    private static byte[] sha256(String s) {
+    /**
+     * Tokens are compared as these digests: MessageDigest.isEqual is constant-time only for equal lengths, and a
+     * token's length is a secret too.
+     */
+    static byte[] sha256(String s) {
         try {
             return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
         } catch (NoSuchAlgorithmException e) {

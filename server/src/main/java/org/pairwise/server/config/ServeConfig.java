@@ -10,6 +10,8 @@ import org.pairwise.config.Field;
 import org.pairwise.config.Schema;
 import org.pairwise.config.Type;
 import org.pairwise.model.DemoModel;
+import org.pairwise.server.auth.AdminToken;
+import org.pairwise.server.auth.ConfiguredTokens;
 import org.pairwise.trainer.config.DpoConfig;
 
 /**
@@ -34,6 +36,7 @@ public record ServeConfig(
         String adminToken,
         String annotation,
         List<String> annotatorTokens,
+        List<String> viewerTokens,
         String prompts,
         int poolSize,
         int maxNewTokens,
@@ -47,6 +50,11 @@ public record ServeConfig(
         int maxBodyBytes,
         int writeQueueCapacity,
         String cors,
+        int authFailuresPerMinute,
+        long headerTimeoutMs,
+        long idleTimeoutMs,
+        long bodyTimeoutMs,
+        int maxConnections,
         int pairViews,
         boolean benchRoute,
         DpoConfig dpo) {
@@ -79,13 +87,18 @@ public record ServeConfig(
             Field.of("data_dir", Type.STRING.labelled("DIR"), "data",
                     "SQLite file, checkpoints, published adapters and the admin token"),
             Field.of("admin_token", Type.STRING.labelled("TOKEN"), null,
-                    "token for the admin routes (Authorization: Bearer TOKEN); none: generated at first start, stored "
-                    + "in DATA_DIR/admin_token (mode 0600) and printed once")
+                    "token for the admin routes (Authorization: Bearer TOKEN), at least " + AdminToken.MIN_LENGTH
+                    + " characters; none: generated at first start (48 hex digits), stored in DATA_DIR/admin_token "
+                    + "(mode 0600) and printed once")
                     .allowingNull(),
-            Field.of("annotation", Type.STRING.labelled("MODE"), "open", "who may vote: open (anyone) or token "
-                    + "(votes need an annotator token)"),
+            Field.of("annotation", Type.STRING.labelled("MODE"), "open", "who may vote: open (anyone; each browser "
+                    + "is an anonymous annotator, named by a cookie) or token (votes need an annotator token)"),
             Field.of("annotator_tokens", Type.listOf(Type.STRING.labelled("NAME:TOKEN")), List.of(),
-                    "NAME:TOKEN entries for token annotation, comma-separated; the vote's annotator is NAME"),
+                    "NAME:TOKEN entries (tokens of " + ConfiguredTokens.MIN_LENGTH + "+ characters), comma-separated: "
+                    + "Authorization: Bearer TOKEN votes as NAME (in either mode)"),
+            Field.of("viewer_tokens", Type.listOf(Type.STRING.labelled("NAME:TOKEN")), List.of(),
+                    "NAME:TOKEN entries for read-only dashboard access: every vote and per-annotator count, no "
+                    + "voting, no admin routes"),
             Field.of("prompts", Type.STRING.labelled("FILE"), null,
                     "prompt file: JSONL ({\"prompt\": ...} or {\"messages\": [...]}) or plain text lines; none: the "
                     + "built-in story starters").allowingNull(),
@@ -105,6 +118,16 @@ public record ServeConfig(
                     + "votes get 429"),
             Field.of("cors", Type.STRING.labelled("ORIGIN"), "off", "the origin allowed to call the API cross-site "
                     + "(e.g. https://example.org, or *), or off"),
+            Field.of("auth_failures_per_minute", Type.INT, 10, "wrong tokens one client (IP address; IPv6 /64) "
+                    + "may present per minute before every token it presents gets 429 with Retry-After"),
+            Field.of("header_timeout_ms", Type.LONG, 10_000L, "a new connection that has not sent a complete "
+                    + "request head within this is closed (slowloris)"),
+            Field.of("idle_timeout_ms", Type.LONG, 120_000L, "a kept-alive connection with no request in progress "
+                    + "is closed after this"),
+            Field.of("body_timeout_ms", Type.LONG, 30_000L, "a request body not received in full within this "
+                    + "after its head gets 408 and the connection is closed"),
+            Field.of("max_connections", Type.INT, 4096, "open connections at most; more are closed at once (keep "
+                    + "it below the process's open-file limit)"),
             Field.of("pair_views", Type.INT, 1, "how many requests each ready pair is served to before it leaves "
                     + "the pool (each person still votes on a pair once); 1 gives every request a fresh pair, more "
                     + "lets a crowd outpace the generator, several people judging each pair"),
@@ -130,19 +153,17 @@ public record ServeConfig(
         if (port < 0 || port > 65535) {
             throw bad("port", "must be in 0..65535, got " + port);
         }
-        if (adminToken != null && adminToken.length() < 8) {
-            throw bad("admin_token", "must be at least 8 characters");
+        if (adminToken != null && adminToken.length() < AdminToken.MIN_LENGTH) {
+            throw bad("admin_token", "must be at least " + AdminToken.MIN_LENGTH + " characters (got "
+                    + adminToken.length() + "); e.g. openssl rand -hex 24");
         }
         if (!"open".equals(annotation) && !"token".equals(annotation)) {
             throw bad("annotation", "must be open or token, got '" + annotation + "'");
         }
         annotatorTokens = List.copyOf(annotatorTokens);
-        for (String t : annotatorTokens) {
-            int colon = t.indexOf(':');
-            if (colon <= 0 || colon == t.length() - 1) {
-                throw bad("annotator_tokens", "entries are NAME:TOKEN, got '" + t + "'");
-            }
-        }
+        viewerTokens = List.copyOf(viewerTokens);
+        tokenEntries("annotator_tokens", annotatorTokens);
+        tokenEntries("viewer_tokens", viewerTokens);
         if (annotation.equals("token") && annotatorTokens.isEmpty()) {
             throw bad("annotator_tokens", "token annotation needs at least one NAME:TOKEN");
         }
@@ -169,6 +190,11 @@ public record ServeConfig(
         atLeast(1024, maxBodyBytes, "max_body_bytes");
         atLeast(1, writeQueueCapacity, "write_queue_capacity");
         nonBlank(cors, "cors");
+        atLeast(1, authFailuresPerMinute, "auth_failures_per_minute");
+        atLeast(1, headerTimeoutMs, "header_timeout_ms");
+        atLeast(1, idleTimeoutMs, "idle_timeout_ms");
+        atLeast(1, bodyTimeoutMs, "body_timeout_ms");
+        atLeast(1, maxConnections, "max_connections");
         atLeast(1, pairViews, "pair_views");
         if (dpo == null) {
             throw bad("dpo", "must be set");
@@ -236,6 +262,21 @@ public record ServeConfig(
     private static void atLeast(int min, int v, String field) {
         if (v < min) {
             throw bad(field, "must be >= " + min + ", got " + v);
+        }
+    }
+
+    private static void atLeast(long min, long v, String field) {
+        if (v < min) {
+            throw bad(field, "must be >= " + min + ", got " + v);
+        }
+    }
+
+    private static void tokenEntries(String field, List<String> entries) {
+        for (String e : entries) {
+            String problem = ConfiguredTokens.problem(e);
+            if (problem != null) {
+                throw bad(field, problem);
+            }
         }
     }
 }

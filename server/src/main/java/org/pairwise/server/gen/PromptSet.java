@@ -59,7 +59,7 @@ public final class PromptSet {
                 continue;
             }
             try {
-                out.add(line.startsWith("{") ? fromJson(line) : PromptInput.text(line));
+                out.add(line.startsWith("{") ? fromJson(line) : PromptInput.text(visible(line, "prompt")));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(origin + ":" + (i + 1) + ": " + e.getMessage(), e);
             }
@@ -76,7 +76,9 @@ public final class PromptSet {
         try {
             node = JSON.readTree(json);
         } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("not valid JSON: " + e.getOriginalMessage());
+            // Where, not Jackson's own words about it: those describe the parser, not the mistake.
+            throw new IllegalArgumentException("not valid JSON" + (e.getLocation() == null ? ""
+                    : " (at column " + e.getLocation().getColumnNr() + ")"));
         }
         if (node == null || !node.isObject()) {
             throw new IllegalArgumentException("expected a JSON object with prompt or messages");
@@ -97,9 +99,11 @@ public final class PromptSet {
             if (!prompt.isTextual() || prompt.asText().isBlank()) {
                 throw new IllegalArgumentException("prompt must be a non-empty string");
             }
-            return PromptInput.text(prompt.asText());
+            return PromptInput.text(visible(prompt.asText(), "prompt"));
         }
-        return new PromptInput(null, messages(messages));
+        List<Map<String, Object>> conversation = messages(messages);
+        conversation.forEach(m -> visible((String) m.get("content"), "each message's content"));
+        return new PromptInput(null, conversation);
     }
 
     /** A list of {role, content} string pairs, as chat templates take them. */
@@ -119,6 +123,20 @@ public final class PromptSet {
             out.add(msg);
         }
         return out;
+    }
+
+    /**
+     * The text, when it holds something to read: a prompt of only whitespace, control characters (NUL bytes, say)
+     * or invisible format characters is no prompt, and a model would be asked to continue nothing.
+     */
+    static String visible(String text, String what) {
+        boolean any = text.codePoints().anyMatch(c -> !Character.isWhitespace(c) && !Character.isSpaceChar(c)
+                && !Character.isISOControl(c) && Character.getType(c) != Character.FORMAT);
+        if (!any) {
+            throw new IllegalArgumentException(what + " has no visible characters (only whitespace or control "
+                    + "characters)");
+        }
+        return text;
     }
 
     /** The conversation as stored (PromptRecord.messagesJson), or null for a text prompt. */

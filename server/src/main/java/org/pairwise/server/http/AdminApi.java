@@ -73,7 +73,7 @@ final class AdminApi {
 
     /** GET /api/export?format=standard|conversational: TRL JSONL of the A/B votes, streamed. */
     void export(RoutingContext ctx) {
-        String format = ctx.queryParams().get("format") == null ? "standard" : ctx.queryParams().get("format");
+        String format = Responses.query(ctx, "format") == null ? "standard" : Responses.query(ctx, "format");
         if (!FORMATS.contains(format)) {
             throw ApiError.badRequest("format must be standard or conversational, got '" + format + "'");
         }

@@ -12,15 +12,23 @@ import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.util.Set;
+import org.pairwise.server.auth.ConfiguredTokens;
+import org.pairwise.server.auth.FailedAuthLimiter;
 import org.pairwise.server.config.ServeConfig;
 
 /**
  * The event-loop verticle: the REST API, the Server-Sent Events stream, Prometheus metrics and the static pages.
- * Handlers are thin and never block; blocking work goes to the services' own threads or the I/O executor.
+ * Handlers are thin and never block; blocking work goes to the services' own threads or the I/O executor. Every
+ * request passes {@link FrontDoor} and {@link ConnectionGuard} first; every API route is a row of {@link RouteTable}.
  */
 public final class HttpVerticle extends VerticleBase {
     private final ApiServices s;
+    /** Failed-authentication buckets kept at most: about 100 bytes each. */
+    private static final int LIMITED_CLIENTS = 100_000;
+
     private EventStream events;
+    private ConnectionGuard guard;
+    private long sweep = -1;
     private HttpServer server;
 
     public HttpVerticle(ApiServices services) {
@@ -30,7 +38,10 @@ public final class HttpVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         ServeConfig cfg = s.config();
-        Auth auth = new Auth(s.adminToken(), cfg.annotation().equals("token"), cfg.annotatorTokens());
+        Auth auth = new Auth(new ConfiguredTokens(s.adminToken(), cfg.annotatorTokens(), cfg.viewerTokens()),
+                cfg.annotation().equals("open"), new FailedAuthLimiter(cfg.authFailuresPerMinute(),
+                LIMITED_CLIENTS, System::nanoTime));
+        WriteChecks writes = new WriteChecks(cfg.cors());
         Failures failures = new Failures(cfg.maxBodyBytes());
         PairsApi pairs = new PairsApi(s.pool(), context, cfg.poolSize());
         VotesApi votes = new VotesApi(s.store(), vertx.eventBus(), s.metrics(), context);
@@ -38,51 +49,73 @@ public final class HttpVerticle extends VerticleBase {
         AdminApi admin = new AdminApi(s.store(), s.pool(), s.policies(), vertx.eventBus(), s.io(), context);
         events = new EventStream();
         events.start(vertx);
+        guard = new ConnectionGuard(cfg.headerTimeoutMs(), cfg.idleTimeoutMs(), cfg.bodyTimeoutMs(),
+                cfg.maxConnections());
+        sweep = vertx.setPeriodic(1000, id -> guard.sweep());
 
         Router router = Router.router(vertx);
         if (!cfg.cors().equals("off")) {
-            router.route().handler(CorsHandler.create().addOrigin(cfg.cors())
+            router.route().handler(writes.crossOrigin(CorsHandler.create().addOrigin(cfg.cors())
                     .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST))
-                    .allowedHeaders(Set.of("Content-Type", "Authorization", "Accept")));
+                    .allowedHeaders(Set.of("Content-Type", "Authorization", "Accept"))));
         }
+        BodyHandler body = BodyHandler.create(cfg.dataPath().resolve("uploads").toString())
+                .setBodyLimit(cfg.maxBodyBytes()).setDeleteUploadedFilesOnEnd(true);
+        Binder bind = new Binder(router, auth, writes, body, guard);
+        bind.route(HttpMethod.GET, "/api/me", auth::me);
+        bind.route(HttpMethod.GET, "/api/pairs/next", pairs::next);
+        bind.route(HttpMethod.POST, "/api/pairs", pairs::create);
+        bind.route(HttpMethod.POST, "/api/preferences", votes::record);
+        bind.route(HttpMethod.GET, "/api/votes/latest", votes::latest);
+        bind.route(HttpMethod.GET, "/api/stats", stats::stats);
+        bind.route(HttpMethod.GET, "/api/training/metrics", stats::trainingMetrics);
+        bind.route(HttpMethod.GET, "/api/events", events::handle);
+        bind.route(HttpMethod.POST, "/api/prompts", admin::uploadPrompts);
+        bind.route(HttpMethod.GET, "/api/export", admin::export);
+        bind.route(HttpMethod.GET, "/api/adapter", admin::adapter);
+        bind.route(HttpMethod.POST, "/api/trainer/pause", ctx -> admin.trainer(ctx, "pause"));
+        bind.route(HttpMethod.POST, "/api/trainer/resume", ctx -> admin.trainer(ctx, "resume"));
+        bind.route(HttpMethod.GET, "/metrics", PrometheusScrapingHandler.create(s.registry()));
         if (cfg.benchRoute()) {
             // The framework's ceiling on this server, for load tests: routed like the API, but no work behind it.
             Buffer constant = Buffer.buffer("{\"ok\":true}");
-            router.get("/api/bench/constant").handler(ctx -> ctx.response()
+            bind.route(HttpMethod.GET, "/api/bench/constant", ctx -> ctx.response()
                     .putHeader("Content-Type", "application/json; charset=utf-8").end(constant));
         }
-        // Only POSTs carry bodies; a GET through the body handler would pay for buffering it has nothing to buffer.
-        router.post("/api/*").handler(BodyHandler.create(cfg.dataPath().resolve("uploads").toString())
-                .setBodyLimit(cfg.maxBodyBytes()).setDeleteUploadedFilesOnEnd(true));
+        bind.methodsAndUnknownRoutes();
 
-        router.get("/api/pairs/next").handler(auth::annotator).handler(pairs::next);
-        router.post("/api/pairs").handler(auth::annotator).handler(pairs::create);
-        router.post("/api/preferences").handler(auth::annotator).handler(votes::record);
-        router.get("/api/votes/latest").handler(votes::latest);
-        router.get("/api/stats").handler(stats::stats);
-        router.get("/api/training/metrics").handler(stats::trainingMetrics);
-        router.get("/api/events").handler(events::handle);
-
-        router.post("/api/prompts").handler(auth::admin).handler(admin::uploadPrompts);
-        router.get("/api/export").handler(auth::admin).handler(admin::export);
-        router.get("/api/adapter").handler(auth::admin).handler(admin::adapter);
-        router.post("/api/trainer/pause").handler(auth::admin).handler(ctx -> admin.trainer(ctx, "pause"));
-        router.post("/api/trainer/resume").handler(auth::admin).handler(ctx -> admin.trainer(ctx, "resume"));
-        router.get("/metrics").handler(auth::admin).handler(PrometheusScrapingHandler.create(s.registry()));
-
-        router.route("/webjars/*").handler(StaticHandler.create("META-INF/resources/webjars"));
-        router.route("/*").handler(StaticHandler.create("webroot").setIndexPage("index.html"));
+        router.route("/webjars/*").method(HttpMethod.GET).method(HttpMethod.HEAD)
+                .handler(StaticHandler.create("META-INF/resources/webjars"));
+        router.route("/*").method(HttpMethod.GET).method(HttpMethod.HEAD)
+                .handler(StaticHandler.create("webroot").setIndexPage("index.html"));
+        router.route().handler(ctx -> {
+            if (ctx.request().method() == HttpMethod.GET || ctx.request().method() == HttpMethod.HEAD) {
+                ctx.fail(404);
+            } else {
+                ctx.response().putHeader("Allow", "GET, HEAD");
+                ctx.fail(new ApiError(405, "method not allowed: pages take GET and HEAD"));
+            }
+        });
 
         router.route().failureHandler(failures::handle);
         for (int status : new int[] {400, 404, 405, 413, 500}) {
             router.errorHandler(status, failures::handle);  // failures the router raises before any route runs
         }
-        return vertx.createHttpServer(new HttpServerOptions().setHost(cfg.host()).setPort(cfg.port()))
-                .requestHandler(router).listen().onSuccess(srv -> server = srv);
+        // No h2c: browsers never use it, and every connection then goes through the HTTP/1.x checks here.
+        return vertx.createHttpServer(new HttpServerOptions().setHost(cfg.host()).setPort(cfg.port())
+                        .setHttp2ClearTextEnabled(false))
+                .connectionHandler(guard::connected)
+                .invalidRequestHandler(FrontDoor::invalid)
+                // With a handshake handler set, Vert.x hands requests of unknown HTTP versions to FrontDoor (400)
+                // instead of answering 501 itself; there are no WebSocket routes.
+                .webSocketHandshakeHandler(h -> h.reject(404))
+                .requestHandler(new FrontDoor(router, guard))
+                .listen().onSuccess(srv -> server = srv);
     }
 
     @Override
     public Future<?> stop() {
+        vertx.cancelTimer(sweep);
         events.stop(vertx);
         return server == null ? Future.succeededFuture() : server.close();
     }

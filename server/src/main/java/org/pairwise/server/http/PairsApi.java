@@ -83,8 +83,8 @@ final class PairsApi {
                     if (!resp.headWritten()) {
                         ctx.fail(t);
                     } else {
-                        sse(resp, "error", new JsonObject().put("error", String.valueOf(Failures.unwrap(t)
-                                .getMessage())));
+                        sse(resp, "error", new JsonObject().put("error",
+                                Failures.clientMessage(Failures.unwrap(t))));
                         resp.end();
                     }
                 });

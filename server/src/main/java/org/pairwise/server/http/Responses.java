@@ -1,5 +1,6 @@
 package org.pairwise.server.http;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
@@ -24,7 +25,12 @@ final class Responses {
         try {
             v = Json.decodeValue(body.buffer());
         } catch (DecodeException e) {
-            throw new ApiError(400, "malformed JSON", e.getMessage());
+            // Where, not Jackson's own words about it.
+            JsonObject where = new JsonObject();
+            if (e.getCause() instanceof JsonProcessingException j && j.getLocation() != null) {
+                where.put("line", j.getLocation().getLineNr()).put("column", j.getLocation().getColumnNr());
+            }
+            throw new ApiError(400, "malformed JSON", where);
         }
         if (!(v instanceof JsonObject o)) {
             throw ApiError.badRequest("the request body must be a JSON object");
@@ -54,9 +60,18 @@ final class Responses {
         return s;
     }
 
+    /** A query parameter, or null when absent; 400 when the query string is not valid percent-encoding. */
+    static String query(RoutingContext ctx, String name) {
+        try {
+            return ctx.queryParams().get(name);
+        } catch (IllegalArgumentException e) {
+            throw ApiError.badRequest("the query string is not valid percent-encoding");
+        }
+    }
+
     /** An integer query parameter, or the default when absent. */
     static int intParam(RoutingContext ctx, String name, int dflt, int min, int max) {
-        String v = ctx.queryParams().get(name);
+        String v = query(ctx, name);
         if (v == null) {
             return dflt;
         }

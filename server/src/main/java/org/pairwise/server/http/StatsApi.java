@@ -4,12 +4,16 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import org.pairwise.server.auth.Principal;
 import org.pairwise.server.gen.PairPool;
 import org.pairwise.server.store.PreferenceStore;
 import org.pairwise.server.store.PreferenceStore.Choice;
 import org.pairwise.server.train.TrainerLoop;
 
-/** GET /api/stats and GET /api/training/metrics?since=STEP. */
+/**
+ * GET /api/stats and GET /api/training/metrics?since=STEP: counts and training metrics for anyone the server knows;
+ * per-annotator counts and the trainer's error text as {@link Visibility} allows.
+ */
 final class StatsApi {
     private final PreferenceStore store;
     private final PairPool pool;
@@ -29,20 +33,19 @@ final class StatsApi {
     }
 
     void stats(RoutingContext ctx) {
+        Principal who = Auth.principal(ctx);
         Future.fromCompletionStage(store.stats(), context).onSuccess(s -> {
             JsonObject byChoice = new JsonObject();
             for (Choice c : Choice.values()) {
                 byChoice.put(c.wire(), s.byChoice().getOrDefault(c.wire(), 0L));
             }
-            JsonObject byAnnotator = new JsonObject();
-            s.byAnnotator().forEach((a, n) -> byAnnotator.put(a == null ? "(anonymous)" : a, n));
             JsonObject byVersion = new JsonObject();
             s.byPolicyVersion().forEach((v, n) -> byVersion.put(Integer.toString(v), n));
             JsonObject out = new JsonObject()
                     .put("policy_version", pool.policyVersion())
                     .put("votes", s.votes())
                     .put("votes_by_choice", byChoice)
-                    .put("votes_by_annotator", byAnnotator)
+                    .put("votes_by_annotator", Visibility.byAnnotator(s.byAnnotator(), who))
                     .put("votes_by_policy_version", byVersion)
                     .put("untrained_ab_votes", s.untrainedAbVotes())
                     .put("votes_per_minute", votes.votesPerMinute())
@@ -51,7 +54,7 @@ final class StatsApi {
                     .put("pool", new JsonObject().put("ready", pool.readyCount()).put("size", poolSize)
                             .put("prompts", pool.promptCount()))
                     .put("chat_template", pool.hasChatTemplate())
-                    .put("trainer", trainer.status());
+                    .put("trainer", Visibility.trainer(trainer.status(), who));
             Responses.json(ctx, 200, out);
         }).onFailure(ctx::fail);
     }
@@ -59,6 +62,6 @@ final class StatsApi {
     void trainingMetrics(RoutingContext ctx) {
         int since = Responses.intParam(ctx, "since", 0, 0, Integer.MAX_VALUE);
         Responses.json(ctx, 200, new JsonObject().put("since", since).put("steps", trainer.history(since))
-                .put("trainer", trainer.status()));
+                .put("trainer", Visibility.trainer(trainer.status(), Auth.principal(ctx))));
     }
 }

@@ -14,6 +14,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.pairwise.server.Addresses;
 import org.pairwise.server.ServerMetrics;
+import org.pairwise.server.auth.Principal;
 import org.pairwise.server.store.PreferenceStore;
 import org.pairwise.server.store.PreferenceStore.Choice;
 import org.pairwise.server.store.PreferenceStore.VoteRequest;
@@ -21,8 +22,11 @@ import org.pairwise.server.store.PreferenceStore.VoteResult;
 import org.slf4j.LoggerFactory;
 
 /**
- * POST /api/preferences: validate, store (acknowledged only after the commit), then announce on the event bus.
- * GET /api/votes/latest: the newest votes with their pairs, for the dashboard.
+ * POST /api/preferences: validate, store (acknowledged only after the commit), then announce on the event bus. The
+ * vote's annotator is who the request comes from ({@link Auth}); an {@code annotator} in the body is accepted for
+ * older clients and ignored, so nobody votes under another person's name.
+ * GET /api/votes/latest: the newest votes with their pairs, for the dashboard: everyone's for viewers and the admin,
+ * the reader's own for an annotator.
  */
 final class VotesApi {
     private static final int MAX_ID = 200;
@@ -55,16 +59,16 @@ final class VotesApi {
         } catch (IllegalArgumentException e) {
             throw ApiError.badRequest(e.getMessage());
         }
-        String fromToken = ctx.get(Auth.ANNOTATOR);
-        String annotator = fromToken != null ? fromToken : Responses.optionalString(body, "annotator", MAX_ID);
+        Responses.optionalString(body, "annotator", MAX_ID);  // still checked: a client sending junk should hear
+        Principal who = Auth.principal(ctx);
         String key = Responses.optionalString(body, "idempotency_key", MAX_ID);
         String comment = Responses.optionalString(body, "comment", MAX_COMMENT);
-        store.recordVote(new VoteRequest(pairId, choice, annotator, key, comment)).whenComplete((r, t) ->
+        store.recordVote(new VoteRequest(pairId, choice, who.name(), key, comment)).whenComplete((r, t) ->
                 onLoop(() -> {
                     if (t != null) {
                         ctx.fail(t);
                     } else {
-                        reply(ctx, r);
+                        reply(ctx, r, who);
                     }
                 }));
     }
@@ -92,7 +96,7 @@ final class VotesApi {
         }
     }
 
-    private void reply(RoutingContext ctx, VoteResult result) {
+    private void reply(RoutingContext ctx, VoteResult result, Principal who) {
         switch (result) {
             case VoteResult.Created c -> {
                 JsonObject v = Wire.vote(c.vote());
@@ -104,7 +108,8 @@ final class VotesApi {
             }
             case VoteResult.Duplicate d -> Responses.json(ctx, 200, Wire.vote(d.original()).put("duplicate", true));
             case VoteResult.Conflict c -> ctx.fail(new ApiError(409, "a different vote already exists for this "
-                    + "idempotency key, or from this annotator on this pair", Wire.vote(c.original())));
+                    + "idempotency key, or from this annotator on this pair",
+                    Visibility.vote(Wire.vote(c.original()), who)));
             case VoteResult.UnknownPair u -> ctx.fail(new ApiError(404, "unknown pair",
                     new JsonObject().put("pair_id", u.pairId())));
         }
@@ -121,12 +126,15 @@ final class VotesApi {
 
     void latest(RoutingContext ctx) {
         int limit = Responses.intParam(ctx, "limit", 20, 1, 100);
-        Future.fromCompletionStage(store.latestVotes(limit), context)
+        Principal who = Auth.principal(ctx);
+        var found = who.role().readsEveryone() ? store.latestVotes(limit) : store.latestVotesBy(who.name(), limit);
+        Future.fromCompletionStage(found, context)
                 .compose(votes -> {
                     List<Future<JsonObject>> joined = new ArrayList<>();
                     for (var v : votes) {
                         joined.add(Future.fromCompletionStage(store.pair(v.pairId()), context)
-                                .map(p -> Wire.vote(v).put("pair", p.map(Wire::storedPair).orElse(null))));
+                                .map(p -> Visibility.vote(Wire.vote(v), who)
+                                        .put("pair", p.map(Wire::storedPair).orElse(null))));
                     }
                     return Future.all(joined).map(all -> new JsonArray(all.list()));
                 })

@@ -13,6 +13,9 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.pairwise.server.store.PreferenceStore.StoreUnavailableException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The one thread that writes. It takes whatever is queued (up to maxBatch writes), runs it all in one transaction,
@@ -24,8 +27,30 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * wait; past that they fail at once with {@link PreferenceStore.StoreBusyException}. Internal writes (prompts, pairs,
  * training marks, checkpoints) come from our own components at a pace we control and are always admitted, so the
  * trainer never has to retry a bookkeeping write.
+ *
+ * <p>A transaction that fails as a whole (a full disk at COMMIT, a lost file or connection) fails exactly the writes
+ * of its batch with {@link StoreUnavailableException}; the connection and its statements are then thrown away, since
+ * after such a failure neither can be trusted, and the next batch starts on a fresh one. So writes resume by
+ * themselves once the cause is gone, and a store that cannot even open its connection (a start on a full disk) keeps
+ * trying at every batch. What differs between databases is in {@link Database}.
  */
 final class GroupCommitWriter implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(GroupCommitWriter.class);
+
+    /** What the writer needs from a database: SQLite's is {@link Sqlite.Writer}. */
+    interface Database {
+        /** A fresh read-write connection, set up for the writer. */
+        Connection open() throws SQLException;
+
+        /** The statement that starts a write transaction. */
+        String begin();
+
+        /** Whether the failure is the write's own (a constraint): it fails that write alone, the batch goes on. */
+        boolean isWriteError(SQLException e);
+
+        /** Whether the database ran out of space. */
+        boolean isDiskFull(SQLException e);
+    }
 
     /** A unit of work on the writer's connection, inside the open transaction. */
     @FunctionalInterface
@@ -62,7 +87,8 @@ final class GroupCommitWriter implements AutoCloseable {
             prepare(sql).execute();
         }
 
-        private void closeStatements() {
+        /** Closes the statements, then the connection. */
+        private void close() {
             for (PreparedStatement ps : statements.values()) {
                 try {
                     ps.close();
@@ -71,16 +97,23 @@ final class GroupCommitWriter implements AutoCloseable {
                 }
             }
             statements.clear();
+            try {
+                conn.close();
+            } catch (SQLException ignored) {
+                // thrown away either way; the database has what was committed
+            }
         }
     }
 
-    private record Pending<T>(Work<T> work, CompletableFuture<T> future, boolean bounded) {}
+    /** outside: runs after the batch it came with, outside any transaction (maintenance, not a write). */
+    private record Pending<T>(Work<T> work, CompletableFuture<T> future, boolean bounded, boolean outside) {}
 
     /** Enqueued last by close(): everything before it is written, then the thread ends. */
-    private static final Pending<Void> STOP = new Pending<>(null, null, false);
+    private static final Pending<Void> STOP = new Pending<>(null, null, false, false);
 
-    private final Connection conn;
-    private final Tx tx;
+    private final Database db;
+    private Tx tx;  // null until opened, and after a failure threw it away; only the writer thread touches it
+    private long failedInARow;
     private final int boundedCapacity;
     private final int maxBatch;
     private final LinkedBlockingQueue<Pending<?>> queue = new LinkedBlockingQueue<>();
@@ -93,12 +126,13 @@ final class GroupCommitWriter implements AutoCloseable {
     private final AtomicLong writes = new AtomicLong();
     private final Thread thread;
 
-    GroupCommitWriter(Connection conn, String threadName, int boundedCapacity, int maxBatch) {
+    /** @param first a connection already opened on db (the store migrated through it), or null to open one */
+    GroupCommitWriter(Database db, Connection first, String threadName, int boundedCapacity, int maxBatch) {
         if (boundedCapacity < 1 || maxBatch < 1) {
             throw new IllegalArgumentException("capacity and batch size must be positive");
         }
-        this.conn = conn;
-        this.tx = new Tx(conn);
+        this.db = db;
+        this.tx = first == null ? null : new Tx(first);
         this.boundedCapacity = boundedCapacity;
         this.maxBatch = maxBatch;
         // Daemon: an unclosed store must not keep a CLI alive; nothing acknowledged is at risk, since
@@ -108,12 +142,20 @@ final class GroupCommitWriter implements AutoCloseable {
 
     /** Always admitted (internal writes). */
     <T> CompletableFuture<T> submit(Work<T> work) {
-        return enqueue(work, false);
+        return enqueue(work, false, false);
     }
 
     /** Admitted only while the bounded queue has room; otherwise fails with StoreBusyException. */
     <T> CompletableFuture<T> submitBounded(Work<T> work) {
-        return enqueue(work, true);
+        return enqueue(work, true, false);
+    }
+
+    /**
+     * Runs work on the writer's connection between two transactions: maintenance that needs the write lock (a WAL
+     * checkpoint that truncates), taken here without competing with the writer for it.
+     */
+    <T> CompletableFuture<T> submitBetweenBatches(Work<T> work) {
+        return enqueue(work, false, true);
     }
 
     /** Committed transactions so far (each one fsync). */
@@ -126,7 +168,7 @@ final class GroupCommitWriter implements AutoCloseable {
         return writes.get();
     }
 
-    private <T> CompletableFuture<T> enqueue(Work<T> work, boolean bounded) {
+    private <T> CompletableFuture<T> enqueue(Work<T> work, boolean bounded, boolean outside) {
         gate.readLock().lock();
         try {
             if (closed) {
@@ -140,7 +182,7 @@ final class GroupCommitWriter implements AutoCloseable {
                 return CompletableFuture.failedFuture(new PreferenceStore.StoreBusyException(
                         "the preference store's write queue is full (" + boundedCapacity + " waiting); retry shortly"));
             }
-            Pending<T> p = new Pending<>(work, new CompletableFuture<>(), bounded);
+            Pending<T> p = new Pending<>(work, new CompletableFuture<>(), bounded, outside);
             queue.add(p);
             return p.future();
         } finally {
@@ -163,20 +205,39 @@ final class GroupCommitWriter implements AutoCloseable {
                     batch.removeLast();
                     stopping = true;
                 }
+                boolean maintenance = false;
                 for (Pending<?> p : batch) {
                     if (p.bounded()) {
                         boundedQueued.decrementAndGet();
                     }
+                    maintenance |= p.outside();
+                }
+                List<Pending<?>> after = List.of();
+                if (maintenance) {
+                    after = batch.stream().filter(Pending::outside).toList();
+                    batch.removeIf(Pending::outside);
                 }
                 if (!batch.isEmpty()) {
                     commit(batch);
                 }
+                after.forEach(this::runOutsideTransaction);
                 batch.clear();
             }
         } catch (Throwable t) {
             died = t;
             batch.forEach(p -> failQuietly(p, t));
             queue.forEach(p -> failQuietly(p, t));
+        }
+    }
+
+    private void runOutsideTransaction(Pending<?> p) {
+        try {
+            if (tx == null) {
+                tx = new Tx(db.open());
+            }
+            complete(p, p.work().run(tx), null);
+        } catch (SQLException | RuntimeException e) {
+            p.future().completeExceptionally(e);
         }
     }
 
@@ -190,13 +251,19 @@ final class GroupCommitWriter implements AutoCloseable {
         Object[] results = new Object[batch.size()];
         Throwable[] failures = new Throwable[batch.size()];
         try {
-            tx.exec("BEGIN IMMEDIATE");
+            if (tx == null) {
+                tx = new Tx(db.open());
+            }
+            tx.exec(db.begin());
             for (int i = 0; i < batch.size(); i++) {
                 tx.exec("SAVEPOINT w");
                 try {
                     results[i] = batch.get(i).work().run(tx);
                     tx.exec("RELEASE w");
                 } catch (SQLException | RuntimeException e) {
+                    if (e instanceof SQLException sql && !db.isWriteError(sql)) {
+                        throw sql;  // not this write's fault (space, I/O): the transaction may be gone already
+                    }
                     failures[i] = e instanceof SQLException sql
                             ? new StoreException("write failed: " + sql.getMessage(), sql) : e;
                     tx.exec("ROLLBACK TO w");
@@ -206,11 +273,13 @@ final class GroupCommitWriter implements AutoCloseable {
             tx.exec("COMMIT");
         } catch (SQLException e) {
             // Nothing of this batch is durable: say so to every caller rather than acknowledge anything.
-            rollbackQuietly(e);
-            StoreException failure = new StoreException("transaction failed, none of its "
-                    + batch.size() + " writes is stored: " + e.getMessage(), e);
+            StoreUnavailableException failure = discard(e, batch.size());
             batch.forEach(p -> p.future().completeExceptionally(failure));
             return;
+        }
+        if (failedInARow > 0) {
+            LOG.info("the preference store takes writes again, after {} failed transactions", failedInARow);
+            failedInARow = 0;
         }
         transactions.incrementAndGet();
         writes.addAndGet(batch.size());
@@ -228,13 +297,26 @@ final class GroupCommitWriter implements AutoCloseable {
         }
     }
 
-    private void rollbackQuietly(SQLException cause) {
-        try {
-            tx.exec("ROLLBACK");
-        } catch (SQLException e) {
-            // "no transaction is active" when BEGIN itself failed: nothing to undo.
-            cause.addSuppressed(e);
+    /** Rolls back what can be, closes the connection and its statements, and says what the callers are told. */
+    private StoreUnavailableException discard(SQLException cause, int writes) {
+        boolean full = db.isDiskFull(cause);
+        if (failedInARow++ == 0) {
+            LOG.warn("the preference store cannot take writes ({} writes failed; retrying with every new write)",
+                    writes, cause);
         }
+        if (tx != null) {
+            try {
+                tx.exec("ROLLBACK");
+            } catch (SQLException e) {
+                // "no transaction is active": SQLite already rolled it back (as it does on SQLITE_FULL at COMMIT)
+                cause.addSuppressed(e);
+            }
+            tx.close();
+            tx = null;
+        }
+        return new StoreUnavailableException(full
+                ? "the disk holding the preference store is full: nothing of this write was stored"
+                : "the preference store cannot take writes right now: nothing of this write was stored", full, cause);
     }
 
     /** Writes everything already queued, commits it, then closes the connection. New writes fail from now on. */
@@ -258,15 +340,11 @@ final class GroupCommitWriter implements AutoCloseable {
                 interrupted = true; // finish the drain first: stopping halfway would fail queued writes
             }
         }
-        tx.closeStatements();
-        try {
-            conn.close();
-        } catch (SQLException ignored) {
-            // every batch has committed or failed its futures; nothing is left to lose
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
+        if (tx != null) {
+            tx.close();  // every batch has committed or failed its futures; nothing is left to lose
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 }

@@ -73,6 +73,24 @@ public interface PreferenceStore extends AutoCloseable {
         }
     }
 
+    /**
+     * Thrown (as the future's failure) when the database could not take the write: a full disk ({@link #diskFull},
+     * HTTP 507) or a lost file or connection (503). Nothing of the write is stored; the store recovers by itself once
+     * the cause is gone. The message is for people; the database's own error is the cause.
+     */
+    final class StoreUnavailableException extends RuntimeException {
+        private final boolean diskFull;
+
+        public StoreUnavailableException(String message, boolean diskFull, Throwable cause) {
+            super(message, cause);
+            this.diskFull = diskFull;
+        }
+
+        public boolean diskFull() {
+            return diskFull;
+        }
+    }
+
     CompletableFuture<Long> addPrompt(String source, String text, String messagesJson);
 
     CompletableFuture<List<PromptRecord>> prompts(int limit);
@@ -103,6 +121,9 @@ public interface PreferenceStore extends AutoCloseable {
 
     /** The latest votes with their pairs, newest first (dashboard). */
     CompletableFuture<List<VoteRecord>> latestVotes(int limit);
+
+    /** The latest votes of one annotator, newest first (an annotator's own view of the dashboard). */
+    CompletableFuture<List<VoteRecord>> latestVotesBy(String annotator, int limit);
 
     /**
      * A trainer checkpoint: the optimizer step, the policy version it published, the id of the last vote trained on

@@ -74,14 +74,28 @@ final class Queries {
         try (PreparedStatement ps = c.prepareStatement(
                 "SELECT " + Rows.VOTE_COLUMNS + " FROM preferences ORDER BY id DESC LIMIT ?")) {
             ps.setInt(1, limit);
-            List<VoteRecord> out = new ArrayList<>();
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(Rows.vote(rs));
-                }
-            }
-            return out;
+            return votes(ps);
         }
+    }
+
+    /** Through the (annotator, pair_id) index: one person's votes, however many others there are. */
+    static List<VoteRecord> latestVotesBy(Connection c, String annotator, int limit) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT " + Rows.VOTE_COLUMNS + " FROM preferences WHERE annotator = ? ORDER BY id DESC LIMIT ?")) {
+            ps.setString(1, annotator);
+            ps.setInt(2, limit);
+            return votes(ps);
+        }
+    }
+
+    private static List<VoteRecord> votes(PreparedStatement ps) throws SQLException {
+        List<VoteRecord> out = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                out.add(Rows.vote(rs));
+            }
+        }
+        return out;
     }
 
     static Optional<TrainerCheckpoint> latestCheckpoint(Connection c) throws SQLException {

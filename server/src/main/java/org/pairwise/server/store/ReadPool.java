@@ -11,10 +11,14 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * A few reader threads, each with its own read-only connection (a JDBC connection is not for sharing between threads
- * at once). Under WAL every reader sees the last commit and none waits for the writer.
+ * at once). Under WAL every reader sees the last commit and none waits for the writer. Each query is its own short
+ * read transaction; and {@link #whileNoneRunning} lets the WAL checkpointer hold new queries back for the moment it
+ * needs no reader on the WAL, so reads (a stats query on a large file takes a while) never keep the WAL from
+ * restarting, and the writer is not the one that waits for them.
  */
 final class ReadPool implements AutoCloseable {
 
@@ -23,10 +27,18 @@ final class ReadPool implements AutoCloseable {
         T run(Connection conn) throws SQLException;
     }
 
+    @FunctionalInterface
+    interface Action {
+        void run() throws SQLException;
+    }
+
     private final Path file;
     private final ExecutorService executor;
-    private final ThreadLocal<Connection> connection = new ThreadLocal<>();
+    private final ThreadLocal<Sqlite.Reader> connection = new ThreadLocal<>();
     private final List<Connection> opened = new CopyOnWriteArrayList<>();
+    // Queries hold the read side; whileNoneRunning takes the write side. Fair, so a waiting checkpoint holds new
+    // queries back instead of waiting for a gap that a steady stream of queries never leaves.
+    private final ReentrantReadWriteLock gate = new ReentrantReadWriteLock(true);
 
     ReadPool(Path file, int threads, String namePrefix) {
         this.file = file;
@@ -38,10 +50,13 @@ final class ReadPool implements AutoCloseable {
     <T> CompletableFuture<T> submit(Query<T> query) {
         try {
             return CompletableFuture.supplyAsync(() -> {
+                gate.readLock().lock();
                 try {
                     return query.run(connection());
                 } catch (SQLException e) {
                     throw new StoreException("read failed: " + e.getMessage(), e);
+                } finally {
+                    gate.readLock().unlock();
                 }
             }, executor);
         } catch (RejectedExecutionException e) {
@@ -49,14 +64,51 @@ final class ReadPool implements AutoCloseable {
         }
     }
 
-    private Connection connection() throws SQLException {
-        Connection c = connection.get();
-        if (c == null) {
-            c = Sqlite.openReader(file);
-            connection.set(c);
-            opened.add(c);
+    /**
+     * Runs the action once no query is running, holding new ones back until it is done; false, without running it,
+     * when the running queries did not finish within waitMs.
+     */
+    boolean whileNoneRunning(long waitMs, Action action) throws SQLException, InterruptedException {
+        if (!gate.writeLock().tryLock(waitMs, TimeUnit.MILLISECONDS)) {
+            return false;
         }
-        return c;
+        try {
+            action.run();
+            return true;
+        } finally {
+            gate.writeLock().unlock();
+        }
+    }
+
+    private Connection connection() throws SQLException {
+        Sqlite.Reader r = connection.get();
+        if (r != null && r.fileOnly()) {
+            // Opened on a full disk, reading the database file alone: trade it for a WAL reader as soon as one
+            // opens, since the writer needs the same space before it can commit anything the file lacks.
+            try {
+                Connection wal = Sqlite.openWalReader(file);
+                opened.remove(r.conn());
+                closeQuietly(r.conn());
+                r = keep(new Sqlite.Reader(wal, false));
+            } catch (SQLException stillFull) {
+                // the file is still the whole state
+            }
+        }
+        return (r == null ? keep(Sqlite.openReader(file)) : r).conn();
+    }
+
+    private Sqlite.Reader keep(Sqlite.Reader r) {
+        connection.set(r);
+        opened.add(r.conn());
+        return r;
+    }
+
+    private static void closeQuietly(Connection c) {
+        try {
+            c.close();
+        } catch (SQLException ignored) {
+            // read-only: nothing to lose
+        }
     }
 
     /** Lets running reads finish, then closes every reader connection. */
@@ -71,12 +123,6 @@ final class ReadPool implements AutoCloseable {
             executor.shutdownNow();
             Thread.currentThread().interrupt();
         }
-        for (Connection c : opened) {
-            try {
-                c.close();
-            } catch (SQLException ignored) {
-                // read-only: nothing to lose
-            }
-        }
+        opened.forEach(ReadPool::closeQuietly);
     }
 }

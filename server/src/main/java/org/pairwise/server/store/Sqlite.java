@@ -1,9 +1,14 @@
 package org.pairwise.server.store;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Statement;
 import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteErrorCode;
+import org.sqlite.SQLiteException;
 
 /** How this store opens the file: one read-write connection for the writer, read-only ones for everything else. */
 final class Sqlite {
@@ -15,7 +20,48 @@ final class Sqlite {
      */
     static final int BUSY_TIMEOUT_MS = 10_000;
 
+    /** When the WAL restarts from the top, the writer cuts the file back to this, so a burst leaves no huge file. */
+    static final long JOURNAL_SIZE_LIMIT = 64L << 20;
+
+    private static final int CONSTRAINT = SQLiteErrorCode.SQLITE_CONSTRAINT.code;
+
+    /**
+     * The group-commit writer's view of this file. {@code maxPageCount} caps the file at that many pages (SQLite's
+     * {@code max_page_count}; 0: no cap): beyond it writes fail exactly as on a full disk.
+     */
+    record Writer(Path file, long maxPageCount) implements GroupCommitWriter.Database {
+        @Override
+        public Connection open() throws SQLException {
+            return openWriter(file, maxPageCount);
+        }
+
+        @Override
+        public String begin() {
+            return "BEGIN IMMEDIATE";  // takes the write lock up front: a batch never fails half-way on a busy lock
+        }
+
+        @Override
+        public boolean isWriteError(SQLException e) {
+            return e instanceof SQLiteException s && (s.getResultCode().code & 0xff) == CONSTRAINT;
+        }
+
+        @Override
+        public boolean isDiskFull(SQLException e) {
+            return Sqlite.isDiskFull(e);
+        }
+    }
+
+    /**
+     * A reader's connection. {@code fileOnly}: the disk was too full for SQLite's shared-memory index, so it reads
+     * the database file as it is, which is the whole truth only while the WAL is empty (see {@link #openReader}).
+     */
+    record Reader(Connection conn, boolean fileOnly) {}
+
     static Connection openWriter(Path file) throws SQLException {
+        return openWriter(file, 0);
+    }
+
+    static Connection openWriter(Path file, long maxPageCount) throws SQLException {
         SQLiteConfig config = new SQLiteConfig();
         // WAL: readers never block the writer nor it them. FULL: the WAL is fsynced at every commit, so a committed
         // (acknowledged) vote survives power loss, not only a process crash.
@@ -24,9 +70,13 @@ final class Sqlite {
         config.enforceForeignKeys(true);
         config.setBusyTimeout(BUSY_TIMEOUT_MS);
         Connection c = config.createConnection(url(file));
-        try (java.sql.Statement st = c.createStatement()) {
+        try (Statement st = c.createStatement()) {
             // Checkpoints run on WalCheckpointer's thread, not inside a vote batch's commit.
             st.execute("PRAGMA wal_autocheckpoint = 0");
+            st.execute("PRAGMA journal_size_limit = " + JOURNAL_SIZE_LIMIT);
+            if (maxPageCount > 0) {
+                st.execute("PRAGMA max_page_count = " + maxPageCount);
+            }
         } catch (SQLException e) {
             c.close();
             throw e;
@@ -34,11 +84,58 @@ final class Sqlite {
         return c;
     }
 
-    static Connection openReader(Path file) throws SQLException {
+    /**
+     * A read-only connection. When the disk is too full even for the shared-memory index a WAL reader needs (a
+     * start after a clean stop, whose close removed the -shm and -wal files), and the WAL holds nothing, the
+     * database file alone is the whole state: it is opened immutable, so reads still work; the reader pool trades
+     * it for a normal connection as soon as one opens.
+     */
+    static Reader openReader(Path file) throws SQLException {
+        try {
+            return new Reader(openWalReader(file), false);
+        } catch (SQLException e) {
+            if (!isDiskFull(e) || walHoldsFrames(file)) {
+                throw e;
+            }
+            return new Reader(readOnly("jdbc:sqlite:" + file.toAbsolutePath().toUri() + "?immutable=1"), true);
+        }
+    }
+
+    /** A normal read-only connection (it reads the WAL too), tried once: SQLite maps the WAL index at first use. */
+    static Connection openWalReader(Path file) throws SQLException {
+        Connection c = readOnly(url(file));
+        try (Statement st = c.createStatement()) {
+            st.executeQuery("SELECT count(*) FROM sqlite_schema").close();
+        } catch (SQLException e) {
+            c.close();
+            throw e;
+        }
+        return c;
+    }
+
+    /** Out of space: SQLITE_FULL, or the shared-memory index could not grow. */
+    static boolean isDiskFull(SQLException e) {
+        if (!(e instanceof SQLiteException s)) {
+            return false;
+        }
+        SQLiteErrorCode code = s.getResultCode();
+        return code == SQLiteErrorCode.SQLITE_FULL || code == SQLiteErrorCode.SQLITE_IOERR_SHMSIZE;
+    }
+
+    private static boolean walHoldsFrames(Path file) {
+        Path wal = file.resolveSibling(file.getFileName() + "-wal");
+        try {
+            return Files.exists(wal) && Files.size(wal) > 0;
+        } catch (IOException e) {
+            return true;  // cannot tell: do not risk reading a stale file
+        }
+    }
+
+    private static Connection readOnly(String url) throws SQLException {
         SQLiteConfig config = new SQLiteConfig();
         config.setReadOnly(true);
         config.setBusyTimeout(BUSY_TIMEOUT_MS);
-        return config.createConnection(url(file));
+        return config.createConnection(url);
     }
 
     private static String url(Path file) {

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -27,6 +28,20 @@ public final class SqlitePreferenceStore implements PreferenceStore {
     static final int MAX_BATCH = 512;
     static final int READ_THREADS = 2;
 
+    /**
+     * Caps on the files: {@code maxPages} on the database (SQLite's max_page_count, 0: none; past it writes fail as
+     * on a full disk) and the size past which the WAL is checkpointed and truncated even under load.
+     */
+    public record Limits(long maxPages, long walBytes) {
+        public static final Limits DEFAULT = new Limits(0, Sqlite.JOURNAL_SIZE_LIMIT);
+
+        public Limits {
+            if (maxPages < 0 || walBytes < 1) {
+                throw new IllegalArgumentException("maxPages must be >= 0 and walBytes >= 1");
+            }
+        }
+    }
+
     private final Path file;
     private final GroupCommitWriter writer;
     private final ReadPool readers;
@@ -34,30 +49,45 @@ public final class SqlitePreferenceStore implements PreferenceStore {
 
     /** Creates the parent folder and the file if needed, and brings the schema up to date. */
     public SqlitePreferenceStore(Path dbFile, int writeQueueCapacity) {
+        this(dbFile, writeQueueCapacity, Limits.DEFAULT);
+    }
+
+    /**
+     * Like {@link #SqlitePreferenceStore(Path, int)}. On a disk too full to open the file for writing (a start after a
+     * clean stop needs room for the WAL's index) the store still opens when the schema is current: reads work, writes
+     * fail with {@link StoreUnavailableException} until there is room again, then resume by themselves.
+     */
+    public SqlitePreferenceStore(Path dbFile, int writeQueueCapacity, Limits limits) {
         this.file = dbFile.toAbsolutePath();
+        Sqlite.Writer db = new Sqlite.Writer(file, limits.maxPages());
         Connection conn = null;
         try {
             if (file.getParent() != null) {
                 Files.createDirectories(file.getParent());
             }
-            conn = Sqlite.openWriter(file);
+            conn = db.open();
             Migrations.migrate(conn, Migrations.ALL);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the folder for " + file, e);
         } catch (SQLException | RuntimeException e) {
             closeQuietly(conn);
-            throw new StoreException("cannot open the preference store " + file + ": " + e.getMessage(), e);
+            conn = null;
+            if (!(e instanceof SQLException sql && Sqlite.isDiskFull(sql) && schemaIsCurrent())) {
+                throw new StoreException("cannot open the preference store " + file + ": " + e.getMessage(), e);
+            }
         }
-        WalCheckpointer wal;
-        try {
-            wal = new WalCheckpointer(file);
-        } catch (SQLException e) {
-            closeQuietly(conn);
-            throw new StoreException("cannot open the preference store " + file + ": " + e.getMessage(), e);
-        }
-        this.checkpointer = wal;
-        this.writer = new GroupCommitWriter(conn, "pairwise-store-writer", writeQueueCapacity, MAX_BATCH);
         this.readers = new ReadPool(file, READ_THREADS, "pairwise-store-read-");
+        this.writer = new GroupCommitWriter(db, conn, "pairwise-store-writer", writeQueueCapacity, MAX_BATCH);
+        this.checkpointer = new WalCheckpointer(file, limits.walBytes(), readers, writer);
+    }
+
+    /** Whether the file (read without writing anything) is at this build's schema: then no migration must run. */
+    private boolean schemaIsCurrent() {
+        try (Connection c = Sqlite.openReader(file).conn(); Statement st = c.createStatement()) {
+            return Migrations.userVersion(st) == Migrations.latestVersion(Migrations.ALL);
+        } catch (SQLException e) {
+            return false;
+        }
     }
 
     public Path file() {
@@ -133,6 +163,11 @@ public final class SqlitePreferenceStore implements PreferenceStore {
     @Override
     public CompletableFuture<List<VoteRecord>> latestVotes(int limit) {
         return readers.submit(c -> Queries.latestVotes(c, limit));
+    }
+
+    @Override
+    public CompletableFuture<List<VoteRecord>> latestVotesBy(String annotator, int limit) {
+        return readers.submit(c -> Queries.latestVotesBy(c, annotator, limit));
     }
 
     @Override

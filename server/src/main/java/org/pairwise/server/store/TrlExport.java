@@ -37,7 +37,7 @@ final class TrlExport {
         checkFormat(format);
         boolean conversational = format.equals("conversational");
         long written = 0;
-        try (Connection c = Sqlite.openReader(file);
+        try (Connection c = Sqlite.openReader(file).conn();
              PreparedStatement ps = c.prepareStatement("""
                      SELECT v.id, v.choice, p.prompt_text, p.a_text, p.b_text, pr.messages_json
                      FROM preferences v

@@ -3,7 +3,9 @@ package org.pairwise.server.train;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -13,6 +15,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.pairwise.accel.Backend;
 import org.pairwise.server.store.PreferenceStore;
+import org.pairwise.server.store.PreferenceStore.StoreUnavailableException;
+import org.pairwise.server.store.StoreException;
 import org.pairwise.trainer.data.PreferencePair;
 import org.pairwise.trainer.online.ContinualTrainer;
 import org.slf4j.Logger;
@@ -23,11 +27,18 @@ import org.slf4j.LoggerFactory;
  * so a missed wake-up or a restart loses nothing), takes a DPO step when a full batch is waiting or the first waiting
  * vote has waited batch_window_ms, marks the votes trained, and publishes each new policy version as an adapter
  * directory. Steps wait while the generator is busy: on a small machine people waiting for a pair come first.
+ *
+ * <p>A policy version is announced only after a checkpoint holds it, so a restart (even after kill -9) resumes at the
+ * newest announced version or later and never hands out a number a pair already names for other weights. A failure
+ * of the disk or the store (full, unavailable) stalls the loop instead of ending it: the work after a step (its
+ * checkpoint, the published adapter, the trained marks) is retried with back-off until it succeeds, and training
+ * goes on by itself once the cause is gone.
  */
 public final class TrainerLoop {
     private static final Logger LOG = LoggerFactory.getLogger(TrainerLoop.class);
     private static final int HISTORY = 10_000;
     private static final long MAX_YIELD_MS = 10_000;
+    private static final long MAX_BACKOFF_MS = 5_000;
 
     /** Where a step's results go (the trainer verticle puts them on the event bus). */
     public interface Events {
@@ -55,6 +66,13 @@ public final class TrainerLoop {
     private volatile String error;
     private volatile long lastVoteId;
     private volatile int checkpointedStep;
+    // Work left after a step, done by settle() (trainer thread only): the newest version announced, the checkpoint
+    // row not yet in the store, the trained marks not yet in the store.
+    private volatile int announcedVersion;
+    private PreferenceStore.TrainerCheckpoint checkpointRow;
+    private final ArrayDeque<Marks> marks = new ArrayDeque<>();
+
+    private record Marks(List<Long> voteIds, int policyVersion) {}
 
     public TrainerLoop(ContinualTrainer trainer, Backend backend, PreferenceStore store, PublishedPolicies policies,
                        long windowMs, BooleanSupplier generatorBusy) {
@@ -81,6 +99,7 @@ public final class TrainerLoop {
         }
         lastVoteId = r.lastVoteId();
         checkpointedStep = r.step();
+        announcedVersion = r.policyVersion();
         synchronized (history) {
             for (Map<String, Object> line : trainer.history()) {
                 history.add(new JsonObject(new java.util.LinkedHashMap<>(line)));
@@ -111,7 +130,7 @@ public final class TrainerLoop {
 
     public JsonObject status() {
         JsonObject s = new JsonObject().put("state", state).put("paused", paused).put("steps", trainer.steps())
-                .put("policy_version", trainer.policyVersion()).put("last_vote_id", lastVoteId)
+                .put("policy_version", announcedVersion).put("last_vote_id", lastVoteId)
                 .put("votes_per_step", trainer.votesPerStep()).put("batch_window_ms", windowMs);
         return error == null ? s : s.put("error", error);
     }
@@ -141,34 +160,56 @@ public final class TrainerLoop {
 
     private void run() {
         long firstWaitingSince = -1;
+        long backoff = 0;
         try {
             setState("idle");
             while (running) {
-                if (paused) {
-                    setState("paused");
-                    signal.tryAcquire(1, TimeUnit.SECONDS);
-                    continue;
-                }
-                List<PreferencePair> batch = store.trainableVotesAfter(lastVoteId, trainer.votesPerStep()).get();
-                if (batch.isEmpty()) {
-                    firstWaitingSince = -1;
-                    setState("idle");
-                    signal.tryAcquire(1, TimeUnit.SECONDS);
-                    continue;
-                }
-                if (batch.size() < trainer.votesPerStep()) {
-                    long now = System.currentTimeMillis();
-                    firstWaitingSince = firstWaitingSince < 0 ? now : firstWaitingSince;
-                    long left = windowMs - (now - firstWaitingSince);
-                    if (left > 0) {
-                        setState("waiting");
-                        signal.tryAcquire(Math.min(left, 1000), TimeUnit.MILLISECONDS);
+                try {
+                    settle();
+                    if (paused) {
+                        setState("paused");
+                        signal.tryAcquire(1, TimeUnit.SECONDS);
                         continue;
                     }
+                    List<PreferencePair> batch = store.trainableVotesAfter(lastVoteId, trainer.votesPerStep()).get();
+                    if (backoff > 0) {
+                        LOG.info("the trainer goes on: its disk and store work again");
+                        backoff = 0;
+                        error = null;
+                    }
+                    if (batch.isEmpty()) {
+                        firstWaitingSince = -1;
+                        setState("idle");
+                        signal.tryAcquire(1, TimeUnit.SECONDS);
+                        continue;
+                    }
+                    if (batch.size() < trainer.votesPerStep()) {
+                        long now = System.currentTimeMillis();
+                        firstWaitingSince = firstWaitingSince < 0 ? now : firstWaitingSince;
+                        long left = windowMs - (now - firstWaitingSince);
+                        if (left > 0) {
+                            setState("waiting");
+                            signal.tryAcquire(Math.min(left, 1000), TimeUnit.MILLISECONDS);
+                            continue;
+                        }
+                    }
+                    awaitGenerator();
+                    step(batch);
+                    firstWaitingSince = -1;
+                } catch (Exception e) {
+                    if (!isStorageFailure(e)) {
+                        throw e;
+                    }
+                    // The disk or the store: nothing is lost (the votes wait in the store, the step's results in
+                    // memory); try again later, and say why meanwhile.
+                    backoff = backoff == 0 ? 250 : Math.min(MAX_BACKOFF_MS, backoff * 2);
+                    if (error == null) {
+                        LOG.warn("the trainer waits for its storage: {}", describe(e));
+                    }
+                    error = describe(e);
+                    setState("stalled");
+                    signal.tryAcquire(backoff, TimeUnit.MILLISECONDS);
                 }
-                awaitGenerator();
-                step(batch);
-                firstWaitingSince = -1;
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -179,8 +220,9 @@ public final class TrainerLoop {
         } finally {
             try {
                 if (trainer.steps() > checkpointedStep) {
-                    recordCheckpoint(trainer.checkpoint());
+                    writeCheckpoint();
                 }
+                settle();
             } catch (Exception e) {
                 LOG.error("could not write the final checkpoint", e);
             }
@@ -193,12 +235,28 @@ public final class TrainerLoop {
         setState("training");
         List<Long> ids = batch.stream().map(PreferencePair::id).toList();
         int versionBefore = trainer.policyVersion();
+        int stepsBefore = trainer.steps();
         long started = System.nanoTime();
-        ContinualTrainer.StepReport r = trainer.step(batch);
-        store.markTrained(ids, versionBefore).get();
-        lastVoteId = r.lastVoteId();
+        ContinualTrainer.StepReport r;
+        try {
+            r = trainer.step(batch);
+        } catch (IOException e) {
+            if (trainer.steps() == stepsBefore) {
+                throw e;
+            }
+            // The step was taken and only its checkpoint failed (a full disk): keep the step, settle() retries the
+            // checkpoint before anything is announced.
+            r = null;
+            LOG.warn("step {} was taken but its checkpoint failed: {}", trainer.steps(), e.toString());
+        }
+        lastVoteId = trainer.lastVoteId();
+        marks.add(new Marks(ids, versionBefore));
+        if (r == null) {
+            settle();
+            return;
+        }
         if (r.checkpoint() != null) {
-            recordCheckpoint(r.checkpoint());
+            noteCheckpoint(r.checkpoint());
         }
         JsonObject line = new JsonObject().put("step", r.step());
         r.metrics().forEach((k, v) -> line.put(k, Double.isFinite(v) ? v : null));
@@ -211,17 +269,65 @@ public final class TrainerLoop {
             }
         }
         events.step(line.copy());
-        if (r.published() != null) {
-            Path dir = policies.save(r.published(), backend, r.policyVersion());
-            events.policy(r.policyVersion(), r.step(), dir);
+        settle();
+    }
+
+    /**
+     * Finishes what the last step left: a new policy version is checkpointed first, then written as an adapter
+     * directory, then announced; then the checkpoint row and the trained marks go to the store. Each part is done
+     * once; a failure leaves the rest for the next call. Runs before the next step, so the training adapter is still
+     * the one the step published.
+     */
+    private void settle() throws Exception {
+        int version = trainer.policyVersion();
+        if (version > announcedVersion) {
+            if (trainer.steps() > checkpointedStep) {
+                writeCheckpoint();
+            }
+            Path dir = policies.save(trainer.adapter(), backend, version);
+            announcedVersion = version;
+            events.policy(version, trainer.steps(), dir);
+        }
+        if (checkpointRow != null) {
+            store.recordCheckpoint(checkpointRow).get();
+            checkpointRow = null;
+        }
+        while (!marks.isEmpty()) {
+            Marks m = marks.peekFirst();
+            store.markTrained(m.voteIds(), m.policyVersion()).get();
+            marks.removeFirst();
         }
     }
 
+    private void writeCheckpoint() throws IOException {
+        noteCheckpoint(trainer.checkpoint());
+    }
+
     /** The checkpoint directory is the truth a restart reads; the row lets people see it in the database. */
-    private void recordCheckpoint(Path dir) throws Exception {
+    private void noteCheckpoint(Path dir) {
         checkpointedStep = trainer.steps();
-        store.recordCheckpoint(new PreferenceStore.TrainerCheckpoint(trainer.steps(), trainer.policyVersion(),
-                trainer.lastVoteId(), dir.toString(), System.currentTimeMillis())).get();
+        checkpointRow = new PreferenceStore.TrainerCheckpoint(trainer.steps(), trainer.policyVersion(),
+                trainer.lastVoteId(), dir.toString(), System.currentTimeMillis());
+    }
+
+    /** A full disk or an unavailable store, as opposed to a bug or bad data (which stop the trainer, as before). */
+    private static boolean isStorageFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof IOException || t instanceof UncheckedIOException
+                    || t instanceof StoreUnavailableException || t instanceof StoreException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String describe(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof StoreUnavailableException || t instanceof IOException) {
+                return t.getMessage() == null ? t.toString() : t.getMessage();
+            }
+        }
+        return e.toString();
     }
 
     private void awaitGenerator() throws InterruptedException {

@@ -36,7 +36,7 @@ class ServeConfigTest {
                 beta: 0.3
                 batch_size: 2
                 loss_type: [sigmoid, ipo]
-                annotator_tokens: ["ann:tok-a", "ben:tok-b"]
+                annotator_tokens: ["ann:ann-token-sixteen", "ben:ben-token-sixteen"]
                 temperature: 0.7
                 """);
         ServeConfig c = ServeConfig.load(yaml, Map.of("PAIRWISE_PORT", "9100", "PAIRWISE_BETA", "0.2",
@@ -47,7 +47,7 @@ class ServeConfigTest {
         assertEquals(2, c.dpo().perDeviceTrainBatchSize());  // batch_size is the alias
         assertEquals(1e-5, c.dpo().learningRate());
         assertEquals(List.of(LossType.SIGMOID, LossType.IPO), c.dpo().lossType());
-        assertEquals(List.of("ann:tok-a", "ben:tok-b"), c.annotatorTokens());
+        assertEquals(List.of("ann:ann-token-sixteen", "ben:ben-token-sixteen"), c.annotatorTokens());
     }
 
     @Test
@@ -64,6 +64,13 @@ class ServeConfigTest {
         assertMessage("beta", () -> d.withOverrides(Map.of("beta", "x")));
         assertMessage("unknown option 'colour'", () -> d.withOverrides(Map.of("colour", "red")));
         assertMessage("admin_token", () -> d.withOverrides(Map.of("admin_token", "short")));
+        assertMessage("admin_token", () -> d.withOverrides(Map.of("admin_token", "x".repeat(31))));
+        assertMessage("shorter than 16", () -> d.withOverrides(Map.of("annotator_tokens", "ann:short-token")));
+        assertMessage("viewer_tokens", () -> d.withOverrides(Map.of("viewer_tokens", "admin:a-long-viewer-token")));
+        assertMessage("server's own", () -> d.withOverrides(Map.of("annotator_tokens",
+                "anon-0123:a-long-annotator-token")));
+        assertMessage("max_connections", () -> d.withOverrides(Map.of("max_connections", "0")));
+        assertMessage("header_timeout_ms", () -> d.withOverrides(Map.of("header_timeout_ms", "0")));
     }
 
     @Test

@@ -65,7 +65,7 @@ class AnnotatorPageTest {
     void aMouseVoteIsConfirmedCountedAndStoredInSqlite() throws Exception {
         try (Browser b = Browser.open()) {
             b.driver.get(server.url("/"));
-            b.driver.findElement(By.id("annotator")).sendKeys("mouse-person");
+            String who = whoami(b);
             String pair = awaitVotable(b, null);
 
             b.screenshot("annotator");
@@ -76,7 +76,8 @@ class AnnotatorPageTest {
             b.screenshot("annotator-recorded");
             // The next pair follows the confirmation, and it is a different pair.
             awaitVotable(b, pair);
-            List<String[]> votes = server.votesOf("mouse-person");
+            // Open mode: the browser votes as the anonymous identity its cookie stands for, shown on the page.
+            List<String[]> votes = server.votesOf(who);
             assertEquals(1, votes.size(), "one click, one stored vote");
             assertArrayEquals(new String[] {pair, "a"}, votes.getFirst());
         }
@@ -86,8 +87,9 @@ class AnnotatorPageTest {
     void keys1And2VoteForAAndBButNotWhileTypingInAField() throws Exception {
         try (Browser b = Browser.open()) {
             b.driver.get(server.url("/"));
-            // Digits typed into the name field must not vote: if they did, extra rows would show up below.
-            b.driver.findElement(By.id("annotator")).sendKeys("keys-1234");
+            // Digits typed into a field must not vote: if they did, extra rows would show up below.
+            String who = whoami(b);
+            b.driver.findElement(By.id("ask-prompt")).sendKeys("keys-1234");
             String first = awaitVotable(b, null);
             // Leave the field the way a person does: click on the page, so keys go to the document.
             b.driver.findElement(By.id("prompt-heading")).click();
@@ -99,7 +101,7 @@ class AnnotatorPageTest {
             b.await(Duration.ofSeconds(30)).until(ExpectedConditions.textToBe(By.id("vote-count"), "2"));
             awaitVotable(b, second);
 
-            List<String[]> votes = server.votesOf("keys-1234");
+            List<String[]> votes = server.votesOf(who);
             assertEquals(2, votes.size(), "two key presses, two stored votes");
             assertArrayEquals(new String[] {first, "a"}, votes.get(0));
             assertArrayEquals(new String[] {second, "b"}, votes.get(1));
@@ -232,6 +234,14 @@ class AnnotatorPageTest {
         assertEquals(0L, elements, "model and prompt text holds no elements, only text");
         Object scripts = b.driver.executeScript("return document.scripts.length;");
         assertEquals(1L, scripts, "only the page's own module script exists");
+    }
+
+    /** The name the page says this browser votes as (open mode: anon- and 16 hex digits). */
+    static String whoami(Browser b) {
+        return b.await(Duration.ofSeconds(30)).until(d -> {
+            String t = d.findElement(By.id("whoami")).getText();
+            return t.startsWith("anon-") ? t : null;
+        });
     }
 
     /** Waits until a pair other than previous is shown and the vote buttons are enabled; returns its id. */

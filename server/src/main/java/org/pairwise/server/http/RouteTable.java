@@ -1,0 +1,90 @@
+package org.pairwise.server.http;
+
+import io.vertx.core.http.HttpMethod;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Every API route, who may call it and what body it takes, in one place. {@link HttpVerticle} binds a handler to
+ * each row and to nothing else, so a route cannot exist without an entry here. The pages and static files (GET and
+ * HEAD on everything else) are public; other methods on them get 405.
+ *
+ * <p>Who reads how much of other people's data on the {@link Access#PARTICIPANT} routes is {@link Visibility}'s
+ * business: an annotator sees their own votes and the aggregate counts, a viewer or the admin every vote.
+ */
+final class RouteTable {
+    private RouteTable() {}
+
+    enum Access {
+        /** Anyone, without credentials. */
+        PUBLIC,
+        /**
+         * Anyone the server knows: an annotator (in open mode every browser is one, anonymous, by its cookie), a
+         * viewer or the admin. In token mode that takes a token.
+         */
+        PARTICIPANT,
+        /** Annotators and the admin: people who vote. A viewer gets 403. */
+        VOTER,
+        /** The admin token only. */
+        ADMIN
+    }
+
+    /** What a request may carry: anything else is 415 (before the body is read). */
+    enum Body {
+        /** No body; an empty one, or one declared application/json, is tolerated. */
+        NONE,
+        /** application/json (charset utf-8, if one is named). */
+        JSON,
+        /**
+         * A prompt file: application/json, JSONL, text/plain, multipart/form-data with a boundary, or no type (the
+         * raw file). The route takes the admin token, which no other site's page can send.
+         */
+        UPLOAD
+    }
+
+    record Route(HttpMethod method, String path, Access access, Body body) {}
+
+    static final List<Route> ROUTES = List.of(
+            new Route(HttpMethod.GET, "/api/me", Access.PARTICIPANT, Body.NONE),
+            new Route(HttpMethod.GET, "/api/pairs/next", Access.VOTER, Body.NONE),
+            new Route(HttpMethod.POST, "/api/pairs", Access.VOTER, Body.JSON),
+            new Route(HttpMethod.POST, "/api/preferences", Access.VOTER, Body.JSON),
+            new Route(HttpMethod.GET, "/api/votes/latest", Access.PARTICIPANT, Body.NONE),
+            new Route(HttpMethod.GET, "/api/stats", Access.PARTICIPANT, Body.NONE),
+            new Route(HttpMethod.GET, "/api/training/metrics", Access.PARTICIPANT, Body.NONE),
+            new Route(HttpMethod.GET, "/api/events", Access.PARTICIPANT, Body.NONE),
+            new Route(HttpMethod.POST, "/api/prompts", Access.ADMIN, Body.UPLOAD),
+            new Route(HttpMethod.GET, "/api/export", Access.ADMIN, Body.NONE),
+            new Route(HttpMethod.GET, "/api/adapter", Access.ADMIN, Body.NONE),
+            new Route(HttpMethod.POST, "/api/trainer/pause", Access.ADMIN, Body.NONE),
+            new Route(HttpMethod.POST, "/api/trainer/resume", Access.ADMIN, Body.NONE),
+            new Route(HttpMethod.GET, "/metrics", Access.ADMIN, Body.NONE),
+            // Only with bench_route: the framework's ceiling, for load tests.
+            new Route(HttpMethod.GET, "/api/bench/constant", Access.PUBLIC, Body.NONE));
+
+    static Route route(HttpMethod method, String path) {
+        for (Route r : ROUTES) {
+            if (r.method.equals(method) && r.path.equals(path)) {
+                return r;
+            }
+        }
+        throw new IllegalStateException("no row in the route table for " + method + " " + path);
+    }
+
+    /** The distinct paths, in table order. */
+    static List<String> paths() {
+        return ROUTES.stream().map(Route::path).distinct().toList();
+    }
+
+    /** The Allow header for a path: its methods. */
+    static String allow(String path) {
+        Set<String> methods = new TreeSet<>();
+        for (Route r : ROUTES) {
+            if (r.path.equals(path)) {
+                methods.add(r.method.name());
+            }
+        }
+        return String.join(", ", methods);
+    }
+}
