@@ -31,10 +31,11 @@ final class Optim {
                 vi.intoArray(v, i);
                 pi.intoArray(p, i);
             }
+            // as the lanes above compute it, so a range's split between lanes and tail does not matter
             for (; i < i1; i++) {
-                m[i] = beta1 * m[i] + b1c * g[i];
-                v[i] = beta2 * v[i] + b2c * g[i] * g[i];
-                p[i] = p[i] * decay - stepSize * m[i] / ((float) Math.sqrt(v[i]) / sqrtBias2 + eps);
+                m[i] = m[i] * beta1 + g[i] * b1c;
+                v[i] = v[i] * beta2 + g[i] * g[i] * b2c;
+                p[i] = p[i] * decay - m[i] / ((float) Math.sqrt(v[i]) / sqrtBias2 + eps) * stepSize;
             }
         });
     }
@@ -51,7 +52,7 @@ final class Optim {
                 FloatVector x = FloatVector.fromArray(F, t, j);
                 acc = x.fma(x, acc);
             }
-            double block = acc.reduceLanes(VectorOperators.ADD);
+            double block = Vec.sumLanes(acc);
             for (; j < end; j++) {
                 block += (double) t[j] * t[j];
             }
