@@ -1,5 +1,7 @@
 package org.pairwise.model.engine;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -8,8 +10,12 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.pairwise.accel.Backend;
 import org.pairwise.accel.DType;
+import org.pairwise.accel.DTypes;
+import org.pairwise.accel.RopeTable;
 import org.pairwise.accel.Tensor;
+import org.pairwise.accel.Weight;
 import org.pairwise.accel.cpu.CpuBackend;
+import org.pairwise.model.ModelConfig;
 import org.pairwise.model.load.Checkpoint;
 import org.pairwise.model.lora.LoraAdapter;
 import org.pairwise.model.lora.LoraConfig;
@@ -17,13 +23,18 @@ import org.pairwise.model.lora.LoraGradients;
 import org.pairwise.model.sample.SamplingParams;
 
 /**
- * What the model computes on the cpu backend: a training forward with LoRA (every kernel's forward: matmul on packed
- * panels, attention's softmax, SwiGLU's sigmoid, RMSNorm, RoPE), the fused log-probs and the backward into every LoRA
- * gradient, over F32 and BF16 weights; and in every storage type a sampled pair (prefill, the decode kernels one and
- * two tokens at a time, the sampler). Small shapes, so that a JVM held to the interpreter finishes in seconds. See {@link JitTiersTest}.
+ * What the model computes on the cpu backend: a training forward with LoRA over F32 weights (every kernel's forward:
+ * matmul on packed panels, attention's softmax, SwiGLU's sigmoid, RMSNorm, RoPE), the fused log-probs and the backward
+ * into every LoRA gradient; in every storage type a sampled pair (prefill, the decode kernels one and two tokens at a
+ * time, the sampler); and the kernels on shapes the tiny model lacks, BF16 weights' backward among them (see
+ * {@link #kernels}). Small shapes, so that a JVM held to the interpreter finishes in seconds. See {@link JitTiersTest}.
  */
 public final class ForwardProbe {
     private ForwardProbe() {}
+
+    /** PairDecodingTest's Qwen2 (attention biases, halves of C and OC not whole panels) with one layer. */
+    static final ModelConfig CFG = new ModelConfig("Qwen2ForCausalLM", 64, 1, 4, 2, 16, 96, 101, 128, 1e-6f,
+            10000.0, null, RopeTable.Pairing.HALVES, false, true, -1, new int[] {2});
 
     public static void main(String[] args) throws Exception {
         Path dir = Files.createTempDirectory("forward-probe");
@@ -34,17 +45,18 @@ public final class ForwardProbe {
         Map<String, float[]> out = new LinkedHashMap<>();
         LoraConfig lc = new LoraConfig(2, 3, LoraConfig.ALL_TARGETS, 0, false, "test");
         try (Backend be = new CpuBackend(2)) {
+            kernels(out, be);
             for (DType dtype : DType.values()) {
                 Path ad = Files.createDirectories(dir.resolve(dtype.name()));
-                LoraForwardTest.writeAdapter(ad, PairDecodingTest.CFG, lc, 8);
-                try (Checkpoint ck = TestCheckpoints.random(PairDecodingTest.CFG, 3, dtype)) {
+                LoraForwardTest.writeAdapter(ad, CFG, lc, 8);
+                try (Checkpoint ck = TestCheckpoints.random(CFG, 3, dtype)) {
                     LlamaModel model = LlamaModel.load(ck, be);
-                    LoraAdapter adapter = LoraAdapter.load(ad, PairDecodingTest.CFG, be);
-                    if (dtype == DType.F32 || dtype == DType.BF16) {
+                    LoraAdapter adapter = LoraAdapter.load(ad, CFG, be);
+                    if (dtype == DType.F32) {
                         training(out, dtype + " ", model, adapter, be);
                     }
-                    Generation[] pair = new Generator(model).generatePair(new int[] {1, 17, 33, 5, 90, 64, 7},
-                            new SamplingParams(5, 1.0, 0.95, 0, 901), adapter, null, null);
+                    Generation[] pair = new Generator(model).generatePair(new int[] {1, 17, 33, 5, 90},
+                            new SamplingParams(3, 1.0, 0.95, 0, 901), adapter, null, null);
                     for (int i = 0; i < 2; i++) {
                         out.put(dtype + " sample " + i + " logprobs", pair[i].logprobs());
                         out.put(dtype + " sample " + i + " tokens", floats(pair[i].tokenIds()));
@@ -55,10 +67,11 @@ public final class ForwardProbe {
         return out;
     }
 
-    // Two right-padded sequences (B 2, T 8), prompt positions and pads masked, random d(loss)/d(log-prob).
+    // Two right-padded sequences (B 2, T 6: N 12 is not a whole panel of tokens), prompt positions and pads masked,
+    // random d(loss)/d(log-prob).
     private static void training(Map<String, float[]> out, String at, LlamaModel model, LoraAdapter adapter,
                                  Backend be) {
-        int B = 2, T = 8, N = B * T, V = model.config().vocabSize();
+        int B = 2, T = 6, N = B * T, V = model.config().vocabSize();
         SplittableRandom rng = new SplittableRandom(5);
         int[] tokens = new int[N], targets = new int[N];
         float[] g = new float[N];
@@ -66,7 +79,7 @@ public final class ForwardProbe {
             tokens[n] = rng.nextInt(V);
         }
         for (int n = 0; n < N; n++) {
-            int t = n % T, len = n < T ? T : 5;
+            int t = n % T, len = n < T ? T : 4;
             boolean scored = t >= 2 && t + 1 < len;
             targets[n] = scored ? tokens[n + 1] : -1;
             g[n] = scored ? (float) (rng.nextDouble() * 2 - 1) : 0f;
@@ -84,6 +97,65 @@ public final class ForwardProbe {
         for (int i = 0; i < ts.size(); i++) {
             out.put(at + "gradient " + i, be.download(ts.get(i)));
         }
+    }
+
+    // What the model's shapes leave out: a matmul deeper than one K chunk (C 300 > Panels.KC, not a whole number of
+    // lanes) forward and backward over F32 and BF16 weights, a BF16 lm head of several vocabulary chunks each way
+    // (V 797 at C 32: 768-row forward blocks, 256-row backward chunks, each with a tail), AdamW and the sum of squares
+    // over a length with a tail.
+    private static void kernels(Map<String, float[]> out, Backend be) {
+        SplittableRandom rng = new SplittableRandom(9);
+        int N = 5, C = 300, OC = 13;
+        for (DType dtype : new DType[] {DType.F32, DType.BF16}) {
+            Weight w = weight(be, dtype, OC, C, rng);
+            Tensor x = be.upload(random(rng, N * C)), y = be.allocate(N * OC), dy = be.upload(random(rng, N * OC));
+            Tensor dx = be.allocate(N * C);
+            be.matmulForward(y, x, w, be.upload(random(rng, OC)), N, C, OC);
+            be.matmulBackward(dx, null, dy, w, N, C, OC);
+            out.put(dtype + " matmul C 300", be.download(y));
+            out.put(dtype + " matmul backward C 300", be.download(dx));
+        }
+        Tensor dw = be.allocate(OC * C);
+        be.matmulBackwardWeight(dw, be.upload(random(rng, N * OC)), be.upload(random(rng, N * C)), N, C, OC);
+        out.put("matmul weight gradient C 300", be.download(dw));
+        int M = 3, H = 32, V = 797;
+        int[] targets = {796, -1, 385};
+        Weight head = weight(be, DType.BF16, V, H, rng);
+        Tensor h = be.upload(random(rng, M * H)), logp = be.allocate(M), lse = be.allocate(M);
+        Tensor sum = be.allocate(M), dh = be.allocate(M * H);
+        be.logprobForward(logp, lse, sum, h, head, targets, M, H, V);
+        be.logprobBackward(dh, be.upload(new float[] {0.7f, 0f, -1.3f}), h, head, lse, targets, M, H, V);
+        out.put("lm head log-probs", be.download(logp));
+        out.put("lm head logit sums", be.download(sum));
+        out.put("lm head gradient", be.download(dh));
+        int n = 1037;
+        Tensor p = be.upload(random(rng, n)), m = be.allocate(n), v = be.allocate(n), g = be.allocate(n);
+        for (int step = 1; step <= 2; step++) {
+            be.upload(g, 0, random(rng, n), 0, n);
+            be.adamwUpdate(p, g, m, v, n, 1e-2f, 0.9f, 0.999f, 1e-8f, 0.01f, step);
+        }
+        out.put("adamw", be.download(p));
+        out.put("sum of squares", new float[] {(float) be.sumOfSquares(g, n)});
+    }
+
+    private static Weight weight(Backend be, DType dtype, int rows, int cols, SplittableRandom rng) {
+        float[] v = random(rng, rows * cols);
+        if (dtype == DType.F32) {
+            return be.weightOf(be.upload(v), rows, cols);
+        }
+        MemorySegment seg = Arena.ofAuto().allocate(2L * v.length);
+        for (int i = 0; i < v.length; i++) {
+            seg.setAtIndex(DTypes.I16, i, DTypes.floatToBf16(v[i]));
+        }
+        return be.weight(seg, DType.BF16, rows, cols);
+    }
+
+    private static float[] random(SplittableRandom rng, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) (rng.nextDouble() * 2 - 1);
+        }
+        return v;
     }
 
     private static float[] floats(int[] ids) {

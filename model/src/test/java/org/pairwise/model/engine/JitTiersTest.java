@@ -20,7 +20,7 @@ class JitTiersTest {
         List<JitTiers.Child> children = JitTiers.startBelowC2(ForwardProbe.class, dir);
         Map<String, float[]> cold = ForwardProbe.run(dir.resolve("cold"));
         Map<String, float[]> warm = cold;
-        for (int run = 0; run < 15; run++) {
+        for (int run = 0; run < 10; run++) {
             warm = ForwardProbe.run(dir.resolve("warm" + run));
             JitTiers.assertSameBits(cold, warm, "run " + run + " in this JVM");
         }

@@ -20,7 +20,7 @@ class DpoStepJitTiersTest {
         List<JitTiers.Child> children = JitTiers.startBelowC2(DpoStepProbe.class, dir);
         Map<String, float[]> cold = DpoStepProbe.run(dir.resolve("cold"));
         Map<String, float[]> warm = cold;
-        for (int run = 0; run < 10; run++) {
+        for (int run = 0; run < 8; run++) {
             warm = DpoStepProbe.run(dir.resolve("warm" + run));
             JitTiers.assertSameBits(cold, warm, "run " + run + " in this JVM");
         }
