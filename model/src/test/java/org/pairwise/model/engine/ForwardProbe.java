@@ -37,8 +37,7 @@ public final class ForwardProbe {
             10000.0, null, RopeTable.Pairing.HALVES, false, true, -1, new int[] {2});
 
     public static void main(String[] args) throws Exception {
-        Path dir = Files.createTempDirectory("forward-probe");
-        JitTiers.write(run(dir), Path.of(args[0]));
+        JitTiers.main(args, ForwardProbe::run);
     }
 
     static Map<String, float[]> run(Path dir) throws Exception {
@@ -102,7 +101,7 @@ public final class ForwardProbe {
     // What the model's shapes leave out: a matmul deeper than one K chunk (C 300 > Panels.KC, not a whole number of
     // lanes) forward and backward over F32 and BF16 weights, a BF16 lm head of several vocabulary chunks each way
     // (V 797 at C 32: 768-row forward blocks, 256-row backward chunks, each with a tail), AdamW and the sum of squares
-    // over a length with a tail.
+    // over a length with a tail, attention over rows longer than a vector.
     private static void kernels(Map<String, float[]> out, Backend be) {
         SplittableRandom rng = new SplittableRandom(9);
         int N = 5, C = 300, OC = 13;
@@ -128,11 +127,22 @@ public final class ForwardProbe {
         out.put("lm head log-probs", be.download(logp));
         out.put("lm head logit sums", be.download(sum));
         out.put("lm head gradient", be.download(dh));
+        // rows of attention probabilities longer than a vector (the model's sequences are at most 8 long)
+        int T = 21, NH = 2, HS = 12;
+        Tensor q = be.upload(random(rng, T * NH * HS)), k = be.upload(random(rng, T * HS));
+        Tensor v = be.upload(random(rng, T * HS)), att = be.allocate(NH * T * T), o = be.allocate(T * NH * HS);
+        Tensor dq = be.allocate(T * NH * HS), dk = be.allocate(T * HS), dv = be.allocate(T * HS);
+        be.attentionForward(o, att, q, k, v, 1, T, 0, T, NH, 1, HS);
+        be.attentionBackward(dq, dk, dv, be.upload(random(rng, T * NH * HS)), att, q, k, v, 1, T, NH, 1, HS);
+        out.put("attention T 21", be.download(o));
+        for (Tensor t : List.of(dq, dk, dv)) {
+            out.put("attention gradient " + out.size(), be.download(t));
+        }
         int n = 1037;
-        Tensor p = be.upload(random(rng, n)), m = be.allocate(n), v = be.allocate(n), g = be.allocate(n);
+        Tensor p = be.upload(random(rng, n)), m = be.allocate(n), second = be.allocate(n), g = be.allocate(n);
         for (int step = 1; step <= 2; step++) {
             be.upload(g, 0, random(rng, n), 0, n);
-            be.adamwUpdate(p, g, m, v, n, 1e-2f, 0.9f, 0.999f, 1e-8f, 0.01f, step);
+            be.adamwUpdate(p, g, m, second, n, 1e-2f, 0.9f, 0.999f, 1e-8f, 0.01f, step);
         }
         out.put("adamw", be.download(p));
         out.put("sum of squares", new float[] {(float) be.sumOfSquares(g, n)});

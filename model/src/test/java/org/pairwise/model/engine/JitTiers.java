@@ -18,15 +18,37 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs a probe's main in a child JVM held to one JIT tier and reads back the named float arrays it computed, so a test
- * can compare them bit for bit with what compiled code computes in the test's own JVM. The interpreter and C1 run the
- * Vector API's Java fallback lane by lane; C2 runs its intrinsics.
+ * Runs a probe's main(out, runs) in child JVMs, each held to one JIT tier, and reads back the named float arrays the
+ * last of its runs computed, so a test can compare them bit for bit with each other and with the first run in the
+ * test's own JVM (a cold mix of tiers). The interpreter and C1 run the Vector API's Java fallback lane by lane; C2 runs
+ * its intrinsics. A test JVM's own later runs are no C2 reference: on a busy machine the kernels can stay in C1 for
+ * dozens of runs, so the C2 child compiles synchronously (-Xbatch) at a twentieth of the usual counts and reports its
+ * third run.
  */
 public final class JitTiers {
     private JitTiers() {}
 
-    /** The two tiers below C2: the interpreter alone, and C1 alone. */
-    public static final List<List<String>> BELOW_C2 = List.of(List.of("-Xint"), List.of("-XX:TieredStopAtLevel=1"));
+    /** A tier's flags and how many runs the child makes before it reports the last. */
+    record Tier(List<String> flags, int runs) {}
+
+    /** The interpreter alone, C1 alone, and C2 compiling the kernels within the first runs. */
+    static final List<Tier> TIERS = List.of(new Tier(List.of("-Xint"), 1),
+            new Tier(List.of("-XX:TieredStopAtLevel=1"), 1),
+            new Tier(List.of("-Xbatch", "-XX:CompileThresholdScaling=0.05"), 3));
+
+    /** Runs the probe {@code args[1]} times and writes the last run's values to {@code args[0]}. */
+    public static void main(String[] args, Probe probe) throws Exception {
+        Map<String, float[]> last = null;
+        for (int run = 0; run < Integer.parseInt(args[1]); run++) {
+            last = probe.run(Files.createTempDirectory("jit-tiers-probe"));
+        }
+        write(last, Path.of(args[0]));
+    }
+
+    /** One run of a probe: named outputs, computed in a fresh directory. */
+    public interface Probe {
+        Map<String, float[]> run(Path dir) throws Exception;
+    }
 
     /** A probe's main(out) running in a child JVM held to one tier. */
     public static final class Child {
@@ -59,26 +81,33 @@ public final class JitTiers {
         }
     }
 
-    /** Starts main(out) of the probe class in a child JVM with the given flags (the test's class path). */
-    public static Child start(Class<?> probe, List<String> flags, Path dir) throws IOException {
-        Path out = dir.resolve("probe" + String.join("", flags).replaceAll("[^A-Za-z0-9]", "") + ".bin");
+    /** Starts main(out, runs) of the probe class in a child JVM held to one tier (the test's class path). */
+    static Child start(Class<?> probe, Tier tier, Path dir) throws IOException {
+        Path out = dir.resolve("probe" + String.join("", tier.flags()).replaceAll("[^A-Za-z0-9]", "") + ".bin");
         Path log = dir.resolve(out.getFileName() + ".log");
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(flags);
+        cmd.addAll(tier.flags());
         cmd.addAll(List.of("--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx1g",
-                "-Xss8m", "-cp", System.getProperty("java.class.path"), probe.getName(), out.toString()));
+                "-Xss8m", "-cp", System.getProperty("java.class.path"), probe.getName(), out.toString(),
+                String.valueOf(tier.runs())));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        return new Child(flags, p, out, log);
+        return new Child(tier.flags(), p, out, log);
     }
 
-    /** Starts the probe under each tier below C2, so that they run while the test computes its own result. */
-    public static List<Child> startBelowC2(Class<?> probe, Path dir) throws IOException {
+    /**
+     * Starts the probe under each tier, computes this JVM's first run while they run, and asserts that every tier
+     * gave that run's bits.
+     */
+    public static void assertEveryTierAgrees(Class<?> probeClass, Probe probe, Path dir) throws Exception {
         List<Child> children = new ArrayList<>();
-        for (List<String> flags : BELOW_C2) {
-            children.add(start(probe, flags, dir));
+        for (Tier tier : TIERS) {
+            children.add(start(probeClass, tier, dir));
         }
-        return children;
+        Map<String, float[]> cold = probe.run(Files.createDirectories(dir.resolve("cold")));
+        for (Child child : children) {
+            assertSameBits(cold, child.result(), String.join(" ", child.flags()) + " against this JVM's first run");
+        }
     }
 
     public static void write(Map<String, float[]> values, Path file) throws IOException {

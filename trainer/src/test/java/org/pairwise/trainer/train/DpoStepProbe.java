@@ -1,6 +1,5 @@
 package org.pairwise.trainer.train;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,7 +21,7 @@ public final class DpoStepProbe {
     private DpoStepProbe() {}
 
     public static void main(String[] args) throws Exception {
-        JitTiers.write(run(Files.createTempDirectory("dpo-probe")), Path.of(args[0]));
+        JitTiers.main(args, DpoStepProbe::run);
     }
 
     static Map<String, float[]> run(Path dir) throws Exception {
