@@ -94,34 +94,26 @@ final class Vec {
 
     /** The sum of v's lanes, in a fixed order. */
     static float sumLanes(FloatVector v) {
-        if (L >= 16) {
-            v = v.add(v.rearrange(X8));
-        }
-        if (L >= 8) {
-            v = v.add(v.rearrange(X4));
-        }
-        if (L >= 4) {
-            v = v.add(v.rearrange(X2));
-        }
-        if (L >= 2) {
-            v = v.add(v.rearrange(X1));
-        }
-        return v.lane(0);
+        return foldLanes(v, VectorOperators.ADD);
     }
 
     /** The largest of v's lanes, in the same fixed order as {@link #sumLanes}. */
     static float maxLanes(FloatVector v) {
+        return foldLanes(v, VectorOperators.MAX);
+    }
+
+    private static float foldLanes(FloatVector v, VectorOperators.Binary op) {
         if (L >= 16) {
-            v = v.max(v.rearrange(X8));
+            v = v.lanewise(op, v.rearrange(X8));
         }
         if (L >= 8) {
-            v = v.max(v.rearrange(X4));
+            v = v.lanewise(op, v.rearrange(X4));
         }
         if (L >= 4) {
-            v = v.max(v.rearrange(X2));
+            v = v.lanewise(op, v.rearrange(X2));
         }
         if (L >= 2) {
-            v = v.max(v.rearrange(X1));
+            v = v.lanewise(op, v.rearrange(X1));
         }
         return v.lane(0);
     }
