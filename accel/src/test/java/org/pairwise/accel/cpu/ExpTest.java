@@ -11,7 +11,8 @@ import org.junit.jupiter.api.Test;
 /**
  * {@link Exp} against the correctly rounded exp (StrictMath.exp in double, rounded to float), and its scalar form
  * against each lane of its vector form, bit for bit. Measured: at most 1 ulp over every 7th float of [-104, 89]
- * (about 300 million inputs), subnormal results included.
+ * (320 million inputs, subnormal results included; 0.8% of them 1 ulp off, the rest correctly rounded); the test
+ * sweeps every 29th (77 million) to stay quick.
  */
 class ExpTest {
     /** The largest error measured, in units in the last place of the reference. */
@@ -22,10 +23,10 @@ class ExpTest {
         float[] x = new float[L], y = new float[L];
         int worst = 0, n = 0, off = 0, fill = 0;
         float worstAt = Float.NaN;
-        // Every 7th bit pattern of the negative floats down to -104, then of the positive ones up to 89.
+        // Every 29th bit pattern of the negative floats down to -104, then of the positive ones up to 89.
         for (int sign = 0; sign < 2; sign++) {
             int end = Float.floatToRawIntBits(sign == 0 ? -Exp.LO : Exp.HI);
-            for (int bits = 0; bits <= end; bits += 7) {
+            for (int bits = 0; bits <= end; bits += 29) {
                 x[fill++] = sign == 0 ? -Float.intBitsToFloat(bits) : Float.intBitsToFloat(bits);
                 if (fill < L) {
                     continue;
@@ -48,7 +49,7 @@ class ExpTest {
         }
         System.out.printf("Exp.exp: %d inputs, %d not correctly rounded, max error %d ulp (at %s)%n", n, off, worst,
                 worstAt);
-        assertTrue(n > 250_000_000, "the sweep covered " + n + " inputs");
+        assertTrue(n > 75_000_000, "the sweep covered " + n + " inputs");
         assertTrue(worst <= MAX_ULP, "max error " + worst + " ulp at " + worstAt + " against the bound " + MAX_ULP);
     }
 
