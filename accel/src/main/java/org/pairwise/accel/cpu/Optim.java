@@ -33,6 +33,7 @@ final class Optim {
                 vi.intoArray(v, vOff + i);
                 pi.intoArray(p, pOff + i);
             }
+            // as the lanes above compute it, so a range's split between lanes and tail does not matter
             for (; i < i1; i++) {
                 float gi = g[gOff + i];
                 float mi = m[mOff + i] * beta1 + gi * b1c;
@@ -58,7 +59,7 @@ final class Optim {
                 FloatVector x = FloatVector.fromArray(F, t, j);
                 acc = x.fma(x, acc);
             }
-            double block = acc.reduceLanes(VectorOperators.ADD);
+            double block = Vec.sumLanes(acc);
             for (; j < end; j++) {
                 block += (double) t[j] * t[j];
             }
