@@ -16,8 +16,6 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,24 +34,6 @@ class QualityApiTest {
     static final String VIEWER = "vic-quality-viewer-token";
     static final List<String> NAMES = List.of("ann", "ben", "cat", "dan");
 
-    @TempDir
-    static Path dir;
-    static PairwiseServer server;
-    static Client http;
-
-    @BeforeAll
-    static void start(Vertx vertx) throws Exception {
-        server = PairwiseServer.start(TestServers.config(dir, Map.of("annotation", "token", "admin_token", ADMIN,
-                "annotator_tokens", String.join(",", NAMES.stream().map(n -> n + ":" + token(n)).toList()),
-                "viewer_tokens", "vic:" + VIEWER)));
-        http = new Client(WebClient.create(vertx), server.port(), ADMIN);
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
-
     static String token(String name) {
         return name + "-quality-token-1";
     }
@@ -63,15 +43,23 @@ class QualityApiTest {
                 .add("Content-Type", "application/json");
     }
 
-    static JsonObject quality(String query) {
+    static JsonObject quality(Client http, String query) {
         var r = http.send(HttpMethod.GET, "/api/quality" + query, null, bearer(VIEWER));
         assertEquals(200, r.statusCode(), r.bodyAsString());
         return r.bodyAsJsonObject();
     }
 
     @Test
-    void theHandExampleCastOverHttpReadsBackWithItsFigures() {
-        JsonObject empty = quality("");
+    void theHandExampleCastOverHttpReadsBackWithItsFigures(Vertx vertx, @TempDir Path dir) throws Exception {
+        try (PairwiseServer server = PairwiseServer.start(TestServers.config(dir, Map.of("annotation", "token",
+                "admin_token", ADMIN, "annotator_tokens", String.join(",", NAMES.stream()
+                        .map(n -> n + ":" + token(n)).toList()), "viewer_tokens", "vic:" + VIEWER)))) {
+            castAndRead(new Client(WebClient.create(vertx), server.port(), ADMIN));
+        }
+    }
+
+    private static void castAndRead(Client http) {
+        JsonObject empty = quality(http, "");
         assertEquals(0, empty.getInteger("votes"));
         assertEquals(new JsonArray(), empty.getJsonArray("annotators"));
         assertNull(empty.getJsonObject("fleiss_kappa").getValue("kappa"), "undefined is null, not NaN or 0");
@@ -91,7 +79,7 @@ class QualityApiTest {
             assertEquals(201, r.statusCode(), r.bodyAsString());
         }
 
-        JsonObject q = quality("?min_shared=3");
+        JsonObject q = quality(http, "?min_shared=3");
         assertEquals(12, q.getInteger("votes"));
         assertEquals(5, q.getInteger("pairs"));
         assertEquals(4, q.getInteger("pairs_with_two_or_more_votes"));
@@ -125,7 +113,7 @@ class QualityApiTest {
         assertEquals(new JsonObject().put("a", "ann").put("b", "ben").put("shared", 4).put("observed", 0.75)
                 .put("expected", 0.5).put("kappa", HandExample.COHEN_ANN_BEN), kappas.getJsonObject(0));
         assertEquals(HandExample.COHEN_WITH_CAT, kappas.getJsonObject(1).getDouble("kappa"), 1e-12);
-        assertEquals(1, quality("?min_shared=4").getJsonObject("cohen_kappa").getJsonArray("pairs").size());
+        assertEquals(1, quality(http, "?min_shared=4").getJsonObject("cohen_kappa").getJsonArray("pairs").size());
 
         // The admin reads the same; an annotator is refused in words; a bad threshold is a 400 naming it.
         var asAdmin = http.send(HttpMethod.GET, "/api/quality?min_shared=3", null, bearer(ADMIN));

@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.openqa.selenium.By;
@@ -35,17 +34,10 @@ class QualityPanelTest {
 
     @BeforeAll
     static void start() throws Exception {
-        if (!Browser.installed()) {
-            return;  // each test then skips with the reason
-        }
+        Browser.assumeInstalled();  // skips the class on a machine without the browser
         server = TestServer.start(Map.of("annotation", "token", "admin_token", ADMIN, "annotator_tokens",
                 String.join(",", NAMES.stream().map(n -> n + ":" + token(n)).toList()), "viewer_tokens",
                 "vic:" + VIEWER));
-    }
-
-    @BeforeEach
-    void needsBrowser() {
-        Browser.assumeInstalled();
     }
 
     @AfterAll
@@ -89,6 +81,8 @@ class QualityPanelTest {
         }
 
         try (Browser b = Browser.open()) {
+            b.driver.executeCdpCommand("Page.addScriptToEvaluateOnNewDocument",
+                    Map.of("source", TokenModePagesTest.CSP_RECORDER));
             b.driver.get(server.url("/dashboard.html"));
             WebElement panel = b.driver.findElement(By.id("quality"));
             assertEquals(false, panel.isDisplayed(), "nobody signed in: no panel");
@@ -119,6 +113,7 @@ class QualityPanelTest {
                     rows(b.driver.findElement(By.id("quality-pairs"))));
             assertEquals(false, b.driver.findElement(By.id("quality-no-pairs")).isDisplayed());
             b.screenshot("quality-panel");
+            assertEquals(List.of(), b.driver.executeScript("return window.__csp;"), "CSP violations");
 
             WebElement token = b.driver.findElement(By.id("admin-token"));
             token.clear();
