@@ -1,6 +1,7 @@
 package org.pairwise.server.quality;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,10 +29,13 @@ public final class QualityService {
         return store.namedVotes().thenApplyAsync(votes -> of(votes, minShared), compute);
     }
 
+    /** The votes in any order; sorted by annotator here, so every list in the report is in name order. */
     static QualityReport of(List<NamedVote> votes, int minShared) {
+        List<NamedVote> sorted = new ArrayList<>(votes);
+        sorted.sort(Comparator.comparing(NamedVote::annotator));
         List<Annotation> labels = new ArrayList<>(votes.size());
         Map<String, List<Long>> byAnnotator = new HashMap<>();
-        for (NamedVote v : votes) {
+        for (NamedVote v : sorted) {
             labels.add(new Annotation(v.pairId(), v.annotator(), v.choice().wire()));
             byAnnotator.computeIfAbsent(v.annotator(), k -> new ArrayList<>()).add(v.createdAtMillis());
         }

@@ -147,8 +147,8 @@ public interface PreferenceStore extends AutoCloseable {
     record NamedVote(String pairId, String annotator, Choice choice, long createdAtMillis) {}
 
     /**
-     * Every counted vote of a named annotator (anonymous legacy votes have no one to attribute them to), ordered by
-     * annotator, then time: the input of {@code quality.AnnotatorQuality}. One annotator votes at most once per pair.
+     * Every counted vote of a named annotator (anonymous legacy votes have no one to attribute them to), in no
+     * particular order: the input of {@code quality.QualityService}. One annotator votes at most once per pair.
      */
     CompletableFuture<List<NamedVote>> namedVotes();
 

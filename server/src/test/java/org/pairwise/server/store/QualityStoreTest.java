@@ -138,7 +138,9 @@ class QualityStoreTest {
         try (PreferenceStore store = new SqlitePreferenceStore(file, 10)) {
             QualityService service = new QualityService(store, COMPUTE);
             QualityReport r = null;
-            for (int run = 1; run <= 3; run++) {
+            // Several runs: the first ones include the JIT's warm-up, and a shared machine adds noise; say the best.
+            long best = Long.MAX_VALUE;
+            for (int run = 1; run <= 6; run++) {
                 long t0 = System.nanoTime();
                 int rows = store.namedVotes().join().size();
                 long t1 = System.nanoTime();
@@ -146,7 +148,9 @@ class QualityStoreTest {
                 long t2 = System.nanoTime();
                 System.out.printf("quality report over %d votes, %d annotators (run %d): read %d ms; read and"
                         + " compute %d ms%n", rows, annotators, run, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000);
+                best = Math.min(best, t2 - t1);
             }
+            System.out.printf("quality report over %d votes: best of 6, %d ms%n", votes, best / 1_000_000);
             assertEquals(votes, r.votes());
             Map<String, Integer> reported = new TreeMap<>();
             for (AnnotatorStats a : r.annotators()) {
