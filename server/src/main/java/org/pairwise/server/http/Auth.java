@@ -109,6 +109,9 @@ final class Auth {
                     + p.role().wire() + " " + p.name() + "'s"));
         } else if (access == Access.VOTER && !p.role().votes()) {
             ctx.fail(new ApiError(403, p.name() + " is a viewer: viewers read the dashboard and cannot vote"));
+        } else if (access == Access.READER && !p.role().readsEveryone()) {
+            ctx.fail(new ApiError(403, "per-annotator figures are for viewers and the admin; " + p.name()
+                    + " is an annotator"));
         } else if (ctx.get(CSRF) != null && ctx.request().method() == HttpMethod.POST
                 && !Secrets.same(ctx.request().getHeader(CSRF_HEADER), ctx.get(CSRF))) {
             ctx.fail(new ApiError(403, "this request needs the session's CSRF token in the " + CSRF_HEADER

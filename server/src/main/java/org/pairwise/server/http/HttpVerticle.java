@@ -15,6 +15,7 @@ import java.util.Set;
 import org.pairwise.server.auth.ConfiguredTokens;
 import org.pairwise.server.auth.FailedAuthLimiter;
 import org.pairwise.server.config.ServeConfig;
+import org.pairwise.server.quality.QualityService;
 
 /**
  * The event-loop verticle: the REST API, the Server-Sent Events stream, Prometheus metrics and the static pages.
@@ -47,6 +48,7 @@ public final class HttpVerticle extends VerticleBase {
         PairsApi pairs = new PairsApi(s.pool(), context, cfg.poolSize());
         VotesApi votes = new VotesApi(s.store(), vertx.eventBus(), s.metrics(), context);
         StatsApi stats = new StatsApi(s.store(), s.pool(), s.trainer(), votes, cfg.poolSize(), context);
+        QualityApi quality = new QualityApi(new QualityService(s.store(), s.io()), context);
         AdminApi admin = new AdminApi(s.store(), s.pool(), s.policies(), vertx.eventBus(), s.io(), context);
         events = new EventStream();
         events.start(vertx);
@@ -73,6 +75,7 @@ public final class HttpVerticle extends VerticleBase {
         bind.route(HttpMethod.GET, "/api/stats", stats::stats);
         bind.route(HttpMethod.GET, "/api/training/metrics", stats::trainingMetrics);
         bind.route(HttpMethod.GET, "/api/events", events::handle);
+        bind.route(HttpMethod.GET, "/api/quality", quality::report);
         bind.route(HttpMethod.POST, "/api/prompts", admin::uploadPrompts);
         bind.route(HttpMethod.GET, "/api/export", admin::export);
         bind.route(HttpMethod.GET, "/api/adapter", admin::adapter);

@@ -26,6 +26,8 @@ final class RouteTable {
         PARTICIPANT,
         /** Annotators and the admin: people who vote. A viewer gets 403. */
         VOTER,
+        /** Viewers and the admin: everyone's per-annotator figures. An annotator gets 403. */
+        READER,
         /** The admin token only. */
         ADMIN
     }
@@ -54,6 +56,7 @@ final class RouteTable {
             new Route(HttpMethod.GET, "/api/stats", Access.PARTICIPANT, Body.NONE),
             new Route(HttpMethod.GET, "/api/training/metrics", Access.PARTICIPANT, Body.NONE),
             new Route(HttpMethod.GET, "/api/events", Access.PARTICIPANT, Body.NONE),
+            new Route(HttpMethod.GET, "/api/quality", Access.READER, Body.NONE),
             new Route(HttpMethod.POST, "/api/prompts", Access.ADMIN, Body.UPLOAD),
             new Route(HttpMethod.GET, "/api/export", Access.ADMIN, Body.NONE),
             new Route(HttpMethod.GET, "/api/adapter", Access.ADMIN, Body.NONE),

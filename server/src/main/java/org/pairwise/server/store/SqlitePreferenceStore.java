@@ -184,6 +184,11 @@ public final class SqlitePreferenceStore implements PreferenceStore {
     }
 
     @Override
+    public CompletableFuture<List<NamedVote>> namedVotes() {
+        return readers.submit(QualityQueries::namedVotes);
+    }
+
+    @Override
     public AccountStore accounts() {
         return accounts;
     }
