@@ -10,10 +10,12 @@
 #     later one, so per-call medians would move work between calls).
 # Needs the TornadoVM SDK under /opt/tornadovm (see README, "TornadoVM backend").
 # Usage: bench/tornado-bench.sh [REPS]   (timed repetitions; default 10)
-# Env: JAVA_HOME (default: the JDK 25 that bin/with-jdk25 picks), BENCH_OUT=file keeps the output.
+# Env: JAVA_HOME (default: the JDK 25 that bin/with-jdk25 picks), BENCH_OUT=file keeps the output, PARTS="1 2" (the
+# parts to run).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 REPS="${1:-10}"
+PARTS="${PARTS:-1 2}"
 ARGFILE=/opt/tornadovm/tornado-argfile
 if [ ! -f "$ARGFILE" ]; then
   echo "tornado-bench: TornadoVM SDK not found under /opt/tornadovm (see README, \"TornadoVM backend\")" >&2
@@ -21,12 +23,14 @@ if [ ! -f "$ARGFILE" ]; then
 fi
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/tornado-bench.XXXXXX")"
 trap 'rm -rf "$TMP"' EXIT
-# Build the modules (and the tornado test tree) and write trainer's test class path; the SDK's own jars come from the
-# argfile's module path, so tornado-api is left off the class path.
-(cd "$ROOT" && "$ROOT/bin/with-jdk25" ./mvnw -q -B -ntp install -DskipTests \
-  && "$ROOT/bin/with-jdk25" ./mvnw -q -B -ntp -pl trainer dependency:build-classpath -Dmdep.includeScope=test \
-     -Dmdep.excludeArtifactIds=tornado-api -Dmdep.outputFile="$TMP/cp") >&2
-CP="$TMP/classes:$ROOT/trainer/target/test-classes:$ROOT/trainer/target/classes:$(cat "$TMP/cp")"
+# Build accel, model and trainer in the reactor (the tornado source trees with them), never installing anything, and
+# write trainer's test class path as the reactor resolves it: the modules' target/classes and target/test-classes,
+# the third-party jars from the local repository. The SDK's own jars come from the argfile's module path, so
+# tornado-api is left off the class path.
+(cd "$ROOT" && "$ROOT/bin/with-jdk25" ./mvnw -q -B -ntp -pl trainer -am test-compile \
+  org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath -Dmdep.includeScope=test \
+  -DexcludeArtifactIds=tornado-api -Dmdep.outputFile=target/bench-classpath.txt) >&2
+CP="$TMP/classes:$ROOT/trainer/target/test-classes:$ROOT/trainer/target/classes:$(cat "$ROOT/trainer/target/bench-classpath.txt")"
 
 # Part 2's driver: in TornadoBench's package (it reuses TornadoBench.Model), compiled here onto the class path.
 mkdir -p "$TMP/src" "$TMP/classes" "$TMP/wd"
@@ -52,8 +56,8 @@ public final class TornadoSteadyBench {
             TornadoBench.Model mc = new TornadoBench.Model(cpu, stories), mt = new TornadoBench.Model(tvm, stories);
             System.out.println();
             System.out.println("| unit (steady state, fusion on) | shape | cpu ms | tornadovm ms | copies to device | to host "
-                    + "| MB to device | MB to host | graph executions |");
-            System.out.println("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+                    + "| MB to device | MB to host | graph executions | tensors tracked |");
+            System.out.println("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
             for (String unit : List.of("scoring batch (4 seqs)", "DPO step (2 pairs, ref cached)",
                     "DPO step (2 pairs, ref scored)")) {
                 double c = mean(() -> mc.run(unit), warm, reps);
@@ -64,15 +68,22 @@ public final class TornadoSteadyBench {
                 Transfers.Snapshot t0 = tvm.transfersSoFar();
                 double t = mean(() -> mt.run(unit), 0, reps);
                 Transfers.Snapshot d = tvm.transfersSoFar().minus(t0);
-                System.out.printf(Locale.ROOT, "| %s | %s, 2 pairs, T %d | %.3f | %.3f%s | %d | %d | %.3f | %.3f | %d |%n",
+                System.out.printf(Locale.ROOT, "| %s | %s, 2 pairs, T %d | %.3f | %.3f%s | %d | %d | %.3f | %.3f | %d | %d |%n",
                         unit, mt.name, mt.T, c, t, tvm.graphs() == plans ? "" : " (compiled during the timed steps)",
                         d.toDevice() / reps, d.toHost() / reps, d.bytesToDevice() / 1e6 / reps,
-                        d.bytesToHost() / 1e6 / reps, d.executions() / reps);
+                        d.bytesToHost() / 1e6 / reps, d.executions() / reps, tracked(tvm));
                 System.err.printf("%s done%n", unit);
             }
             mc.close();
             mt.close();
         }
+    }
+
+    /** Tensors the residency bookkeeping refers to (package-private in the backend, read for the table). */
+    static int tracked(TornadoBackend b) throws ReflectiveOperationException {
+        java.lang.reflect.Method m = TornadoBackend.class.getDeclaredMethod("tracked");
+        m.setAccessible(true);
+        return (Integer) m.invoke(b);
     }
 
     static double mean(Runnable r, int warm, int reps) {
@@ -98,9 +109,13 @@ run() {
     -Dpairwise.shared.models="$ROOT/../shared/models" -cp "$CP" "$@"
 }
 {
-  echo "## part 1: every call run as it is made (-Dpairwise.tornado.fuse=false)"
-  run -Dpairwise.tornado.fuse=false org.pairwise.trainer.tornado.TornadoBench "$REPS"
-  echo
-  echo "## part 2: steady state, fusion on"
-  run org.pairwise.trainer.tornado.TornadoSteadyBench "$REPS"
+  case " $PARTS " in *" 1 "*)
+    echo "## part 1: every call run as it is made (-Dpairwise.tornado.fuse=false)"
+    run -Dpairwise.tornado.fuse=false org.pairwise.trainer.tornado.TornadoBench "$REPS"
+    echo ;;
+  esac
+  case " $PARTS " in *" 2 "*)
+    echo "## part 2: steady state, fusion on"
+    run org.pairwise.trainer.tornado.TornadoSteadyBench "$REPS" ;;
+  esac
 } | tee "${BENCH_OUT:-/dev/null}"

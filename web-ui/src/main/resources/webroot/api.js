@@ -11,9 +11,23 @@ export class ApiError extends Error {
   }
 }
 
+// Accounts mode: the session's CSRF token (from POST /api/session or GET /api/me), sent with every state-changing
+// request; the server refuses cookie-authenticated writes without it.
+let csrfToken = null;
+
+export function setCsrfToken(token) {
+  csrfToken = token ?? null;
+}
+
+/** The header a state-changing request needs in accounts mode (nothing otherwise). */
+export function csrfHeaders() {
+  return csrfToken ? { 'X-CSRF-Token': csrfToken } : {};
+}
+
 /** fetch + JSON decode; non-2xx answers become ApiError (status 0 when the network itself failed). */
 export async function call(url, { method = 'GET', body, headers = {} } = {}) {
   let res;
+  if (method !== 'GET') headers = { ...csrfHeaders(), ...headers };
   try {
     res = await fetch(url, {
       method,

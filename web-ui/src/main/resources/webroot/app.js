@@ -1,6 +1,8 @@
 // The annotator page: show a pair, take a vote, show the next pair. Model text and prompts are untrusted: they are
 // only ever written with textContent / text nodes, never parsed as HTML.
-import { ApiError, backoffMs, call, describe, readSse, sleep, uuid, errorOf } from './api.js';
+// First: in accounts mode it redeems an invite link before this page asks the server anything.
+import './account.js';
+import { ApiError, backoffMs, call, csrfHeaders, describe, readSse, sleep, uuid, errorOf } from './api.js';
 
 const $ = (id) => document.getElementById(id);
 const promptEl = $('prompt');
@@ -358,7 +360,8 @@ async function ask(prompt) {
       try {
         res = await fetch('/api/pairs', {
           method: 'POST',
-          headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream', ...authHeaders() },
+          headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream', ...csrfHeaders(),
+            ...authHeaders() },
           body: JSON.stringify({ prompt }),
         });
       } catch (e) {

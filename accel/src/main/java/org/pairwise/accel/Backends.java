@@ -28,8 +28,11 @@ public final class Backends {
         };
     }
 
-    // The tornadovm backend is compiled only where the SDK is, and its classes link only in a JVM started with the
-    // SDK's argfile (which sets tornado.load.runtime.implementation), so both are checked before touching it.
+    // The tornadovm backend is compiled only where the SDK is (a source root the tornadovm profile adds), and its
+    // classes link only in a JVM started with the SDK's argfile (which sets tornado.load.runtime.implementation), so
+    // both are checked before touching it. It is found by name: this class cannot refer to it at compile time without
+    // the SDK, and a module of its own would still be found at run time (by name or a ServiceLoader), with a pom,
+    // a profile in the parent and one in every module that runs it on top; one name in one place is the least.
     private static Backend openTornado(int threads) {
         if (System.getProperty("tornado.load.runtime.implementation") == null) {
             throw new IllegalArgumentException(TORNADO_MISSING);

@@ -1,5 +1,7 @@
 package org.pairwise.accel;
 
+import java.lang.foreign.MemorySegment;
+
 /** Storage types of frozen weights. Everything is computed in F32; Q8_0 is llama.cpp's block format. */
 public enum DType {
     F32(4, 1),
@@ -24,5 +26,17 @@ public enum DType {
             throw new IllegalArgumentException(this + " needs a multiple of " + blockSize + " values, got " + n);
         }
         return n / blockSize * blockBytes;
+    }
+
+    /** Checks that data holds a [rows, cols] matrix stored as this type (what every backend's weight() needs). */
+    public void checkMatrix(MemorySegment data, int rows, int cols) {
+        if (this == Q8_0 && cols % blockSize != 0) {
+            throw new IllegalArgumentException("Q8_0 rows must hold whole blocks of 32, got cols=" + cols);
+        }
+        long need = bytesFor((long) rows * cols);
+        if (data.byteSize() < need) {
+            throw new IllegalArgumentException(this + " [" + rows + "x" + cols + "] needs " + need + " bytes, segment has "
+                    + data.byteSize());
+        }
     }
 }

@@ -1,7 +1,5 @@
 package org.pairwise.accel;
 
-import java.util.List;
-
 /**
  * Every kernel of the decoder, as forward/backward pairs (llm.c style). Shapes use these letters:
  * N rows (B*T positions), B sequences, T positions per sequence, C in-features, OC out-features, V vocabulary,
@@ -57,9 +55,6 @@ public interface Kernels {
     // out (N,C) = table (V,C)[tokens[n]]
     void embeddingForward(Tensor out, int[] tokens, Weight table, int N, int C);
 
-    // dtable (V,C) += dout (N,C) scattered by tokens (for a trainable table)
-    void embeddingBackward(Tensor dtable, Tensor dout, int[] tokens, int N, int C);
-
     // Fused lm-head log-prob without the (N,V) logits: logp[n] = log softmax(h[n] @ w^T)[targets[n]], computed over
     // vocabulary chunks with an online log-sum-exp. h (N,C), w (V,C); lse (N) is cached for backward; logitSum (N) is
     // the sum of all V logits of row n (TRL's logits metric); rows with targets[n] < 0 are skipped (all three = 0).
@@ -73,16 +68,7 @@ public interface Kernels {
     void adamwUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, long n, float lr, float beta1, float beta2,
                      float eps, float weightDecay, int step);
 
-    // sum of t[i]^2 over i < n, in double (the global gradient norm; NaN or infinity when a value is not finite)
+    // sum of t[i]^2 over i < n, in double (the global gradient norm over one flat gradient buffer; NaN or infinity
+    // when a value is not finite)
     double sumOfSquares(Tensor t, long n);
-
-    // sum over the tensors of sumOfSquares(t, t.size()), in double (the global gradient norm over all gradients in one
-    // call, so a device backend can sum them where they are and bring back only the partial sums)
-    default double sumOfSquares(List<Tensor> tensors) {
-        double total = 0;
-        for (Tensor t : tensors) {
-            total += sumOfSquares(t, t.size());
-        }
-        return total;
-    }
 }

@@ -71,6 +71,8 @@ final class TrainCommand implements Callable<Integer>, ConfigOptions.Command {
             out.printf("done: %d steps (%d skipped for non-finite gradients); adapter in %s%n", o.steps(),
                     o.skippedSteps(), cfg.outputDir());
             out.println(Json.MAPPER.writeValueAsString(o.lastMetrics()));
+            // TRL's closing line: train_runtime, train_samples_per_second, train_steps_per_second, train_loss, epoch
+            out.println(Json.MAPPER.writeValueAsString(o.run().toMap()));
         }
         return 0;
     }

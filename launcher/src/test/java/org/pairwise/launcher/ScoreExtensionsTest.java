@@ -217,7 +217,7 @@ class ScoreExtensionsTest {
         return key.contains("lora_A") ? new long[] {lora.r(), io[0]} : new long[] {io[1], lora.r()};
     }
 
-    private static Map<String, float[]> read(Path file) throws Exception {
+    static Map<String, float[]> read(Path file) throws Exception {
         Map<String, float[]> out = new LinkedHashMap<>();
         try (Arena arena = Arena.ofConfined()) {
             for (TensorData t : Safetensors.read(file, arena).values()) {

@@ -1,6 +1,8 @@
 package org.pairwise.accel.cpu;
 
+import static org.pairwise.accel.cpu.CpuTensor.array;
 import static org.pairwise.accel.cpu.CpuTensor.of;
+import static org.pairwise.accel.cpu.CpuTensor.offset;
 import static org.pairwise.accel.cpu.CpuTensor.orNull;
 
 import java.lang.foreign.MemorySegment;
@@ -8,12 +10,14 @@ import org.pairwise.accel.Backend;
 import org.pairwise.accel.DType;
 import org.pairwise.accel.RopeTable;
 import org.pairwise.accel.Tensor;
+import org.pairwise.accel.TensorView;
 import org.pairwise.accel.Weight;
 
 /**
  * The CPU backend: heap float[] tensors, weights read in place from their segments, Java Vector API kernels run on a
  * dedicated fork/join pool of {@code threads} threads (small jobs inline). The reference every other backend is
- * tested against.
+ * tested against. A view ({@link #view}) is its base's array from an offset; the calls that take views pass the
+ * offset to their kernel.
  */
 public final class CpuBackend implements Backend {
     private final Parallel par;
@@ -42,34 +46,36 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public Tensor view(Tensor base, long offset, long size) {
+        array(base);
+        return Backend.super.view(base, offset, size);
+    }
+
+    @Override
     public void upload(Tensor dst, long dstOff, float[] src, int srcOff, int n) {
-        System.arraycopy(src, srcOff, of(dst), Math.toIntExact(dstOff), n);
+        System.arraycopy(src, srcOff, array(dst), at(dst, dstOff, n), n);
     }
 
     @Override
     public void download(Tensor src, long srcOff, float[] dst, int dstOff, int n) {
-        System.arraycopy(of(src), Math.toIntExact(srcOff), dst, dstOff, n);
+        System.arraycopy(array(src), at(src, srcOff, n), dst, dstOff, n);
     }
 
     @Override
     public void copy(Tensor dst, long dstOff, Tensor src, long srcOff, long n) {
-        System.arraycopy(of(src), Math.toIntExact(srcOff), of(dst), Math.toIntExact(dstOff), Math.toIntExact(n));
+        int len = Math.toIntExact(n);
+        System.arraycopy(array(src), at(src, srcOff, n), array(dst), at(dst, dstOff, n), len);
     }
 
     @Override
     public void zero(Tensor t) {
-        java.util.Arrays.fill(of(t), 0f);
+        int off = at(t, 0, t.size());
+        java.util.Arrays.fill(array(t), off, off + Math.toIntExact(t.size()), 0f);
     }
 
     @Override
     public Weight weight(MemorySegment data, DType dtype, int rows, int cols) {
-        long need = dtype.bytesFor((long) rows * cols);
-        if (dtype == DType.Q8_0 && cols % DType.Q8_0.blockSize != 0) {
-            throw new IllegalArgumentException("Q8_0 rows must hold whole blocks of 32, got cols=" + cols);
-        }
-        if (data.byteSize() < need) {
-            throw new IllegalArgumentException(dtype + " [" + rows + "x" + cols + "] needs " + need + " bytes, segment has " + data.byteSize());
-        }
+        dtype.checkMatrix(data, rows, cols);
         return switch (dtype) {
             case F32 -> new F32Weight(data, rows, cols);
             case F16 -> new F16Weight(data, rows, cols);
@@ -80,7 +86,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Weight weightOf(Tensor t, int rows, int cols) {
-        return new HeapWeight(of(t), rows, cols);
+        return new HeapWeight(array(t), at(t, 0, (long) rows * cols), rows, cols);
     }
 
     @Override
@@ -102,7 +108,8 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void matmulBackwardWeight(Tensor dw, Tensor dout, Tensor inp, int N, int C, int OC) {
-        Matmul.backwardWeight(par, of(dw), of(dout), of(inp), N, C, OC);
+        TensorView.requireSeparate("matmulBackwardWeight", dw, dout, inp);
+        Matmul.backwardWeight(par, array(dw), at(dw, 0, (long) OC * C), of(dout), of(inp), N, C, OC);
     }
 
     @Override
@@ -154,17 +161,12 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void scale(Tensor x, float s, long n) {
-        Elementwise.scale(par, of(x), s, Math.toIntExact(n));
+        Elementwise.scale(par, array(x), at(x, 0, n), s, Math.toIntExact(n));
     }
 
     @Override
     public void embeddingForward(Tensor out, int[] tokens, Weight table, int N, int C) {
         Elementwise.embeddingForward(par, of(out), tokens, CpuWeight.of(table), N, C);
-    }
-
-    @Override
-    public void embeddingBackward(Tensor dtable, Tensor dout, int[] tokens, int N, int C) {
-        Elementwise.embeddingBackward(of(dtable), of(dout), tokens, N, C);
     }
 
     @Override
@@ -185,12 +187,19 @@ public final class CpuBackend implements Backend {
         if (step < 1) {
             throw new IllegalArgumentException("AdamW step counts from 1, got " + step);
         }
-        Optim.adamw(par, of(param), of(grad), of(m), of(v), Math.toIntExact(n), lr, beta1, beta2, eps, weightDecay,
-                step);
+        TensorView.requireSeparate("adamwUpdate", param, grad, m, v);
+        Optim.adamw(par, array(param), at(param, 0, n), array(grad), at(grad, 0, n), array(m), at(m, 0, n), array(v),
+                at(v, 0, n), Math.toIntExact(n), lr, beta1, beta2, eps, weightDecay, step);
     }
 
     @Override
     public double sumOfSquares(Tensor t, long n) {
-        return Optim.sumOfSquares(of(t), Math.toIntExact(n));
+        return Optim.sumOfSquares(array(t), at(t, 0, n), Math.toIntExact(n));
+    }
+
+    /** Index in t's array of float off of t, after checking that [off, off + n) lies inside t (a view's bounds). */
+    private static int at(Tensor t, long off, long n) {
+        Tensor.checkRange(t, off, n);
+        return Math.toIntExact(offset(t) + off);
     }
 }

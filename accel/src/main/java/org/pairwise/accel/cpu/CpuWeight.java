@@ -95,6 +95,15 @@ abstract sealed class CpuWeight implements Weight permits HeapWeight, F32Weight,
         return null;
     }
 
+    /** As {@link #heapArray}, but rows may start further in, at {@link #heapOffset} (a view into a flat buffer). */
+    float[] heapArrayAt() {
+        return heapArray();
+    }
+
+    int heapOffset() {
+        return 0;
+    }
+
     static CpuWeight of(Weight w) {
         if (w instanceof CpuWeight c) {
             return c;

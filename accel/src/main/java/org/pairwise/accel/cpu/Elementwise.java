@@ -4,14 +4,12 @@ import static org.pairwise.accel.cpu.Vec.F;
 import static org.pairwise.accel.cpu.Vec.L;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /** SwiGLU, residual add, scale and the embedding lookup: kernels that touch each float once. */
 final class Elementwise {
     private Elementwise() {}
 
     private static final int GRAIN = 1 << 14;
-    private static final FloatVector ONE = FloatVector.broadcast(F, 1f);
 
     // out (N,C) = silu(gate) * up
     static void swigluForward(Parallel par, float[] out, float[] gate, float[] up, int n) {
@@ -19,12 +17,12 @@ final class Elementwise {
             int i = i0;
             for (int iEnd = i1 - L; i <= iEnd; i += L) {
                 FloatVector g = FloatVector.fromArray(F, gate, i);
-                FloatVector sig = ONE.div(g.neg().lanewise(VectorOperators.EXP).add(1f));
+                FloatVector sig = Exp.sigmoid(g);
                 g.mul(sig).mul(FloatVector.fromArray(F, up, i)).intoArray(out, i);
             }
             for (; i < i1; i++) {
                 float g = gate[i];
-                out[i] = g / (1f + (float) Math.exp(-g)) * up[i];
+                out[i] = g * Exp.sigmoid(g) * up[i];
             }
         });
     }
@@ -36,7 +34,7 @@ final class Elementwise {
             for (int iEnd = i1 - L; i <= iEnd; i += L) {
                 FloatVector g = FloatVector.fromArray(F, gate, i);
                 FloatVector d = FloatVector.fromArray(F, dout, i);
-                FloatVector sig = ONE.div(g.neg().lanewise(VectorOperators.EXP).add(1f));
+                FloatVector sig = Exp.sigmoid(g);
                 FloatVector silu = g.mul(sig);
                 if (dup != null) {
                     d.fma(silu, FloatVector.fromArray(F, dup, i)).intoArray(dup, i);
@@ -48,12 +46,13 @@ final class Elementwise {
             }
             for (; i < i1; i++) {
                 float g = gate[i];
-                float sig = 1f / (1f + (float) Math.exp(-g));
+                float sig = Exp.sigmoid(g);
+                // as the lanes above compute it, so a range's split between lanes and tail does not matter
                 if (dup != null) {
-                    dup[i] += dout[i] * g * sig;
+                    dup[i] = Math.fma(dout[i], g * sig, dup[i]);
                 }
                 if (dgate != null) {
-                    dgate[i] += dout[i] * up[i] * sig * (1f + g * (1f - sig));
+                    dgate[i] = Math.fma(dout[i] * up[i], sig * (g * (1f - sig) + 1f), dgate[i]);
                 }
             }
         });
@@ -72,9 +71,9 @@ final class Elementwise {
         });
     }
 
-    // x (n) *= s
-    static void scale(Parallel par, float[] x, float s, int n) {
-        par.forRange(n, GRAIN, n, (i0, i1) -> Vec.scale(x, i0, i1 - i0, s));
+    // x (n) *= s, x from off
+    static void scale(Parallel par, float[] x, int off, float s, int n) {
+        par.forRange(n, GRAIN, n, (i0, i1) -> Vec.scale(x, off + i0, i1 - i0, s));
     }
 
     // out (N,C) = table (V,C)[tokens[n]]
@@ -87,14 +86,6 @@ final class Elementwise {
                 table.rowTo(checkToken(tokens[n], table.rows), 0, C, out, n * C);
             }
         });
-    }
-
-    // dtable (V,C) += dout (N,C) scattered by tokens; serial because tokens repeat
-    static void embeddingBackward(float[] dtable, float[] dout, int[] tokens, int N, int C) {
-        int V = dtable.length / C;
-        for (int n = 0; n < N; n++) {
-            Vec.axpy(1f, dout, n * C, dtable, checkToken(tokens[n], V) * C, C);
-        }
     }
 
     static int checkToken(int t, int V) {

@@ -2,16 +2,18 @@ package org.pairwise.accel.cpu;
 
 import org.pairwise.accel.DType;
 
-/** An F32 view of a heap tensor (a trainable LoRA matrix): reads the live array, so it sees later updates. */
+/**
+ * An F32 view of a heap tensor from index off (a trainable LoRA matrix in an adapter's flat buffer): reads the live
+ * array, so it sees later updates.
+ */
 final class HeapWeight extends CpuWeight {
     private final float[] a;
+    private final int off;
 
-    HeapWeight(float[] a, int rows, int cols) {
+    HeapWeight(float[] a, int off, int rows, int cols) {
         super(rows, cols);
-        if ((long) rows * cols > a.length) {
-            throw new IllegalArgumentException("tensor of " + a.length + " floats is smaller than " + rows + "x" + cols);
-        }
         this.a = a;
+        this.off = off;
     }
 
     @Override
@@ -21,16 +23,26 @@ final class HeapWeight extends CpuWeight {
 
     @Override
     float dot(int r, float[] x, int xOff) {
-        return Vec.dot(a, r * cols, x, xOff, cols);
+        return Vec.dot(a, off + r * cols, x, xOff, cols);
     }
 
     @Override
     void rowTo(int r, int c0, int len, float[] dst, int dstOff) {
-        System.arraycopy(a, r * cols + c0, dst, dstOff, len);
+        System.arraycopy(a, off + r * cols + c0, dst, dstOff, len);
     }
 
     @Override
     float[] heapArray() {
+        return off == 0 ? a : null;
+    }
+
+    @Override
+    float[] heapArrayAt() {
         return a;
+    }
+
+    @Override
+    int heapOffset() {
+        return off;
     }
 }

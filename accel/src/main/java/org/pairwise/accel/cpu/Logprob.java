@@ -4,7 +4,6 @@ import static org.pairwise.accel.cpu.Vec.F;
 import static org.pairwise.accel.cpu.Vec.L;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * The fused lm-head log-prob: h (N,C), w (V,C). Logits exist only one vocabulary chunk at a time (rows x VC floats),
@@ -164,7 +163,7 @@ final class Logprob {
         for (int t = 0; t < ld; t += L) {
             FloatVector sh = FloatVector.fromArray(F, shift, t), acc = FloatVector.zero(F);
             for (int j = 0, i = t; j < n; j++, i += ld) {
-                acc = acc.add(FloatVector.fromArray(F, a, i).sub(sh).lanewise(VectorOperators.EXP));
+                acc = acc.add(Exp.exp(FloatVector.fromArray(F, a, i).sub(sh)));
             }
             acc.intoArray(out, t);
         }
@@ -174,10 +173,10 @@ final class Logprob {
     private static void expScaled(float[] a, int off, int n, float shift, float k) {
         int i = 0;
         for (int iEnd = n - L; i <= iEnd; i += L) {
-            FloatVector.fromArray(F, a, off + i).sub(shift).lanewise(VectorOperators.EXP).mul(k).intoArray(a, off + i);
+            Exp.exp(FloatVector.fromArray(F, a, off + i).sub(shift)).mul(k).intoArray(a, off + i);
         }
         for (; i < n; i++) {
-            a[off + i] = k * (float) Math.exp(a[off + i] - shift);
+            a[off + i] = Exp.exp(a[off + i] - shift) * k;
         }
     }
 

@@ -59,7 +59,8 @@ final class Matmul {
         int colBlocks = tokBlocks >= want ? 1 : Math.max(1, Math.min((C + 63) / 64, (want + tokBlocks - 1) / tokBlocks));
         int cb = ((C + colBlocks - 1) / colBlocks + 63) / 64 * 64;
         int nColBlocks = (C + cb - 1) / cb;
-        float[] heap = w.heapArray();
+        float[] heap = w.heapArrayAt();
+        int heapOff = w.heapOffset();
         par.forRange(tokBlocks * nColBlocks, 1, 2L * N * C * OC, (t0, t1) -> {
             float[] scratch = heap == null ? new float[ROW_BLOCK * cb] : null;
             for (int t = t0; t < t1; t++) {
@@ -68,7 +69,8 @@ final class Matmul {
                 for (int o0 = 0; o0 < OC; o0 += ROW_BLOCK) {
                     int rb = Math.min(ROW_BLOCK, OC - o0);
                     if (heap != null) {
-                        Gemm.acc(dout, n0 * OC + o0, OC, 1, nI, heap, o0 * C + c0, C, rb, K, dinp, n0 * C + c0, C);
+                        Gemm.acc(dout, n0 * OC + o0, OC, 1, nI, heap, heapOff + o0 * C + c0, C, rb, K, dinp, n0 * C + c0,
+                                C);
                     } else {
                         for (int j = 0; j < rb; j++) {
                             w.rowTo(o0 + j, c0, K, scratch, j * K);
@@ -80,12 +82,12 @@ final class Matmul {
         });
     }
 
-    // dw (OC,C) += dout (N,OC)^T @ inp (N,C)
-    static void backwardWeight(Parallel par, float[] dw, float[] dout, float[] inp, int N, int C, int OC) {
+    // dw (OC,C) += dout (N,OC)^T @ inp (N,C); dw starts at dwOff (a gradient in a flat buffer)
+    static void backwardWeight(Parallel par, float[] dw, int dwOff, float[] dout, float[] inp, int N, int C, int OC) {
         int blocks = (OC + 3) / 4;
         par.forRange(blocks, 4, 2L * N * C * OC, (b0, b1) -> {
             int o0 = b0 * 4, o1 = Math.min(OC, b1 * 4);
-            Gemm.acc(dout, o0, 1, OC, o1 - o0, inp, 0, C, N, C, dw, o0 * C, C);
+            Gemm.acc(dout, o0, 1, OC, o1 - o0, inp, 0, C, N, C, dw, dwOff + o0 * C, C);
         });
     }
 

@@ -4,7 +4,6 @@ import static org.pairwise.accel.cpu.Vec.F;
 import static org.pairwise.accel.cpu.Vec.L;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /** RMSNorm forward/backward over rows of C. */
 final class RmsNorm {
@@ -71,7 +70,7 @@ final class RmsNorm {
                                 .fma(FloatVector.broadcast(F, r), FloatVector.fromArray(F, dw, c)).intoArray(dw, c);
                     }
                     for (; c < c1; c++) {
-                        dw[c] += dout[o + c] * inp[o + c] * r;
+                        dw[c] = Math.fma(dout[o + c] * inp[o + c], r, dw[c]);
                     }
                 }
             });

@@ -94,17 +94,26 @@ final class Vec {
 
     /** The sum of v's lanes, in a fixed order. */
     static float sumLanes(FloatVector v) {
+        return foldLanes(v, VectorOperators.ADD);
+    }
+
+    /** The largest of v's lanes, in the same fixed order as {@link #sumLanes}. */
+    static float maxLanes(FloatVector v) {
+        return foldLanes(v, VectorOperators.MAX);
+    }
+
+    private static float foldLanes(FloatVector v, VectorOperators.Binary op) {
         if (L >= 16) {
-            v = v.add(v.rearrange(X8));
+            v = v.lanewise(op, v.rearrange(X8));
         }
         if (L >= 8) {
-            v = v.add(v.rearrange(X4));
+            v = v.lanewise(op, v.rearrange(X4));
         }
         if (L >= 4) {
-            v = v.add(v.rearrange(X2));
+            v = v.lanewise(op, v.rearrange(X2));
         }
         if (L >= 2) {
-            v = v.add(v.rearrange(X1));
+            v = v.lanewise(op, v.rearrange(X1));
         }
         return v.lane(0);
     }
@@ -223,7 +232,7 @@ final class Vec {
             for (int iEnd = n - L; i <= iEnd; i += L) {
                 acc = acc.max(FloatVector.fromArray(F, a, off + i));
             }
-            m = acc.reduceLanes(VectorOperators.MAX);
+            m = maxLanes(acc);
         }
         for (; i < n; i++) {
             m = Math.max(m, a[off + i]);
@@ -239,14 +248,15 @@ final class Vec {
             FloatVector vs = FloatVector.broadcast(F, shift);
             FloatVector acc = FloatVector.zero(F);
             for (int iEnd = n - L; i <= iEnd; i += L) {
-                FloatVector e = FloatVector.fromArray(F, a, off + i).sub(vs).lanewise(VectorOperators.EXP);
+                FloatVector e = FloatVector.fromArray(F, a, off + i).sub(vs);
+                e = Exp.exp(e);
                 e.intoArray(a, off + i);
                 acc = acc.add(e);
             }
             s = sumLanes(acc);
         }
         for (; i < n; i++) {
-            float e = (float) Math.exp(a[off + i] - shift);
+            float e = Exp.exp(a[off + i] - shift);
             a[off + i] = e;
             s += e;
         }

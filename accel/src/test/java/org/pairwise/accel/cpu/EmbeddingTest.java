@@ -39,22 +39,6 @@ class EmbeddingTest {
     }
 
     @Test
-    void backwardScattersAndSumsRepeatedTokens() {
-        int V = 41, C = 67, N = TOKENS.length;
-        float[] g = random(new Random(51), N * C, 1);
-        float[] prior = random(new Random(52), V * C, 1);
-        Tensor dtable = cpu.upload(prior);
-        cpu.embeddingBackward(dtable, cpu.upload(g), TOKENS, N, C);
-        double[] expected = TestData.d(prior);
-        for (int n = 0; n < N; n++) {
-            for (int c = 0; c < C; c++) {
-                expected[TOKENS[n] * C + c] += g[n * C + c];
-            }
-        }
-        assertClose("dtable", expected, cpu.download(dtable), 1e-6);
-    }
-
-    @Test
     void outOfRangeTokenIsRejected() {
         StoredWeight sw = TestData.store(new float[4 * 8], DType.F32, 4, 8);
         assertThrows(IllegalArgumentException.class,

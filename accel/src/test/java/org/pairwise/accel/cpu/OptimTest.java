@@ -1,11 +1,14 @@
 package org.pairwise.accel.cpu;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.pairwise.accel.Tensor;
+import org.pairwise.accel.TensorView;
 
 class OptimTest {
     @Test
@@ -46,6 +49,41 @@ class OptimTest {
         }
     }
 
+    /** An adapter's parameters in one flat buffer update exactly as they would one tensor at a time. */
+    @Test
+    void oneUpdateOverAFlatBufferIsBitForBitTheUpdateOfItsTensorsOneByOne() {
+        long[] sizes = {5, 37, 16, 1, 1000, 3};
+        int n = 0;
+        for (long s : sizes) {
+            n += (int) s;
+        }
+        SplittableRandom rng = new SplittableRandom(6);
+        float[] p0 = new float[n];
+        for (int i = 0; i < n; i++) {
+            p0[i] = (float) rng.nextDouble(-1, 1);
+        }
+        try (CpuBackend be = new CpuBackend(2)) {
+            Tensor p = be.upload(p0), g = be.allocate(n), m = be.allocate(n), v = be.allocate(n);
+            List<Tensor> ps = TensorView.tile(be, be.upload(p0), sizes), gs = TensorView.tile(be, be.allocate(n), sizes),
+                    ms = TensorView.tile(be, be.allocate(n), sizes), vs = TensorView.tile(be, be.allocate(n), sizes);
+            for (int step = 1; step <= 3; step++) {
+                float[] gv = new float[n];
+                for (int i = 0; i < n; i++) {
+                    gv[i] = (float) rng.nextDouble(-2, 2);
+                }
+                be.upload(g, 0, gv, 0, n);
+                be.upload(TensorView.tiled(gs), 0, gv, 0, n);
+                be.adamwUpdate(p, g, m, v, n, 1e-2f, 0.9f, 0.999f, 1e-8f, 0.01f, step);
+                for (int t = 0; t < sizes.length; t++) {
+                    be.adamwUpdate(ps.get(t), gs.get(t), ms.get(t), vs.get(t), sizes[t], 1e-2f, 0.9f, 0.999f, 1e-8f,
+                            0.01f, step);
+                }
+            }
+            assertArrayEquals(be.download(p), be.download(TensorView.tiled(ps)));
+            assertArrayEquals(be.download(v), be.download(TensorView.tiled(vs)));
+        }
+    }
+
     @Test
     void sumOfSquaresIsExactEnoughAndFlagsNonFiniteValues() {
         int n = 100_003;
@@ -59,6 +97,7 @@ class OptimTest {
             Tensor t = be.upload(x);
             assertEquals(expected, be.sumOfSquares(t, n), expected * 1e-6);
             assertEquals(x[0] * x[0] + x[1] * x[1], be.sumOfSquares(t, 2), 1e-6);
+            assertEquals(x[7] * x[7] + x[8] * x[8], be.sumOfSquares(be.view(t, 7, 2), 2), 1e-6, "a view from its offset");
             x[77] = Float.NaN;
             assertTrue(Double.isNaN(be.sumOfSquares(be.upload(x), n)));
             x[77] = Float.POSITIVE_INFINITY;

@@ -12,6 +12,7 @@ import org.pairwise.accel.BackendConformance;
 import org.pairwise.accel.Backends;
 import org.pairwise.accel.DType;
 import org.pairwise.accel.Tensor;
+import org.pairwise.accel.TensorView;
 import org.pairwise.accel.Weight;
 
 /**
@@ -99,7 +100,7 @@ class TornadoConformanceTest extends BackendConformance {
     @Test
     void aLongRepeatedChainRunsAsSeveralGraphsWithoutHostCopiesBetweenThem() {
         TornadoBackend b = (TornadoBackend) backend();
-        int n = 10, steps = 3 * Fused.MAX_TASKS;
+        int n = 10, steps = 3 * Chunker.MAX_TASKS;
         Random r = new Random(22);
         float[] xv = random(r, n, 1), sv = random(r, n, 1);
         Backend cpu = Backends.open("cpu", 1);
@@ -194,20 +195,14 @@ class TornadoConformanceTest extends BackendConformance {
     }
 
     @Test
-    void aGradientNormOverSeveralTensorsBringsBackOnlyThePartialSums() {
+    void aGradientNormOverAFlatBufferBringsBackOnlyThePartialSums() {
         TornadoBackend b = (TornadoBackend) backend();
-        int[] sizes = {300, 7, 1031}; // sizes of their own: compiled calls are shared within the suite
-        int runs = 4, blocks = 0;
-        for (int n : sizes) {
-            blocks += (n + PointwiseKernels.SUMSQ_BLOCK - 1) / PointwiseKernels.SUMSQ_BLOCK;
-        }
-        Random r = new Random(25);
-        float[][] xv = new float[sizes.length][];
-        for (int i = 0; i < sizes.length; i++) {
-            xv[i] = random(r, sizes[i], 1);
-        }
+        long[] sizes = {300, 7, 1031}; // sizes of their own: compiled calls are shared within the suite
+        int runs = 4, n = (int) Arrays.stream(sizes).sum();
+        int blocks = (n + PointwiseKernels.SUMSQ_BLOCK - 1) / PointwiseKernels.SUMSQ_BLOCK;
+        float[] xv = random(new Random(25), n, 1);
         Backend cpu = Backends.open("cpu", 1);
-        List<Tensor> want = Arrays.stream(xv).map(cpu::upload).toList(), got = Arrays.stream(xv).map(b::upload).toList();
+        List<Tensor> want = TensorView.tile(cpu, cpu.upload(xv), sizes), got = TensorView.tile(b, b.upload(xv), sizes);
         double[] wantSum = new double[runs];
         for (int run = 0; run < runs; run++) {
             wantSum[run] = scaledSum(cpu, want, run);
@@ -220,28 +215,27 @@ class TornadoConformanceTest extends BackendConformance {
             copies[run] = b.transfersSoFar().minus(t0);
         }
         String all = Arrays.toString(copies);
-        assertEquals(8, blocks);
-        // Each run scales the tensors (recorded, not run) and asks for their sum: one sequence [scale x3, zero the
-        // partials, sum x3], whose sums write their blocks (2 + 1 + 5) into one partials tensor. The tensors are never
-        // fetched for the sum: only the partials come back, in one copy (asked one tensor at a time, each tensor would
-        // come back). Run 0 runs call by call (each call its own plan, so values cross between plans).
-        // Run 1, compiled: the three tensors and the scale factors go down, the partials come back.
-        long bytesIn = 4L * (Arrays.stream(sizes).sum() + sizes.length);
-        assertEquals(new Transfers.Snapshot(4, 1, bytesIn, 4L * blocks, 1), copies[1], all);
-        // run 2 rebuilds it with the tensors resident (scaled in place): the old plan gives back the three tensors
-        // before it goes (they came back for that, not for the sum), the new one's load graph sends them down again
-        assertEquals(new Transfers.Snapshot(4, 4, bytesIn, 4L * (Arrays.stream(sizes).sum() + blocks), 2), copies[2],
-                all);
+        assertEquals(6, blocks);
+        // Each run scales the three views (recorded, not run) and asks for the sum over their buffer: one sequence
+        // [scale x3, sum], whose sum writes one partial per block of the buffer. The buffer is never fetched for the
+        // sum: only the partials come back, in one copy. Run 0 runs call by call (each call its own plan, so the
+        // buffer crosses between plans).
+        // Run 1, compiled: the buffer and the scale factors go down, the partials come back.
+        assertEquals(new Transfers.Snapshot(2, 1, 4L * (n + sizes.length), 4L * blocks, 1), copies[1], all);
+        // run 2 rebuilds it with the buffer resident (scaled in place): the old plan gives the buffer back before it
+        // goes (it came back for that, not for the sum), the new one's load graph sends it down again
+        assertEquals(new Transfers.Snapshot(2, 2, 4L * (n + sizes.length), 4L * (n + blocks), 2), copies[2], all);
         // from then on only the three scale factors go down and the partials come back
         assertEquals(new Transfers.Snapshot(1, 1, 4L * sizes.length, 4L * blocks, 1), copies[3], all);
     }
 
-    /** Scales each tensor by a factor of the run (a recorded call: the tensor is still being computed), then sums. */
-    private static double scaledSum(Backend be, List<Tensor> ts, int run) {
-        for (Tensor t : ts) {
+    /** Scales each view of the buffer by a factor of the run (recorded: the buffer is being computed), then sums it. */
+    private static double scaledSum(Backend be, List<Tensor> views, int run) {
+        for (Tensor t : views) {
             be.scale(t, 0.5f + run, t.size());
         }
-        return be.sumOfSquares(ts);
+        Tensor buffer = TensorView.tiled(views);
+        return be.sumOfSquares(buffer, buffer.size());
     }
 
     /** y = rmsnorm(x W^T) + res, one kernel call per stage, on tensors allocated once so repeats are one sequence. */

@@ -6,21 +6,22 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
- * Device kernels that are matrix products or row reductions: matmul, RMSNorm, embedding. One work-item per output
+ * Device kernels that are matrix products or row reductions: matmul, RMSNorm, embedding lookup. One work-item per output
  * element (or per row, where a row reduction feeds the row), so no two work-items write the same float and no atomics
  * are needed. Shapes: N rows, C in-features, OC out-features, V vocabulary rows.
  */
 final class LinearKernels {
     private LinearKernels() {}
 
-    // out (N,OC) = inp (N,C) @ w (OC,C)^T + bias (OC) when useBias != 0 (bias is a 1-float dummy otherwise)
-    static void matmulForward(FloatArray out, FloatArray inp, FloatArray w, FloatArray bias, int useBias,
+    // out (N,OC) = inp (N,C) @ w (OC,C)^T + bias (OC) when useBias != 0 (bias is a 1-float dummy otherwise); w from
+    // wOff (a LoRA matrix in an adapter's flat buffer; 0 for a frozen weight)
+    static void matmulForward(FloatArray out, FloatArray inp, FloatArray w, int wOff, FloatArray bias, int useBias,
                               int N, int C, int OC) {
         for (@Parallel int n = 0; n < N; n++) {
             for (@Parallel int o = 0; o < OC; o++) {
                 float acc = 0f;
                 int ib = n * C;
-                int wb = o * C;
+                int wb = wOff + o * C;
                 for (int c = 0; c < C; c++) {
                     acc += inp.get(ib + c) * w.get(wb + c);
                 }
@@ -32,13 +33,13 @@ final class LinearKernels {
         }
     }
 
-    // dinp (N,C) += dout (N,OC) @ w (OC,C)
-    static void matmulBackwardInput(FloatArray dinp, FloatArray dout, FloatArray w, int N, int C, int OC) {
+    // dinp (N,C) += dout (N,OC) @ w (OC,C), w from wOff
+    static void matmulBackwardInput(FloatArray dinp, FloatArray dout, FloatArray w, int wOff, int N, int C, int OC) {
         for (@Parallel int n = 0; n < N; n++) {
             for (@Parallel int c = 0; c < C; c++) {
                 float acc = 0f;
                 for (int o = 0; o < OC; o++) {
-                    acc += dout.get(n * OC + o) * w.get(o * C + c);
+                    acc += dout.get(n * OC + o) * w.get(wOff + o * C + c);
                 }
                 dinp.set(n * C + c, dinp.get(n * C + c) + acc);
             }
@@ -56,15 +57,16 @@ final class LinearKernels {
         }
     }
 
-    // dw (OC,C) += dout (N,OC)^T @ inp (N,C)
-    static void matmulBackwardWeight(FloatArray dw, FloatArray dout, FloatArray inp, int N, int C, int OC) {
+    // dw (OC,C) += dout (N,OC)^T @ inp (N,C), dw from dwOff (a gradient in a flat buffer)
+    static void matmulBackwardWeight(FloatArray dw, int dwOff, FloatArray dout, FloatArray inp, int N, int C, int OC) {
         for (@Parallel int o = 0; o < OC; o++) {
             for (@Parallel int c = 0; c < C; c++) {
                 float acc = 0f;
                 for (int n = 0; n < N; n++) {
                     acc += dout.get(n * OC + o) * inp.get(n * C + c);
                 }
-                dw.set(o * C + c, dw.get(o * C + c) + acc);
+                int i = dwOff + o * C + c;
+                dw.set(i, dw.get(i) + acc);
             }
         }
     }
@@ -114,21 +116,11 @@ final class LinearKernels {
         }
     }
 
-    // out (N,C) = table (V,C)[tokens[at + n]] (token ids are checked on the host)
-    static void embeddingForward(FloatArray out, IntArray tokens, int at, FloatArray table, int N, int C) {
+    // out (N,C) = table (V,C)[tokens[at + n]], table from tOff (token ids are checked on the host)
+    static void embeddingForward(FloatArray out, IntArray tokens, int at, FloatArray table, int tOff, int N, int C) {
         for (@Parallel int n = 0; n < N; n++) {
             for (@Parallel int c = 0; c < C; c++) {
-                out.set(n * C + c, table.get(tokens.get(at + n) * C + c));
-            }
-        }
-    }
-
-    // dtable (V,C) += dout (N,C) scattered by tokens; parallel over columns because tokens repeat
-    static void embeddingBackward(FloatArray dtable, FloatArray dout, IntArray tokens, int at, int N, int C) {
-        for (@Parallel int c = 0; c < C; c++) {
-            for (int n = 0; n < N; n++) {
-                int i = tokens.get(at + n) * C + c;
-                dtable.set(i, dtable.get(i) + dout.get(n * C + c));
+                out.set(n * C + c, table.get(tOff + tokens.get(at + n) * C + c));
             }
         }
     }

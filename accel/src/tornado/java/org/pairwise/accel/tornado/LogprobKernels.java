@@ -6,7 +6,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
- * The fused lm-head log-prob: h (N,C), w (V,C), targets[at..at+N) with negative = masked. Logits are never stored: the
+ * The fused lm-head log-prob: h (N,C), w (V,C) from wOff, targets[at..at+N) with negative = masked. Logits are never stored: the
  * forward keeps per (row, vocabulary chunk of VC) partials (running max, sum of exp, sum of logits, target logit) in
  * device-only scratch (N,NCH) and a second task merges them (online log-sum-exp); the backward recomputes each logit.
  */
@@ -15,7 +15,7 @@ final class LogprobKernels {
 
     // pm, ps, psum, ptgt (N,NCH): partials of chunk ch = vocabulary rows [ch*VC, min(V, ch*VC+VC))
     static void forwardChunks(FloatArray pm, FloatArray ps, FloatArray psum, FloatArray ptgt, FloatArray h,
-                              FloatArray w, IntArray targets, int at, int N, int C, int V, int VC, int NCH) {
+                              FloatArray w, int wOff, IntArray targets, int at, int N, int C, int V, int VC, int NCH) {
         for (@Parallel int n = 0; n < N; n++) {
             for (@Parallel int ch = 0; ch < NCH; ch++) {
                 int target = targets.get(at + n);
@@ -28,7 +28,7 @@ final class LogprobKernels {
                     for (int v = ch * VC; v < v1; v++) {
                         float logit = 0f;
                         for (int c = 0; c < C; c++) {
-                            logit += h.get(n * C + c) * w.get(v * C + c);
+                            logit += h.get(n * C + c) * w.get(wOff + v * C + c);
                         }
                         sum += logit;
                         if (v == target) {
@@ -83,7 +83,7 @@ final class LogprobKernels {
     // dh (N,C) += dlogp[n] * (onehot(target) - softmax(h[n] w^T)) @ w, the softmax recomputed from lse one logit
     // at a time; one work-item per (row, column block of CB) so each owns its dh floats; logits are recomputed per
     // block, which trades C/CB-fold redundant dot products for parallelism on small N
-    static void backward(FloatArray dh, FloatArray dlogp, FloatArray h, FloatArray w, FloatArray lse,
+    static void backward(FloatArray dh, FloatArray dlogp, FloatArray h, FloatArray w, int wOff, FloatArray lse,
                          IntArray targets, int at, int N, int C, int V, int CB, int NCB) {
         for (@Parallel int n = 0; n < N; n++) {
             for (@Parallel int cb = 0; cb < NCB; cb++) {
@@ -96,14 +96,14 @@ final class LogprobKernels {
                     for (int v = 0; v < V; v++) {
                         float logit = 0f;
                         for (int c = 0; c < C; c++) {
-                            logit += h.get(n * C + c) * w.get(v * C + c);
+                            logit += h.get(n * C + c) * w.get(wOff + v * C + c);
                         }
                         float g = -d * TornadoMath.exp(logit - l);
                         if (v == target) {
                             g += d;
                         }
                         for (int c = c0; c < c1; c++) {
-                            dh.set(n * C + c, dh.get(n * C + c) + g * w.get(v * C + c));
+                            dh.set(n * C + c, dh.get(n * C + c) + g * w.get(wOff + v * C + c));
                         }
                     }
                 }

@@ -49,17 +49,18 @@ final class PointwiseKernels {
         }
     }
 
-    // dst[offs[at] + i] = src[offs[at + 1] + i], i < n: the SPI's copy on the device, so a recorded sequence stays there
+    // dst[offs[at + 1] + i] = src[offs[at] + i], i < n: the SPI's copy on the device, so a recorded sequence stays there
     static void copy(FloatArray dst, FloatArray src, IntArray offs, int at, int n) {
         for (@Parallel int i = 0; i < n; i++) {
-            dst.set(offs.get(at) + i, src.get(offs.get(at + 1) + i));
+            dst.set(offs.get(at + 1) + i, src.get(offs.get(at) + i));
         }
     }
 
-    // x (n) = 0: the SPI's zero on the device (gradients are zeroed between the kernels that accumulate into them)
-    static void fill(FloatArray x, int n) {
+    // x[off..off+n) = 0: the SPI's zero on the device (gradients are zeroed between the kernels that accumulate into
+    // them)
+    static void fill(FloatArray x, int off, int n) {
         for (@Parallel int i = 0; i < n; i++) {
-            x.set(i, 0f);
+            x.set(off + i, 0f);
         }
     }
 
@@ -70,10 +71,10 @@ final class PointwiseKernels {
         x.set(0, x.get(0));
     }
 
-    // x (n) *= params[at]
-    static void scale(FloatArray x, FloatArray params, int at, int n) {
+    // x[off..off+n) *= params[at]
+    static void scale(FloatArray x, int off, FloatArray params, int at, int n) {
         for (@Parallel int i = 0; i < n; i++) {
-            x.set(i, x.get(i) * params.get(at));
+            x.set(off + i, x.get(off + i) * params.get(at));
         }
     }
 
@@ -100,8 +101,10 @@ final class PointwiseKernels {
         }
     }
 
-    // param, grad, m, v (n); params[at..at+5] = {decay, stepSize, sqrtBias2, beta1, beta2, eps} as torch.optim.AdamW
-    static void adamw(FloatArray p, FloatArray g, FloatArray m, FloatArray v, FloatArray params, int at, int n) {
+    // param, grad, m, v (n), each from its offset (views of flat buffers); params[at..at+5] = {decay, stepSize,
+    // sqrtBias2, beta1, beta2, eps} as torch.optim.AdamW
+    static void adamw(FloatArray p, int pOff, FloatArray g, int gOff, FloatArray m, int mOff, FloatArray v, int vOff,
+                      FloatArray params, int at, int n) {
         for (@Parallel int i = 0; i < n; i++) {
             float decay = params.get(at);
             float stepSize = params.get(at + 1);
@@ -109,26 +112,25 @@ final class PointwiseKernels {
             float beta1 = params.get(at + 3);
             float beta2 = params.get(at + 4);
             float eps = params.get(at + 5);
-            float gi = g.get(i);
-            float mi = beta1 * m.get(i) + (1f - beta1) * gi;
-            float vi = beta2 * v.get(i) + (1f - beta2) * gi * gi;
-            m.set(i, mi);
-            v.set(i, vi);
-            p.set(i, p.get(i) * decay - stepSize * mi / (TornadoMath.sqrt(vi) / sqrtBias2 + eps));
+            float gi = g.get(gOff + i);
+            float mi = beta1 * m.get(mOff + i) + (1f - beta1) * gi;
+            float vi = beta2 * v.get(vOff + i) + (1f - beta2) * gi * gi;
+            m.set(mOff + i, mi);
+            v.set(vOff + i, vi);
+            p.set(pOff + i, p.get(pOff + i) * decay - stepSize * mi / (TornadoMath.sqrt(vi) / sqrtBias2 + eps));
         }
     }
 
-    // partials[off + b] = sum of x^2 over block b of SUMSQ_BLOCK floats of x (n), b < blocks; off > 0 where several
-    // tensors' partial sums share one array (so they come back in one copy)
-    static void sumOfSquaresAt(FloatArray partials, int off, FloatArray x, int n, int blocks) {
+    // partials[b] = sum of x^2 over block b of SUMSQ_BLOCK floats of x[off..off+n), b < blocks
+    static void sumOfSquares(FloatArray partials, FloatArray x, int off, int n, int blocks) {
         for (@Parallel int b = 0; b < blocks; b++) {
             float acc = 0f;
-            int end = TornadoMath.min(n, (b + 1) * SUMSQ_BLOCK);
-            for (int i = b * SUMSQ_BLOCK; i < end; i++) {
+            int end = off + TornadoMath.min(n, (b + 1) * SUMSQ_BLOCK);
+            for (int i = off + b * SUMSQ_BLOCK; i < end; i++) {
                 float xi = x.get(i);
                 acc += xi * xi;
             }
-            partials.set(off + b, acc);
+            partials.set(b, acc);
         }
     }
 }

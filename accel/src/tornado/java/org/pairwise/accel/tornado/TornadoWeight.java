@@ -4,24 +4,27 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import org.pairwise.accel.DType;
 import org.pairwise.accel.DTypes;
+import org.pairwise.accel.Tensor;
 import org.pairwise.accel.Weight;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
- * A weight as F32 on the host. Frozen weights are converted once (F16, BF16 and Q8_0 decode exactly to F32), bound by
+ * A weight as F32. Frozen weights are converted once on the host (F16, BF16 and Q8_0 decode exactly to F32), bound by
  * identity to every compiled sequence that reads them, and reach the device once per sequence; a live view of a
- * trainable tensor (LoRA) is that tensor, resident like any other (the optimizer changes it between calls).
+ * trainable tensor (a LoRA matrix, usually a view of the adapter's flat buffer) is that tensor, resident like any
+ * other (the optimizer changes it between calls).
  */
 final class TornadoWeight implements Weight {
+    /** A frozen weight's values (null for a live one). */
     final FloatArray data;
+    /** The trainable tensor or view a live weight reads (null for a frozen one). */
+    final Tensor tensor;
     final boolean live;
-    /** The trainable tensor a live view reads (null for a frozen weight). */
-    final TornadoTensor tensor;
     private final int rows;
     private final int cols;
     private final DType dtype;
 
-    private TornadoWeight(FloatArray data, TornadoTensor tensor, DType dtype, int rows, int cols) {
+    private TornadoWeight(FloatArray data, Tensor tensor, DType dtype, int rows, int cols) {
         this.data = data;
         this.tensor = tensor;
         this.live = tensor != null;
@@ -30,6 +33,7 @@ final class TornadoWeight implements Weight {
         this.cols = cols;
     }
 
+    /** Checked by the backend (DType#checkMatrix). */
     static TornadoWeight frozen(MemorySegment seg, DType dtype, int rows, int cols) {
         int n = Math.toIntExact((long) rows * cols);
         FloatArray a = new FloatArray(Math.max(1, n));
@@ -43,11 +47,10 @@ final class TornadoWeight implements Weight {
         return new TornadoWeight(a, null, dtype, rows, cols);
     }
 
-    static TornadoWeight view(TornadoTensor t, int rows, int cols) {
-        if ((long) rows * cols > t.size()) {
-            throw new IllegalArgumentException("tensor of " + t.size() + " floats is smaller than " + rows + "x" + cols);
-        }
-        return new TornadoWeight(t.data, t, DType.F32, rows, cols);
+    static TornadoWeight view(Tensor t, int rows, int cols) {
+        TornadoTensor.base(t);
+        Tensor.checkRange(t, 0, (long) rows * cols);
+        return new TornadoWeight(null, t, DType.F32, rows, cols);
     }
 
     static TornadoWeight of(Weight w) {
@@ -55,6 +58,14 @@ final class TornadoWeight implements Weight {
             return tw;
         }
         throw new IllegalArgumentException("not a tornadovm weight: " + w);
+    }
+
+    /** Checks that this weight is (rows, cols), naming it as what in the error. */
+    TornadoWeight shaped(String what, int rows, int cols) {
+        if (this.rows != rows || this.cols != cols) {
+            throw new IllegalArgumentException(what + " " + this + " is not [" + rows + "x" + cols + "]");
+        }
+        return this;
     }
 
     @Override

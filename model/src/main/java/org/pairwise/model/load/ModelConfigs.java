@@ -68,12 +68,14 @@ public final class ModelConfigs {
                 eos = tokenIds(g.get("eos_token_id"));
             }
         }
+        // transformers 5 writes rope_theta and rope_scaling's fields into one rope_parameters object.
+        JsonNode rope = present(c.get("rope_parameters")) ? c.get("rope_parameters") : null;
         return new ModelConfig(arch, hidden, required(c, "num_hidden_layers"), heads, kvHeads, headDim,
                 required(c, "intermediate_size"), required(c, "vocab_size"),
                 optionalInt(c, "max_position_embeddings", 2048),
                 (float) optionalDouble(c, "rms_norm_eps", 1e-6),
-                optionalDouble(c, "rope_theta", 10000.0),
-                ropeScaling(c.get("rope_scaling")),
+                optionalDouble(c.has("rope_theta") || rope == null ? c : rope, "rope_theta", 10000.0),
+                ropeScaling(present(c.get("rope_scaling")) ? c.get("rope_scaling") : rope),
                 RopeTable.Pairing.HALVES,
                 c.path("tie_word_embeddings").asBoolean(false),
                 bias, bos, eos);

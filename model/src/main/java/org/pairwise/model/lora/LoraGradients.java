@@ -10,23 +10,28 @@ import org.pairwise.accel.Tensor;
 import org.pairwise.model.ModelConfig;
 
 /**
- * Gradient buffers shaped like an adapter's matrices, keyed like its pairs. Backward passes accumulate into them
- * (so gradient accumulation is free); {@link #zero} clears them after each optimizer step.
+ * Gradient buffers shaped like an adapter's matrices, keyed like its pairs: one flat buffer laid out as the adapter's
+ * parameter buffer, each dA, dB a view of it. Backward passes accumulate into them (so gradient accumulation is free);
+ * {@link #zero} clears the whole buffer in one call after each optimizer step.
  */
 public final class LoraGradients {
     /** dA (r, in) and dB (out, r) of one adapted projection. */
     public record Pair(Tensor dA, Tensor dB) {}
 
     private final Map<String, Pair> pairs = new LinkedHashMap<>();
+    private final Tensor buffer;
     private final Backend be;
 
     public LoraGradients(LoraAdapter adapter, ModelConfig model, Backend be) {
         this.be = be;
-        int r = adapter.rank();
+        this.buffer = be.allocate(adapter.parameterBuffer().size());
+        long off = 0;
         for (int l = 0; l < model.numLayers(); l++) {
             for (String p : adapter.config().targetModules()) {
                 LoraAdapter.Pair ab = adapter.pair(l, p);
-                pairs.put(l + "." + p, new Pair(be.allocate((long) r * ab.in()), be.allocate((long) ab.out() * r)));
+                Tensor dA = be.view(buffer, off, ab.a().size()), dB = be.view(buffer, off + dA.size(), ab.b().size());
+                off += dA.size() + dB.size();
+                pairs.put(l + "." + p, new Pair(dA, dB));
             }
         }
     }
@@ -35,7 +40,12 @@ public final class LoraGradients {
         return pairs.get(layer + "." + projection);
     }
 
-    /** Every gradient tensor, in the adapter's parameter order (layer, projection, A then B). */
+    /** Every gradient in one flat buffer, laid out as {@link LoraAdapter#parameterBuffer()}. */
+    public Tensor buffer() {
+        return buffer;
+    }
+
+    /** Every gradient tensor (a view of {@link #buffer()}), in the adapter's parameter order (layer, projection, A then B). */
     public List<Tensor> tensors() {
         List<Tensor> out = new ArrayList<>();
         for (Pair p : pairs.values()) {
@@ -46,9 +56,6 @@ public final class LoraGradients {
     }
 
     public void zero() {
-        for (Pair p : pairs.values()) {
-            be.zero(p.dA());
-            be.zero(p.dB());
-        }
+        be.zero(buffer);
     }
 }

@@ -67,6 +67,24 @@ class ModelConfigsTest {
         assertArrayEquals(new int[] {151645}, ModelConfigs.parse(QWEN25, null).eosTokenIds());
     }
 
+    /** transformers 5's save_pretrained moves rope_theta and rope_scaling's fields into rope_parameters. */
+    @Test
+    void transformers5RopeParametersAreRead() {
+        String qwen = QWEN25.replace("\"rope_theta\": 1000000.0,",
+                "\"rope_parameters\": {\"rope_theta\": 1000000.0, \"rope_type\": \"default\"},");
+        ModelConfig c = ModelConfigs.parse(qwen, null);
+        assertEquals(1000000.0, c.ropeTheta());
+        assertNull(c.ropeScaling());
+        String llama = LLAMA32.replaceAll("\"rope_scaling\": \\{[^}]*}, \"rope_theta\": 500000.0,",
+                "\"rope_parameters\": {\"factor\": 32.0, \"high_freq_factor\": 4.0, \"low_freq_factor\": 1.0, "
+                        + "\"original_max_position_embeddings\": 8192, \"rope_theta\": 500000.0, "
+                        + "\"rope_type\": \"llama3\"},");
+        assertFalse(llama.contains("rope_scaling"), llama);
+        ModelConfig l = ModelConfigs.parse(llama, null);
+        assertEquals(500000.0, l.ropeTheta());
+        assertEquals(new RopeTable.Llama3Scaling(32.0, 1.0, 4.0, 8192), l.ropeScaling());
+    }
+
     @Test
     void defaultsFollowTransformers() {
         ModelConfig c = ModelConfigs.parse("""

@@ -98,7 +98,8 @@ public record ServeConfig(
                     + "(mode 0600) and printed once")
                     .allowingNull(),
             Field.of("annotation", Type.STRING.labelled("MODE"), "open", "who may vote: open (anyone; each browser "
-                    + "is an anonymous annotator, named by a cookie) or token (votes need an annotator token)"),
+                    + "is an anonymous annotator, named by a cookie), token (votes need an annotator token) or "
+                    + "accounts (the admin creates annotators and invites them; see POST /api/annotators)"),
             Field.of("annotator_tokens", Type.listOf(Type.STRING.labelled("NAME:TOKEN")), List.of(),
                     "NAME:TOKEN entries (tokens of " + ConfiguredTokens.MIN_LENGTH + "+ characters), comma-separated: "
                     + "Authorization: Bearer TOKEN votes as NAME (in either mode)"),
@@ -175,8 +176,8 @@ public record ServeConfig(
             throw bad("admin_token", "must be at least " + AdminToken.MIN_LENGTH + " characters (got "
                     + adminToken.length() + "); e.g. openssl rand -hex 24");
         }
-        if (!"open".equals(annotation) && !"token".equals(annotation)) {
-            throw bad("annotation", "must be open or token, got '" + annotation + "'");
+        if (!"open".equals(annotation) && !"token".equals(annotation) && !"accounts".equals(annotation)) {
+            throw bad("annotation", "must be open, token or accounts, got '" + annotation + "'");
         }
         annotatorTokens = List.copyOf(annotatorTokens);
         viewerTokens = List.copyOf(viewerTokens);

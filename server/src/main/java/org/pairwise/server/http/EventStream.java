@@ -55,6 +55,18 @@ final class EventStream {
         resp.closeHandler(v -> clients.remove(resp));
     }
 
+    /** Ends the open streams of this person (an account just disabled or deleted): they lose what they read. */
+    void endFor(String name) {
+        for (Map.Entry<HttpServerResponse, Principal> e : List.copyOf(clients.entrySet())) {
+            if (e.getValue().name().equals(name)) {
+                clients.remove(e.getKey());
+                if (!e.getKey().closed() && !e.getKey().ended()) {
+                    e.getKey().end();
+                }
+            }
+        }
+    }
+
     void stop(Vertx vertx) {
         vertx.cancelTimer(heartbeat);
         consumers.forEach(MessageConsumer::unregister);

@@ -15,6 +15,7 @@ import java.util.Set;
 import org.pairwise.server.auth.ConfiguredTokens;
 import org.pairwise.server.auth.FailedAuthLimiter;
 import org.pairwise.server.config.ServeConfig;
+import org.pairwise.server.quality.QualityService;
 
 /**
  * The event-loop verticle: the REST API, the Server-Sent Events stream, Prometheus metrics and the static pages.
@@ -39,17 +40,21 @@ public final class HttpVerticle extends VerticleBase {
     public Future<?> start() {
         ServeConfig cfg = s.config();
         Auth auth = new Auth(new ConfiguredTokens(s.adminToken(), cfg.annotatorTokens(), cfg.viewerTokens()),
-                cfg.annotation().equals("open"), new FailedAuthLimiter(cfg.authFailuresPerMinute(),
-                LIMITED_CLIENTS, System::nanoTime));
+                cfg.annotation(), new FailedAuthLimiter(cfg.authFailuresPerMinute(), LIMITED_CLIENTS,
+                System::nanoTime), s.store().accounts());
+
         WriteChecks writes = new WriteChecks(cfg.cors());
         Failures failures = new Failures(cfg.maxBodyBytes());
         PairsApi pairs = new PairsApi(s.pool(), s.store(), cfg, context);
         VotesApi votes = new VotesApi(s.store(), vertx.eventBus(), s.metrics(), context, cfg.undoWindow() * 1000L);
         StatsApi stats = new StatsApi(s.store(), s.pool(), s.trainer(), votes, cfg.poolSize(), context);
         CampaignApi campaign = new CampaignApi(s.store(), cfg, s.io(), context);
+        QualityApi quality = new QualityApi(new QualityService(s.store(), s.io()), context);
         AdminApi admin = new AdminApi(s.store(), s.pool(), s.policies(), vertx.eventBus(), s.io(), context);
         events = new EventStream();
         events.start(vertx);
+        AccountsApi accounts = new AccountsApi(s.store().accounts(), auth, context, configuredNames(cfg),
+                events::endFor);
         guard = new ConnectionGuard(cfg.headerTimeoutMs(), cfg.idleTimeoutMs(), cfg.bodyTimeoutMs(),
                 cfg.maxConnections());
         sweep = vertx.setPeriodic(1000, id -> guard.sweep());
@@ -71,6 +76,7 @@ public final class HttpVerticle extends VerticleBase {
         bind.route(HttpMethod.GET, "/api/stats", stats::stats);
         bind.route(HttpMethod.GET, "/api/training/metrics", stats::trainingMetrics);
         bind.route(HttpMethod.GET, "/api/events", events::handle);
+        bind.route(HttpMethod.GET, "/api/quality", quality::report);
         bind.route(HttpMethod.POST, "/api/prompts", admin::uploadPrompts);
         bind.route(HttpMethod.GET, "/api/export", admin::export);
         bind.route(HttpMethod.GET, "/api/adapter", admin::adapter);
@@ -84,6 +90,16 @@ public final class HttpVerticle extends VerticleBase {
         bind.route(HttpMethod.POST, "/api/gold", campaign::uploadGold);
         bind.route(HttpMethod.GET, "/api/quality/flags", campaign::flags);
         bind.route(HttpMethod.POST, "/api/quality/flags", campaign::setFlag);
+        bind.route(HttpMethod.GET, "/api/annotators", accounts::list);
+        bind.route(HttpMethod.POST, "/api/annotators", accounts::create);
+        bind.route(HttpMethod.POST, "/api/annotators/status", accounts::setStatus);
+        bind.route(HttpMethod.POST, "/api/annotators/token", accounts::newToken);
+        bind.route(HttpMethod.POST, "/api/invites", accounts::invite);
+        bind.route(HttpMethod.POST, "/api/session", accounts::signIn);
+        bind.route(HttpMethod.POST, "/api/session/end", accounts::signOut);
+        bind.route(HttpMethod.GET, "/api/guidelines", accounts::guidelines);
+        bind.route(HttpMethod.POST, "/api/guidelines", accounts::writeGuidelines);
+        bind.route(HttpMethod.GET, "/api/progress", accounts::progress);
         if (cfg.benchRoute()) {
             // The framework's ceiling on this server, for load tests: routed like the API, but no work behind it.
             Buffer constant = Buffer.buffer("{\"ok\":true}");
@@ -126,6 +142,18 @@ public final class HttpVerticle extends VerticleBase {
         vertx.cancelTimer(sweep);
         events.stop(vertx);
         return server == null ? Future.succeededFuture() : server.close();
+    }
+
+    /** The names of the configured tokens: no account may take one (two people would vote as one name). */
+    private static Set<String> configuredNames(ServeConfig cfg) {
+        Set<String> names = new java.util.HashSet<>();
+        for (String e : cfg.annotatorTokens()) {
+            names.add(e.substring(0, e.indexOf(':')));
+        }
+        for (String e : cfg.viewerTokens()) {
+            names.add(e.substring(0, e.indexOf(':')));
+        }
+        return names;
     }
 
     public int actualPort() {

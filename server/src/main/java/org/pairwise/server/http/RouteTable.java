@@ -26,6 +26,8 @@ final class RouteTable {
         PARTICIPANT,
         /** Annotators and the admin: people who vote. A viewer gets 403. */
         VOTER,
+        /** Viewers and the admin: everyone's per-annotator figures. An annotator gets 403. */
+        READER,
         /** The admin token only. */
         ADMIN
     }
@@ -54,6 +56,7 @@ final class RouteTable {
             new Route(HttpMethod.GET, "/api/stats", Access.PARTICIPANT, Body.NONE),
             new Route(HttpMethod.GET, "/api/training/metrics", Access.PARTICIPANT, Body.NONE),
             new Route(HttpMethod.GET, "/api/events", Access.PARTICIPANT, Body.NONE),
+            new Route(HttpMethod.GET, "/api/quality", Access.READER, Body.NONE),
             new Route(HttpMethod.POST, "/api/prompts", Access.ADMIN, Body.UPLOAD),
             new Route(HttpMethod.GET, "/api/export", Access.ADMIN, Body.NONE),
             new Route(HttpMethod.GET, "/api/adapter", Access.ADMIN, Body.NONE),
@@ -68,6 +71,18 @@ final class RouteTable {
             new Route(HttpMethod.POST, "/api/gold", Access.ADMIN, Body.UPLOAD),
             new Route(HttpMethod.GET, "/api/quality/flags", Access.ADMIN, Body.NONE),
             new Route(HttpMethod.POST, "/api/quality/flags", Access.ADMIN, Body.JSON),
+            // Accounts (AccountsApi): the annotator routes answer 409 unless --annotation accounts.
+            new Route(HttpMethod.GET, "/api/annotators", Access.ADMIN, Body.NONE),
+            new Route(HttpMethod.POST, "/api/annotators", Access.ADMIN, Body.JSON),
+            new Route(HttpMethod.POST, "/api/annotators/status", Access.ADMIN, Body.JSON),
+            new Route(HttpMethod.POST, "/api/annotators/token", Access.ADMIN, Body.JSON),
+            new Route(HttpMethod.POST, "/api/invites", Access.ADMIN, Body.JSON),
+            // The invite code or token in the body is the credential; failures count in the limiter.
+            new Route(HttpMethod.POST, "/api/session", Access.PUBLIC, Body.JSON),
+            new Route(HttpMethod.POST, "/api/session/end", Access.PARTICIPANT, Body.NONE),
+            new Route(HttpMethod.GET, "/api/guidelines", Access.PARTICIPANT, Body.NONE),
+            new Route(HttpMethod.POST, "/api/guidelines", Access.ADMIN, Body.JSON),
+            new Route(HttpMethod.GET, "/api/progress", Access.PARTICIPANT, Body.NONE),
             // Only with bench_route: the framework's ceiling, for load tests.
             new Route(HttpMethod.GET, "/api/bench/constant", Access.PUBLIC, Body.NONE));
 

@@ -2,6 +2,7 @@ package org.pairwise.server.quality;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -73,14 +74,48 @@ public record CohenKappa(String annotatorA, String annotatorB, int sharedItems, 
 
     /**
      * Kappa for every pair of annotators (in the table's annotator order) that share at least minShared items; a
-     * pair below that is left out rather than reported with a kappa from a handful of items.
+     * pair below that is left out rather than reported with a kappa from a handful of items. The contingency tables
+     * are filled in one pass over the items, O(Σ m_i²) for m_i labels on item i, not O(annotators² · items): with
+     * hundreds of annotators most pairs share nothing.
      */
     public static List<CohenKappa> allPairs(AnnotationTable table, int minShared) {
         List<String> annotators = new ArrayList<>(table.annotators());
+        Map<String, Integer> index = new HashMap<>();
+        for (int i = 0; i < annotators.size(); i++) {
+            index.put(annotators.get(i), i);
+        }
+        List<String> categories = table.categories();
+        int k = categories.size();
+        long n = annotators.size();
+        Map<Long, int[][]> confusions = new HashMap<>(); // key i·n + j for annotators i < j
+        for (Map<String, String> labels : table.items().values()) {
+            int m = labels.size();
+            if (m < 2) {
+                continue;
+            }
+            int[] who = new int[m];
+            int[] what = new int[m];
+            int x = 0;
+            for (Map.Entry<String, String> e : labels.entrySet()) {
+                who[x] = index.get(e.getKey());
+                what[x++] = Collections.binarySearch(categories, e.getValue());
+            }
+            for (int p = 0; p < m; p++) {
+                for (int q = 0; q < m; q++) {
+                    if (who[p] < who[q]) {
+                        confusions.computeIfAbsent(who[p] * n + who[q], key -> new int[k][k])[what[p]][what[q]]++;
+                    }
+                }
+            }
+        }
         List<CohenKappa> out = new ArrayList<>();
         for (int i = 0; i < annotators.size(); i++) {
             for (int j = i + 1; j < annotators.size(); j++) {
-                CohenKappa kappa = of(table, annotators.get(i), annotators.get(j));
+                int[][] confusion = confusions.get(i * n + j);
+                if (confusion == null) {
+                    continue;
+                }
+                CohenKappa kappa = ofConfusion(annotators.get(i), annotators.get(j), confusion);
                 if (kappa.sharedItems() >= Math.max(1, minShared)) {
                     out.add(kappa);
                 }

@@ -79,7 +79,48 @@ final class Migrations {
                         path           TEXT    NOT NULL,
                         created_at     INTEGER NOT NULL
                     )""")),
-            new Migration(2, "assignment, skips, flags, gold, aggregation, undo", CampaignSchema.STATEMENTS));
+            new Migration(2, "annotator accounts, sessions, invites, guidelines", List.of(
+                    // A name is never reused: a deleted account keeps its row (status 'deleted'), so old votes,
+                    // stored under preferences.annotator = name, stay attributable to one person.
+                    """
+                    CREATE TABLE annotators (
+                        id         INTEGER PRIMARY KEY,
+                        name       TEXT    NOT NULL UNIQUE,
+                        role       TEXT    NOT NULL CHECK (role IN ('admin', 'annotator', 'viewer')),
+                        status     TEXT    NOT NULL CHECK (status IN ('active', 'disabled', 'deleted')),
+                        token_hash TEXT    UNIQUE,
+                        created_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL
+                    )""",
+                    // Secrets are stored only as SHA-256 hex digests (see auth.Secrets): the file lets nobody in.
+                    """
+                    CREATE TABLE invites (
+                        code_hash    TEXT    PRIMARY KEY,
+                        annotator_id INTEGER NOT NULL REFERENCES annotators(id),
+                        created_at   INTEGER NOT NULL,
+                        expires_at   INTEGER NOT NULL,
+                        used_at      INTEGER
+                    )""",
+                    "CREATE INDEX invites_annotator ON invites(annotator_id)",
+                    """
+                    CREATE TABLE sessions (
+                        session_hash TEXT    PRIMARY KEY,
+                        annotator_id INTEGER NOT NULL REFERENCES annotators(id),
+                        created_at   INTEGER NOT NULL,
+                        expires_at   INTEGER NOT NULL,
+                        last_seen_at INTEGER NOT NULL
+                    )""",
+                    "CREATE INDEX sessions_annotator ON sessions(annotator_id)",
+                    // Versions only grow; the current guidelines are the highest version.
+                    """
+                    CREATE TABLE guidelines (
+                        version    INTEGER PRIMARY KEY,
+                        format     TEXT    NOT NULL CHECK (format IN ('text', 'markdown')),
+                        body       TEXT    NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        created_by TEXT
+                    )""")),
+            new Migration(3, "assignment, skips, flags, gold, aggregation, undo", CampaignSchema.STATEMENTS));
 
     private Migrations() {}
 

@@ -249,6 +249,17 @@ public interface PreferenceStore extends AutoCloseable {
      * in chunks. Blocking: call on a worker.
      */
     void exportRaw(Writer out) throws java.io.IOException;
+    /** A vote by a named annotator, as the quality statistics read it: who, on which pair, what, when. */
+    record NamedVote(String pairId, String annotator, Choice choice, long createdAtMillis) {}
+
+    /**
+     * Every counted vote of a named annotator (anonymous legacy votes have no one to attribute them to), in no
+     * particular order: the input of {@code quality.QualityService}. One annotator votes at most once per pair.
+     */
+    CompletableFuture<List<NamedVote>> namedVotes();
+
+    /** Annotator accounts, invites, sessions and guidelines, in the same database. */
+    AccountStore accounts();
 
     @Override
     void close();

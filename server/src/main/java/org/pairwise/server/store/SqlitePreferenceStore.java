@@ -47,6 +47,7 @@ public final class SqlitePreferenceStore implements PreferenceStore {
     private final ReadPool readers;
     private final WalCheckpointer checkpointer;
     private final Finaliser finaliser = new Finaliser();
+    private final SqliteAccountStore accounts;
 
     /** Creates the parent folder and the file if needed, and brings the schema up to date. */
     public SqlitePreferenceStore(Path dbFile, int writeQueueCapacity) {
@@ -80,6 +81,7 @@ public final class SqlitePreferenceStore implements PreferenceStore {
         this.readers = new ReadPool(file, READ_THREADS, "pairwise-store-read-");
         this.writer = new GroupCommitWriter(db, conn, "pairwise-store-writer", writeQueueCapacity, MAX_BATCH);
         this.checkpointer = new WalCheckpointer(file, limits.walBytes(), readers, writer);
+        this.accounts = new SqliteAccountStore(writer, readers);
     }
 
     /** Whether the file (read without writing anything) is at this build's schema: then no migration must run. */
@@ -180,6 +182,16 @@ public final class SqlitePreferenceStore implements PreferenceStore {
     @Override
     public CompletableFuture<Optional<TrainerCheckpoint>> latestCheckpoint() {
         return readers.submit(Queries::latestCheckpoint);
+    }
+
+    @Override
+    public CompletableFuture<List<NamedVote>> namedVotes() {
+        return readers.submit(QualityQueries::namedVotes);
+    }
+
+    @Override
+    public AccountStore accounts() {
+        return accounts;
     }
 
     /** Blocking, on the caller's thread with its own read-only connection (an export can run for minutes). */

@@ -95,8 +95,10 @@ final class Writes {
                             ? new VoteResult.Duplicate(prior) : new VoteResult.Conflict(prior);
                 }
             }
-            PreparedStatement ps = tx.prepare("INSERT INTO preferences"
-                    + " (pair_id, choice, annotator, idempotency_key, comment, created_at) VALUES (?, ?, ?, ?, ?, ?)");
+            // The guidelines in force when the vote is stored: the version the voter's page shows.
+            PreparedStatement ps = tx.prepare("INSERT INTO preferences (pair_id, choice, annotator, idempotency_key,"
+                    + " comment, created_at, guideline_version) VALUES (?, ?, ?, ?, ?, ?, ("
+                    + AccountStore.currentGuidelineVersionSql + "))");
             ps.setString(1, v.pairId());
             ps.setString(2, v.choice().wire());
             ps.setString(3, v.annotator());

@@ -64,8 +64,10 @@ public final class TrainerLoop {
     private volatile Events events;
     private volatile boolean running = true;
     private volatile boolean paused;
-    private volatile String state = "starting";
-    private volatile String error;
+    // One field, so that a reader never sees a state with another state's error (say "stalled" without its reason).
+    private record Condition(String state, String error) {}
+
+    private volatile Condition condition = new Condition("starting", null);
     private volatile long lastVoteId;
     /** The trainer's place in the queue: the last training item trained on (checkpointed as queue_position). */
     private volatile long lastItemId;
@@ -135,11 +137,12 @@ public final class TrainerLoop {
     }
 
     public JsonObject status() {
-        JsonObject s = new JsonObject().put("state", state).put("paused", paused).put("steps", trainer.steps())
+        Condition c = condition;
+        JsonObject s = new JsonObject().put("state", c.state()).put("paused", paused).put("steps", trainer.steps())
                 .put("policy_version", announcedVersion).put("last_vote_id", lastVoteId)
                 .put("last_item_id", lastItemId).put("aggregation", finalising.aggregation().wire())
                 .put("votes_per_step", trainer.votesPerStep()).put("batch_window_ms", windowMs);
-        return error == null ? s : s.put("error", error);
+        return c.error() == null ? s : s.put("error", c.error());
     }
 
     /** Logged steps with a step number above {@code since}, oldest first. */
@@ -184,7 +187,7 @@ public final class TrainerLoop {
                     if (backoff > 0) {
                         LOG.info("the trainer goes on: its disk and store work again");
                         backoff = 0;
-                        error = null;
+                        setCondition("idle", null);
                     }
                     if (batch.isEmpty()) {
                         firstWaitingSince = -1;
@@ -212,11 +215,10 @@ public final class TrainerLoop {
                     // The disk or the store: nothing is lost (the votes wait in the store, the step's results in
                     // memory); try again later, and say why meanwhile.
                     backoff = backoff == 0 ? 250 : Math.min(MAX_BACKOFF_MS, backoff * 2);
-                    if (error == null) {
+                    if (condition.error() == null) {
                         LOG.warn("the trainer waits for its storage: {}", describe(e));
                     }
-                    error = describe(e);
-                    setState("stalled");
+                    setCondition("stalled", describe(e));
                     signal.tryAcquire(backoff, TimeUnit.MILLISECONDS);
                 }
             }
@@ -224,7 +226,7 @@ public final class TrainerLoop {
             Thread.currentThread().interrupt();
         } catch (Throwable t) {
             // The votes stay in the store untrained; a restart retries them. Serving goes on.
-            error = t.toString();
+            setCondition(condition.state(), t.toString());
             LOG.error("trainer stopped", t);
         } finally {
             try {
@@ -235,7 +237,7 @@ public final class TrainerLoop {
             } catch (Exception e) {
                 LOG.error("could not write the final checkpoint", e);
             }
-            setState(error == null ? "stopped" : "failed");
+            setState(condition.error() == null ? "stopped" : "failed");
             stopped.complete(null);
         }
     }
@@ -353,8 +355,13 @@ public final class TrainerLoop {
     }
 
     private void setState(String s) {
-        if (!s.equals(state)) {
-            state = s;
+        setCondition(s, condition.error());
+    }
+
+    private void setCondition(String s, String error) {
+        Condition now = new Condition(s, error);
+        if (!now.equals(condition)) {
+            condition = now;
             Events e = events;
             if (e != null) {
                 e.state(status());

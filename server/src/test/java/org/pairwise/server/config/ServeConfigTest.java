@@ -56,6 +56,9 @@ class ServeConfigTest {
         assertMessage("port", () -> d.withOverrides(Map.of("port", "70000")));
         assertMessage("port", () -> d.withOverrides(Map.of("port", "eighty")));
         assertMessage("annotation", () -> d.withOverrides(Map.of("annotation", "maybe")));
+        assertMessage("open, token or accounts", () -> d.withOverrides(Map.of("annotation", "maybe")));
+        // Accounts need no configured tokens: the admin creates the people.
+        assertEquals("accounts", d.withOverrides(Map.of("annotation", "accounts")).annotation());
         assertMessage("annotator_tokens", () -> d.withOverrides(Map.of("annotation", "token")));
         assertMessage("annotator_tokens", () -> d.withOverrides(Map.of("annotator_tokens", "no-colon")));
         assertMessage("top_p", () -> d.withOverrides(Map.of("top_p", "0")));

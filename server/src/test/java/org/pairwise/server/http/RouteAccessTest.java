@@ -71,6 +71,8 @@ class RouteAccessTest {
             new Expect("GET", "/api/stats", null, 401, 401, 200, 200, 200),
             new Expect("GET", "/api/training/metrics", null, 401, 401, 200, 200, 200),
             new Expect("GET", "/api/events", null, 401, 401, 200, 200, 200),
+            // Per-annotator quality figures: viewers and the admin; an annotator is known but not allowed.
+            new Expect("GET", "/api/quality", null, 401, 401, 403, 200, 200),
             new Expect("POST", "/api/prompts", "", 401, 401, 401, 401, 400),
             new Expect("GET", "/api/export", null, 401, 401, 401, 401, 200),
             new Expect("GET", "/api/adapter", null, 401, 401, 401, 401, 404),
@@ -84,6 +86,17 @@ class RouteAccessTest {
             new Expect("POST", "/api/gold", "", 401, 401, 401, 401, 400),
             new Expect("GET", "/api/quality/flags", null, 401, 401, 401, 401, 200),
             new Expect("POST", "/api/quality/flags", "{}", 401, 401, 401, 401, 400),
+            // Accounts are off in token mode: their routes say so (409) to whoever may call them.
+            new Expect("GET", "/api/annotators", null, 401, 401, 401, 401, 409),
+            new Expect("POST", "/api/annotators", "{}", 401, 401, 401, 401, 409),
+            new Expect("POST", "/api/annotators/status", "{}", 401, 401, 401, 401, 409),
+            new Expect("POST", "/api/annotators/token", "{}", 401, 401, 401, 401, 409),
+            new Expect("POST", "/api/invites", "{}", 401, 401, 401, 401, 409),
+            new Expect("POST", "/api/session", "{}", 409, 409, 409, 409, 409),
+            new Expect("POST", "/api/session/end", null, 401, 401, 200, 200, 200),
+            new Expect("GET", "/api/guidelines", null, 401, 401, 200, 200, 200),
+            new Expect("POST", "/api/guidelines", "{}", 401, 401, 401, 401, 400),
+            new Expect("GET", "/api/progress", null, 401, 401, 200, 200, 200),
             new Expect("GET", "/", null, 200, 200, 200, 200, 200),
             new Expect("GET", "/dashboard.html", null, 200, 200, 200, 200, 200));
 

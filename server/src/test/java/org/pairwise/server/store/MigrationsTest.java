@@ -19,6 +19,9 @@ import org.junit.jupiter.api.io.TempDir;
 import org.pairwise.server.store.Migrations.Migration;
 
 class MigrationsTest {
+    /** This build's schema version: tests name versions relative to it, so appending a migration breaks none. */
+    static final int LATEST = Migrations.latestVersion(Migrations.ALL);
+
     @TempDir
     Path dir;
 
@@ -28,7 +31,7 @@ class MigrationsTest {
         new SqlitePreferenceStore(file, 16).close();
         assertTrue(Files.exists(file));
         try (Connection c = Fixtures.jdbc(file); Statement st = c.createStatement()) {
-            assertEquals(Migrations.latestVersion(Migrations.ALL), Migrations.userVersion(st));
+            assertEquals(LATEST, Migrations.userVersion(st));
             assertEquals("wal", scalar(st, "PRAGMA journal_mode"));
             Set<String> tables = new TreeSet<>();
             try (ResultSet rs = st.executeQuery("SELECT name FROM sqlite_master WHERE type = 'table'")) {
@@ -36,7 +39,8 @@ class MigrationsTest {
                     tables.add(rs.getString(1));
                 }
             }
-            assertTrue(tables.containsAll(Set.of("prompts", "pairs", "preferences", "trainer_checkpoints")),
+            assertTrue(tables.containsAll(Set.of("prompts", "pairs", "preferences", "trainer_checkpoints",
+                            "annotators", "invites", "sessions", "guidelines")),
                     tables::toString);
             assertEquals("1", scalar(st,
                     "SELECT COUNT(*) FROM sqlite_master WHERE name = 'preferences_annotator_pair'"));
@@ -65,7 +69,7 @@ class MigrationsTest {
             store.addPrompt("seed", "again", null).join();
         }
         assertEquals(2, Fixtures.count(file, "SELECT COUNT(*) FROM prompts"));
-        assertEquals(Migrations.latestVersion(Migrations.ALL), Fixtures.count(file, "PRAGMA user_version"));
+        assertEquals(LATEST, Fixtures.count(file, "PRAGMA user_version"));
     }
 
     @Test
@@ -74,18 +78,17 @@ class MigrationsTest {
         try (var store = new SqlitePreferenceStore(file, 16)) {
             store.addPrompt("seed", "kept", null).join();
         }
-        int next = Migrations.latestVersion(Migrations.ALL) + 1;
         List<Migration> withTwo = new ArrayList<>(Migrations.ALL);
-        withTwo.add(new Migration(next, "prompt language", List.of("ALTER TABLE prompts ADD COLUMN lang TEXT")));
+        withTwo.add(new Migration(LATEST + 1, "prompt language", List.of("ALTER TABLE prompts ADD COLUMN lang TEXT")));
         try (Connection c = Sqlite.openWriter(file)) {
-            assertEquals(next, Migrations.migrate(c, withTwo));
+            assertEquals(LATEST + 1, Migrations.migrate(c, withTwo));
             // Again: adding the column twice would fail, so this proves the new version is skipped now.
-            assertEquals(next, Migrations.migrate(c, withTwo));
+            assertEquals(LATEST + 1, Migrations.migrate(c, withTwo));
         }
         assertEquals(1, Fixtures.count(file, "SELECT COUNT(*) FROM prompts WHERE text = 'kept' AND lang IS NULL"));
-        // This build knows only version 1: it must refuse the newer file rather than write to it.
+        // This build knows only up to LATEST: it must refuse the newer file rather than write to it.
         StoreException e = assertThrows(StoreException.class, () -> new SqlitePreferenceStore(file, 16));
-        assertTrue(e.getMessage().contains("schema version " + next), e.getMessage());
+        assertTrue(e.getMessage().contains("schema version " + (LATEST + 1)), e.getMessage());
     }
 
     @Test
@@ -93,13 +96,11 @@ class MigrationsTest {
         Path file = dir.resolve("p.db");
         new SqlitePreferenceStore(file, 16).close();
         List<Migration> broken = new ArrayList<>(Migrations.ALL);
-        int latest = Migrations.latestVersion(Migrations.ALL);
-        broken.add(new Migration(latest + 1, "half done", List.of("CREATE TABLE extra (x INTEGER)",
-                "THIS IS NOT SQL")));
+        broken.add(new Migration(LATEST + 1, "half done", List.of("CREATE TABLE extra (x INTEGER)", "THIS IS NOT SQL")));
         try (Connection c = Sqlite.openWriter(file)) {
             assertThrows(SQLException.class, () -> Migrations.migrate(c, broken));
         }
-        assertEquals(latest, Fixtures.count(file, "PRAGMA user_version"));
+        assertEquals(LATEST, Fixtures.count(file, "PRAGMA user_version"));
         assertEquals(0, Fixtures.count(file, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'extra'"));
     }
 

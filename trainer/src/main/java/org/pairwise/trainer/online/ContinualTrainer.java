@@ -144,7 +144,7 @@ public final class ContinualTrainer {
         }
         session.setPosition(DpoSession.Position.online(votes.getLast().id(), policyVersion, queuePosition));
         metrics.setGradNorm(applied.gradNorm());
-        metrics.setLearningRate(applied.nextLearningRate());
+        metrics.setLearningRate(applied.learningRate());
         metrics.setNumTokens(session.numTokens());
         Map<String, Double> m = new LinkedHashMap<>(metrics.snapshot());
         m.put("off_policy_age", age / votes.size());

@@ -8,9 +8,10 @@ import java.util.stream.Collectors;
  * with the warmup length transformers' {@code Trainer} derives. {@code lr(step)} is the rate of optimizer step
  * {@code step}, counted from 0: the first update uses {@code lr(0)} (0 during warmup).
  *
- * <p>The logged {@code learning_rate}: transformers logs {@code get_last_lr()} after {@code scheduler.step()}, so the
- * value logged at {@code global_step} s (s updates done) is {@code lr(s)}, the rate of the next update, not of the one
- * just taken. The trainer should log {@code lr(globalStep)} to match.
+ * <p>The logged {@code learning_rate}: transformers 5 (TRL 1.x) reads {@code get_last_lr()} after
+ * {@code optimizer.step()} and before {@code scheduler.step()}, so the value logged at {@code global_step} s (s updates
+ * done) is {@code lr(s - 1)}, the rate of the update just taken (older transformers read it after the scheduler's step,
+ * the rate of the next one).
  *
  * <p>Warmup length: {@code warmup_steps} ≥ 1 is a step count (truncated to an integer); 0 &lt; {@code warmup_steps}
  * &lt; 1 is a ratio of the total (transformers ≥ 5 reads it so); {@code warmup_steps} = 0 falls back to

@@ -61,10 +61,10 @@ public final class DpoSession {
 
     /**
      * What an optimizer step did: the step count after it, the gradient norm before clipping (TRL's grad_norm),
-     * whether it was applied (a non-finite gradient skips it), and the rate of the next step, which is what
-     * transformers logs as learning_rate.
+     * whether it was applied (a non-finite gradient skips it), and the rate it was taken at, which is what
+     * transformers 5 logs as learning_rate (it reads the rate before the scheduler steps).
      */
-    public record Step(int globalStep, double gradNorm, boolean applied, double nextLearningRate) {}
+    public record Step(int globalStep, double gradNorm, boolean applied, double learningRate) {}
 
     /** The reference scorer's position budget, its cache bound, and how many log lines a checkpoint keeps. */
     public record Options(int referenceBatchTokens, long referenceCacheEntries, int logHistory) {
@@ -172,13 +172,14 @@ public final class DpoSession {
      * sync_ref_model, every ref_model_sync_steps-th step then updates the reference ({@link ReferenceSync}).
      */
     public Step optimizerStep() {
-        AdamW.StepResult r = optimizer.step(schedule.lr(globalStep));
+        double lr = schedule.lr(globalStep);
+        AdamW.StepResult r = optimizer.step(lr);
         grads.zero();
         globalStep++;
         if (referenceSync != null && referenceSync.due(globalStep)) {
             referenceSync.update(adapter, reference);
         }
-        return new Step(globalStep, r.gradNorm(), r.applied(), schedule.lr(globalStep));
+        return new Step(globalStep, r.gradNorm(), r.applied(), lr);
     }
 
     /**

@@ -23,12 +23,54 @@ import org.pairwise.trainer.dpo.DpoMetrics;
  * micro-batches, metrics under TRL's names every logging_steps into output_dir/metrics.jsonl, a checkpoint every
  * save_steps, and the final adapter in output_dir; a loop over a {@link DpoSession}. A run resumed from a checkpoint
  * takes the same steps as one that never stopped.
+ *
+ * <p>As transformers 5's Trainer: a step's micro-batch losses are divided by the number of micro-batches it has (fewer
+ * than gradient_accumulation_steps at the end of an epoch that does not divide evenly), the logged {@code loss} is the
+ * mean of the steps' losses since the last log (a non-finite micro-batch loss counts as the window's mean so far, its
+ * logging_nan_inf_filter), and {@code learning_rate} is the rate of the step just taken.
  */
 public final class DpoTrainer {
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
-    /** The end of a run: the adapter, the last logged metrics, and how many optimizer steps were skipped. */
-    public record Outcome(LoraAdapter adapter, Map<String, Double> lastMetrics, int steps, int skippedSteps) {}
+    /**
+     * The end of a run: the adapter, the last logged metrics, how many optimizer steps were skipped, and TRL's
+     * run-level figures.
+     */
+    public record Outcome(LoraAdapter adapter, Map<String, Double> lastMetrics, int steps, int skippedSteps,
+                          RunFigures run) {}
+
+    /**
+     * The figures transformers' Trainer logs when {@code train()} ends, with its definitions: {@code train_runtime}
+     * the seconds of the training loop (from after the data and any precomputed reference log-probs are ready to
+     * after the last step; rounded to 4 decimals), {@code train_samples_per_second} the run's samples (max_steps x
+     * batch x accumulation when max_steps is set, else pairs x num_train_epochs) per second and
+     * {@code train_steps_per_second} its optimizer steps per second (3 decimals), {@code train_loss} the sum of the
+     * steps' losses over the global step. As in transformers, a resumed run counts the whole run's samples and steps
+     * against its own runtime, and sums only its own steps' losses.
+     */
+    public record RunFigures(double trainRuntime, double trainSamplesPerSecond, double trainStepsPerSecond,
+                             double trainLoss, double epoch) {
+        static RunFigures of(double seconds, double samples, int steps, double lossSum, int globalStep,
+                             double epoch) {
+            return new RunFigures(round(seconds, 4), round(samples / seconds, 3), round(steps / seconds, 3),
+                    lossSum / Math.max(globalStep, 0.001), epoch);
+        }
+
+        /** Under TRL's names, in its order. */
+        public Map<String, Double> toMap() {
+            Map<String, Double> m = new LinkedHashMap<>();
+            m.put("train_runtime", trainRuntime);
+            m.put("train_samples_per_second", trainSamplesPerSecond);
+            m.put("train_steps_per_second", trainStepsPerSecond);
+            m.put("train_loss", trainLoss);
+            m.put("epoch", epoch);
+            return m;
+        }
+
+        private static double round(double v, int decimals) {
+            return java.math.BigDecimal.valueOf(v).setScale(decimals, java.math.RoundingMode.HALF_EVEN).doubleValue();
+        }
+    }
 
     private final LlamaModel model;
     private final DpoConfig config;
@@ -86,26 +128,32 @@ public final class DpoTrainer {
         DpoMetrics metrics = DpoMetrics.train();
         Map<String, Double> last = Map.of();
         long started = System.nanoTime();
-        int startStep = session.steps();
+        int startStep = session.steps(), windowSteps = 0;
+        double windowLoss = 0, runLoss = 0, epoch = session.position().epoch();
         while (session.steps() < total) {
             int[] order = Shuffle.permutation(n, config.seed(), epochIndex);
             while (session.steps() < total && microInEpoch < microPerEpoch) {
-                for (int k = 0; k < accum && microInEpoch < microPerEpoch; k++, microInEpoch++) {
+                int micro = Math.min(accum, microPerEpoch - microInEpoch);
+                for (int k = 0; k < micro; k++, microInEpoch++) {
                     List<PreferencePair> batch = new ArrayList<>(bs);
                     for (int i = microInEpoch * bs; i < Math.min(n, (microInEpoch + 1) * bs); i++) {
                         batch.add(trainData.get(order[i]));
                     }
-                    DpoStep.Result r = session.accumulate(batch, 1.0 / accum);
+                    DpoStep.Result r = session.accumulate(batch, 1.0 / micro);
                     if (Double.isFinite(r.out().loss)) {
                         metrics.addMicroBatch(r.batch(), r.out(), r.logits());
+                        windowLoss += r.out().loss / micro;
+                    } else {
+                        windowLoss += windowLoss / (1 + windowSteps);
                     }
                 }
                 DpoSession.Step applied = session.optimizerStep();
                 int globalStep = applied.globalStep();
-                double epoch = epochIndex + (double) microInEpoch / microPerEpoch;
+                windowSteps++;
+                epoch = epochIndex + (double) microInEpoch / microPerEpoch;
                 session.setPosition(DpoSession.Position.offline(epochIndex, microInEpoch, epoch));
                 metrics.setGradNorm(applied.gradNorm());
-                metrics.setLearningRate(applied.nextLearningRate());
+                metrics.setLearningRate(applied.learningRate());
                 metrics.setEpoch(epoch);
                 metrics.setNumTokens(session.numTokens());
                 if (!applied.applied() && progress != null) {
@@ -114,8 +162,14 @@ public final class DpoTrainer {
                 }
                 if (globalStep % config.loggingSteps() == 0 || globalStep == total) {
                     last = metrics.snapshot();
+                    if (last.containsKey("loss")) {
+                        last.put("loss", windowLoss / windowSteps);
+                    }
                     appendLog(session, metricsFile, globalStep, last);
                     metrics.reset();
+                    runLoss += windowLoss;
+                    windowLoss = 0;
+                    windowSteps = 0;
                 }
                 if (!evalPairs.isEmpty() && globalStep % config.effectiveEvalSteps() == 0) {
                     appendLog(session, metricsFile, globalStep, evaluate(session, evalPairs, epoch));
@@ -131,11 +185,16 @@ public final class DpoTrainer {
                 microInEpoch = 0;
             }
         }
+        double samples = config.maxSteps() > 0 ? (double) config.maxSteps() * bs * accum : n * config.numTrainEpochs();
+        RunFigures run = RunFigures.of((System.nanoTime() - started) / 1e9, samples, total, runLoss + windowLoss,
+                session.steps(), epoch);
         session.saveAdapter(out);
+        // transformers' save_metrics("train", ...) file, which TRL's example scripts write
+        Files.writeString(out.resolve("train_results.json"), MAPPER.writeValueAsString(run.toMap()));
         if (progress != null) {
             progress.println();
         }
-        return new Outcome(session.adapter(), last, session.steps(), session.skippedSteps());
+        return new Outcome(session.adapter(), last, session.steps(), session.skippedSteps(), run);
     }
 
     // One line of metrics.jsonl, also kept in the log history that checkpoints carry.

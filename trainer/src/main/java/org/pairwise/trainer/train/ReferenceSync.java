@@ -1,6 +1,5 @@
 package org.pairwise.trainer.train;
 
-import java.util.List;
 import org.pairwise.accel.Backend;
 import org.pairwise.accel.Tensor;
 import org.pairwise.model.lora.LoraAdapter;
@@ -22,9 +21,9 @@ import org.pairwise.model.lora.LoraAdapter;
  * here, exactly what TRL's loop over {@code parameters()} would mix on two PEFT models. It also keeps the reference a
  * rank-r adapter, which the mix of deltas (rank up to 2r) would not be. A hard update (α = 1) is exact either way.
  *
- * <p>The update runs on the backend: one scale, one copy, one scale and one add per tensor (a copy for α = 1), no
- * per-element Java loop, and it works unchanged whether {@link LoraAdapter#parameters()} are separate buffers or views
- * of one flat buffer. The reference's cached log-probs are invalidated after each update.
+ * <p>The update runs on the backend over each adapter's one flat parameter buffer (its tensors are views of it, laid
+ * out alike in both adapters): one scale, one copy, one scale and one add (a copy for α = 1), no per-element Java
+ * loop. The reference's cached log-probs are invalidated after each update.
  */
 public final class ReferenceSync {
     private final Backend be;
@@ -50,34 +49,31 @@ public final class ReferenceSync {
         return globalStep % every == 0;
     }
 
-    // reference.adapter() (P tensors) = alpha * policy + (1 - alpha) * reference.adapter(), tensor by tensor;
-    // then the reference log-prob cache is cleared.
+    // reference.adapter() = alpha * policy + (1 - alpha) * reference.adapter(), over each adapter's one flat
+    // parameter buffer (elementwise, so the same as tensor by tensor); then the reference log-prob cache is cleared.
     public void update(LoraAdapter policy, ReferenceLogps reference) {
         LoraAdapter ref = reference.adapter();
-        List<Tensor> dst = ref.parameters(), src = policy.parameters();
+        Tensor r = ref.parameterBuffer(), p = policy.parameterBuffer();
         if (ref.rank() != policy.rank() || !ref.config().targetModules().equals(policy.config().targetModules())
-                || dst.size() != src.size()) {
+                || r.size() != p.size()) {
             throw new IllegalArgumentException("the reference adapter (rank " + ref.rank() + " on "
                     + ref.config().targetModules() + ") does not match the policy's (rank " + policy.rank() + " on "
                     + policy.config().targetModules() + ")");
         }
-        for (int i = 0; i < dst.size(); i++) {
-            Tensor r = dst.get(i), p = src.get(i);
-            long n = r.size();
-            if (alpha == 1) {
-                be.copy(r, 0, p, 0, n);
-            } else if (alpha > 0) {
-                be.scale(r, (float) (1 - alpha), n);
-                Tensor tmp = scratch(n);
-                be.copy(tmp, 0, p, 0, n);
-                be.scale(tmp, (float) alpha, n);
-                be.add(r, tmp, n);
-            }
+        long n = r.size();
+        if (alpha == 1) {
+            be.copy(r, 0, p, 0, n);
+        } else if (alpha > 0) {
+            be.scale(r, (float) (1 - alpha), n);
+            Tensor tmp = scratch(n);
+            be.copy(tmp, 0, p, 0, n);
+            be.scale(tmp, (float) alpha, n);
+            be.add(r, tmp, n);
         }
         reference.invalidate();
     }
 
-    // One buffer as large as the largest tensor, reused for every tensor and every update.
+    // One buffer as large as the adapter, reused for every update.
     private Tensor scratch(long n) {
         if (scratch == null || scratch.size() < n) {
             scratch = be.allocate(n);

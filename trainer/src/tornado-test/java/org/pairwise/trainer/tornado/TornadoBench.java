@@ -110,10 +110,10 @@ public final class TornadoBench {
     static final class Kernels {
         static final List<String> NAMES = List.of("matmulForward+bias", "matmulBackward", "matmulBackwardWeight",
                 "rmsnormForward", "rmsnormBackward", "ropeForward", "ropeBackward", "attentionForward",
-                "attentionBackward", "swigluForward", "swigluBackward", "embeddingForward", "embeddingBackward",
+                "attentionBackward", "swigluForward", "swigluBackward", "embeddingForward",
                 "logprobForward", "logprobBackward", "adamwUpdate", "sumOfSquares", "add", "scale");
         final Tensor x, out, bias, dout, dx, dbias, dw, rstd, normW, dNormW, q, k, v, att, dq, dk, dv, gate, up, dgate,
-                dup, table, dtable, logp, lse, logitSum, h, dh, dlogp, p, g, m, s;
+                dup, logp, lse, logitSum, h, dh, dlogp, p, g, m, s;
         final Weight w, lmHead, emb;
         final int[] positions = new int[N], tokens = new int[N], targets = new int[N];
         final RopeTable rope = RopeTable.create(RopeTable.Pairing.HALVES, HS, T, 10000.0, null);
@@ -141,8 +141,6 @@ public final class TornadoBench {
             up = rand(be, r, N * OC);
             dgate = be.allocate((long) N * OC);
             dup = be.allocate((long) N * OC);
-            table = be.allocate((long) V * C);
-            dtable = be.allocate((long) V * C);
             logp = be.allocate(N);
             lse = be.allocate(N);
             logitSum = be.allocate(N);
@@ -171,7 +169,7 @@ public final class TornadoBench {
                 case "attentionForward", "attentionBackward" -> "B " + B + ", T " + T + ", NH " + NH + ", KV " + KV
                         + ", HS " + HS;
                 case "swigluForward", "swigluBackward" -> "N " + N + ", C " + OC;
-                case "embeddingForward", "embeddingBackward" -> "N " + N + ", C " + C + ", V " + V;
+                case "embeddingForward" -> "N " + N + ", C " + C + ", V " + V;
                 case "logprobForward", "logprobBackward" -> "N " + N + ", C " + C + ", V " + V;
                 default -> "n " + (OC * C);
             };
@@ -191,7 +189,6 @@ public final class TornadoBench {
                 case "swigluForward" -> be -> be.swigluForward(out, gate, up, N, OC);
                 case "swigluBackward" -> be -> be.swigluBackward(dgate, dup, dout, gate, up, N, OC);
                 case "embeddingForward" -> be -> be.embeddingForward(dx, tokens, emb, N, C);
-                case "embeddingBackward" -> be -> be.embeddingBackward(dtable, x, tokens, N, C);
                 case "logprobForward" -> be -> be.logprobForward(logp, lse, logitSum, h, lmHead, targets, N, C, V);
                 case "logprobBackward" -> be -> be.logprobBackward(dh, dlogp, h, lmHead, lse, targets, N, C, V);
                 case "adamwUpdate" -> be -> be.adamwUpdate(p, g, m, s, (long) OC * C, 1e-6f, 0.9f, 0.999f, 1e-8f, 0.01f, 1);
