@@ -26,8 +26,6 @@ import org.pairwise.server.store.PreferenceStore.UndoResult;
  * request's {@link Principal}: nobody undoes, skips or flags as someone else.
  */
 final class CampaignApi {
-    private static final int MAX_ID = 200;
-    private static final int MAX_COMMENT = 4000;
 
     private final PreferenceStore store;
     private final long undoWindowMillis;
@@ -87,14 +85,14 @@ final class CampaignApi {
     /** POST /api/skips {pair_id, reason, comment?}. */
     void skip(RoutingContext ctx) {
         JsonObject body = Responses.object(ctx);
-        String pairId = Responses.requiredString(body, "pair_id", MAX_ID);
+        String pairId = Responses.requiredString(body, "pair_id", Responses.MAX_ID);
         SkipReason reason;
         try {
             reason = SkipReason.fromWire(Responses.requiredString(body, "reason", 40));
         } catch (IllegalArgumentException e) {
             throw ApiError.badRequest(e.getMessage());
         }
-        String comment = Responses.optionalString(body, "comment", MAX_COMMENT);
+        String comment = Responses.optionalString(body, "comment", Responses.MAX_COMMENT);
         Principal who = Auth.principal(ctx);
         Future.fromCompletionStage(store.skip(pairId, who.name(), reason, comment), context)
                 .onSuccess(r -> {
@@ -115,8 +113,8 @@ final class CampaignApi {
     /** POST /api/pair-flags {pair_id, comment}: a note on a pair for the admin. */
     void flagPair(RoutingContext ctx) {
         JsonObject body = Responses.object(ctx);
-        String pairId = Responses.requiredString(body, "pair_id", MAX_ID);
-        String comment = Responses.requiredString(body, "comment", MAX_COMMENT);
+        String pairId = Responses.requiredString(body, "pair_id", Responses.MAX_ID);
+        String comment = Responses.requiredString(body, "comment", Responses.MAX_COMMENT);
         if (comment.isBlank()) {
             throw ApiError.badRequest("comment must say what is wrong with the pair");
         }
@@ -167,11 +165,11 @@ final class CampaignApi {
     /** POST /api/quality/flags {annotator, flagged, reason?}: flag or un-flag an annotator by hand. */
     void setFlag(RoutingContext ctx) {
         JsonObject body = Responses.object(ctx);
-        String annotator = Responses.requiredString(body, "annotator", MAX_ID);
+        String annotator = Responses.requiredString(body, "annotator", Responses.MAX_ID);
         if (!(body.getValue("flagged") instanceof Boolean flagged)) {
             throw ApiError.badRequest("flagged must be true or false");
         }
-        String reason = Responses.optionalString(body, "reason", MAX_COMMENT);
+        String reason = Responses.optionalString(body, "reason", Responses.MAX_COMMENT);
         String by = Auth.principal(ctx).name();
         Future.fromCompletionStage(store.setAnnotatorFlag(annotator, flagged, reason, by), context)
                 .onSuccess(v -> Responses.json(ctx, 200, new JsonObject().put("annotator", annotator)

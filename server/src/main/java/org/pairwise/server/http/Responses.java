@@ -38,6 +38,10 @@ final class Responses {
         return o;
     }
 
+    /** The longest id (pair, idempotency key, annotator name) and comment a request body may carry. */
+    static final int MAX_ID = 200;
+    static final int MAX_COMMENT = 4000;
+
     static String requiredString(JsonObject o, String key, int maxLength) {
         String s = optionalString(o, key, maxLength);
         if (s == null || s.isEmpty()) {

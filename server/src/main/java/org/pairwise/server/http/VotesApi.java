@@ -29,8 +29,6 @@ import org.slf4j.LoggerFactory;
  * the reader's own for an annotator.
  */
 final class VotesApi {
-    private static final int MAX_ID = 200;
-    private static final int MAX_COMMENT = 4000;
 
     private final PreferenceStore store;
     private final EventBus bus;
@@ -55,17 +53,18 @@ final class VotesApi {
 
     void record(RoutingContext ctx) {
         JsonObject body = Responses.object(ctx);
-        String pairId = Responses.requiredString(body, "pair_id", MAX_ID);
+        String pairId = Responses.requiredString(body, "pair_id", Responses.MAX_ID);
         Choice choice;
         try {
             choice = Choice.fromWire(Responses.requiredString(body, "choice", 20));
         } catch (IllegalArgumentException e) {
             throw ApiError.badRequest(e.getMessage());
         }
-        Responses.optionalString(body, "annotator", MAX_ID);  // still checked: a client sending junk should hear
+        // still checked: a client sending junk should hear
+        Responses.optionalString(body, "annotator", Responses.MAX_ID);
         Principal who = Auth.principal(ctx);
-        String key = Responses.optionalString(body, "idempotency_key", MAX_ID);
-        String comment = Responses.optionalString(body, "comment", MAX_COMMENT);
+        String key = Responses.optionalString(body, "idempotency_key", Responses.MAX_ID);
+        String comment = Responses.optionalString(body, "comment", Responses.MAX_COMMENT);
         store.recordVote(new VoteRequest(pairId, choice, who.name(), key, comment)).whenComplete((r, t) ->
                 onLoop(() -> {
                     if (t != null) {
