@@ -4,107 +4,13 @@ import static org.pairwise.accel.cpu.Vec.F;
 import static org.pairwise.accel.cpu.Vec.L;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
- * The two register-tiled F32 products behind matmul and the fused log-prob. Both read row-major heap arrays;
- * weights in other dtypes are converted a few rows at a time into a scratch that is then reused by every token.
+ * The register-tiled F32 accumulation behind matmul's gradients and the fused log-prob's backward. It reads row-major
+ * heap arrays; weights in other dtypes are converted a few rows at a time into a scratch reused by every token.
  */
 final class Gemm {
     private Gemm() {}
-
-    /**
-     * c[cOff + i*ldcI + j*ldcJ] = a_i . b_j over K, for i < nI, j < nJ; a_i starts at aOff + i*lda, b_j at
-     * bOff + j*ldb. Tiles of 4 a-rows x 4 b-rows keep 16 accumulators in registers so each loaded vector is used 4 times.
-     */
-    static void dots(float[] a, int aOff, int lda, int nI, float[] b, int bOff, int ldb, int nJ, int K,
-                     float[] c, int cOff, int ldcI, int ldcJ) {
-        dots(a, aOff, lda, nI, b, bOff, ldb, nJ, K, c, cOff, ldcI, ldcJ, false);
-    }
-
-    /** As above; with {@code accumulate} the products are added to c (one K-block of a longer product). */
-    static void dots(float[] a, int aOff, int lda, int nI, float[] b, int bOff, int ldb, int nJ, int K,
-                     float[] c, int cOff, int ldcI, int ldcJ, boolean accumulate) {
-        int j = 0;
-        for (; j + 4 <= nJ; j += 4) {
-            int i = 0;
-            for (; i + 4 <= nI; i += 4) {
-                tile4x4(a, aOff + i * lda, lda, b, bOff + j * ldb, ldb, K,
-                        c, cOff + i * ldcI + j * ldcJ, ldcI, ldcJ, accumulate);
-            }
-            for (; i < nI; i++) {
-                tile1x4(a, aOff + i * lda, b, bOff + j * ldb, ldb, K, c, cOff + i * ldcI + j * ldcJ, ldcJ,
-                        accumulate);
-            }
-        }
-        for (; j < nJ; j++) {
-            for (int i = 0; i < nI; i++) {
-                float v = Vec.dot(a, aOff + i * lda, b, bOff + j * ldb, K);
-                c[cOff + i * ldcI + j * ldcJ] = accumulate ? c[cOff + i * ldcI + j * ldcJ] + v : v;
-            }
-        }
-    }
-
-    private static void tile4x4(float[] a, int a0, int lda, float[] b, int b0, int ldb, int K,
-                                float[] c, int c0, int ldcI, int ldcJ, boolean acc) {
-        int a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda;
-        int b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
-        FloatVector z = FloatVector.zero(F);
-        FloatVector s00 = z, s01 = z, s02 = z, s03 = z, s10 = z, s11 = z, s12 = z, s13 = z;
-        FloatVector s20 = z, s21 = z, s22 = z, s23 = z, s30 = z, s31 = z, s32 = z, s33 = z;
-        int k = 0;
-        for (int kEnd = K - L; k <= kEnd; k += L) {
-            FloatVector w0 = FloatVector.fromArray(F, b, b0 + k);
-            FloatVector w1 = FloatVector.fromArray(F, b, b1 + k);
-            FloatVector w2 = FloatVector.fromArray(F, b, b2 + k);
-            FloatVector w3 = FloatVector.fromArray(F, b, b3 + k);
-            FloatVector x = FloatVector.fromArray(F, a, a0 + k);
-            s00 = x.fma(w0, s00); s01 = x.fma(w1, s01); s02 = x.fma(w2, s02); s03 = x.fma(w3, s03);
-            x = FloatVector.fromArray(F, a, a1 + k);
-            s10 = x.fma(w0, s10); s11 = x.fma(w1, s11); s12 = x.fma(w2, s12); s13 = x.fma(w3, s13);
-            x = FloatVector.fromArray(F, a, a2 + k);
-            s20 = x.fma(w0, s20); s21 = x.fma(w1, s21); s22 = x.fma(w2, s22); s23 = x.fma(w3, s23);
-            x = FloatVector.fromArray(F, a, a3 + k);
-            s30 = x.fma(w0, s30); s31 = x.fma(w1, s31); s32 = x.fma(w2, s32); s33 = x.fma(w3, s33);
-        }
-        put(c, c0, s00, a, a0, b, b0, k, K, acc); put(c, c0 + ldcJ, s01, a, a0, b, b1, k, K, acc);
-        put(c, c0 + 2 * ldcJ, s02, a, a0, b, b2, k, K, acc); put(c, c0 + 3 * ldcJ, s03, a, a0, b, b3, k, K, acc);
-        c0 += ldcI;
-        put(c, c0, s10, a, a1, b, b0, k, K, acc); put(c, c0 + ldcJ, s11, a, a1, b, b1, k, K, acc);
-        put(c, c0 + 2 * ldcJ, s12, a, a1, b, b2, k, K, acc); put(c, c0 + 3 * ldcJ, s13, a, a1, b, b3, k, K, acc);
-        c0 += ldcI;
-        put(c, c0, s20, a, a2, b, b0, k, K, acc); put(c, c0 + ldcJ, s21, a, a2, b, b1, k, K, acc);
-        put(c, c0 + 2 * ldcJ, s22, a, a2, b, b2, k, K, acc); put(c, c0 + 3 * ldcJ, s23, a, a2, b, b3, k, K, acc);
-        c0 += ldcI;
-        put(c, c0, s30, a, a3, b, b0, k, K, acc); put(c, c0 + ldcJ, s31, a, a3, b, b1, k, K, acc);
-        put(c, c0 + 2 * ldcJ, s32, a, a3, b, b2, k, K, acc); put(c, c0 + 3 * ldcJ, s33, a, a3, b, b3, k, K, acc);
-    }
-
-    private static void tile1x4(float[] a, int a0, float[] b, int b0, int ldb, int K, float[] c, int c0, int ldcJ,
-                                boolean acc) {
-        int b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
-        FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
-        int k = 0;
-        for (int kEnd = K - L; k <= kEnd; k += L) {
-            FloatVector x = FloatVector.fromArray(F, a, a0 + k);
-            s0 = x.fma(FloatVector.fromArray(F, b, b0 + k), s0);
-            s1 = x.fma(FloatVector.fromArray(F, b, b1 + k), s1);
-            s2 = x.fma(FloatVector.fromArray(F, b, b2 + k), s2);
-            s3 = x.fma(FloatVector.fromArray(F, b, b3 + k), s3);
-        }
-        put(c, c0, s0, a, a0, b, b0, k, K, acc); put(c, c0 + ldcJ, s1, a, a0, b, b1, k, K, acc);
-        put(c, c0 + 2 * ldcJ, s2, a, a0, b, b2, k, K, acc); put(c, c0 + 3 * ldcJ, s3, a, a0, b, b3, k, K, acc);
-    }
-
-    // Reduces the lanes and adds the scalar tail k..K that did not fill a vector.
-    private static void put(float[] c, int ci, FloatVector s, float[] a, int ai, float[] b, int bi, int k, int K,
-                            boolean acc) {
-        float v = Vec.sumLanes(s);
-        for (; k < K; k++) {
-            v += a[ai + k] * b[bi + k];
-        }
-        c[ci] = acc ? c[ci] + v : v;
-    }
 
     /**
      * c_i[0..K) += sum over j < nJ of g(i,j) * b_j[0..K), with g(i,j) = g[gOff + i*gsI + j*gsJ], b_j at bOff + j*ldb,

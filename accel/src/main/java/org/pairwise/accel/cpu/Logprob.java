@@ -13,11 +13,6 @@ import jdk.incubator.vector.FloatVector;
 final class Logprob {
     private Logprob() {}
 
-    /** Vocabulary rows per chunk of the backward pass, sized so a converted chunk (VC x C floats) stays near 256 KiB. */
-    static int chunk(int C) {
-        return Math.max(16, Math.min(256, (65536 / Math.max(1, C)) / 16 * 16));
-    }
-
     // logp, lse, logitSum (N); parallel over vocabulary ranges, each with its own partial (max, sumexp, sum, target)
     static void forward(Parallel par, float[] logp, float[] lse, float[] logitSum, float[] h, CpuWeight w,
                         int[] targets, int N, int C, int V) {
@@ -41,38 +36,46 @@ final class Logprob {
         // Partial state per part and row: running max, sum of exp(l - max), sum of logits, target logit.
         double[][] pm = new double[parts][M], ps = new double[parts][M], psum = new double[parts][M];
         float[] tgt = new float[M];
-        par.forRange(parts, 1, 2L * M * C * V, (p0, p1) -> {
-            Panels.Block blk = new Panels.Block(vc, C, M);
-            float[] cmax = new float[blk.np], csum = new float[blk.np], cexp = new float[blk.np];
-            for (int p = p0; p < p1; p++) {
-                double[] m = pm[p], s = ps[p], sum = psum[p];
-                java.util.Arrays.fill(m, Double.NEGATIVE_INFINITY);
-                for (int ch = p * perPart; ch < Math.min(chunks, (p + 1) * perPart); ch++) {
-                    int v0 = ch * vc, nv = Math.min(vc, V - v0);
-                    blk.compute(xp, w, v0, nv);
-                    float[] ct = blk.ct;
-                    int np = blk.np;
-                    for (int r = 0; r < M; r++) {
-                        int t = targets[rows[r]] - v0;
-                        if (t >= 0 && t < nv) {
-                            tgt[r] = ct[t * np + r];
+        try {
+            par.forRange(parts, 1, 2L * M * C * V, (p0, p1) -> {
+                Panels.Block blk = new Panels.Block(par.scratch, vc, C, M);
+                try {
+                    float[] cmax = new float[blk.np], csum = new float[blk.np], cexp = new float[blk.np];
+                    for (int p = p0; p < p1; p++) {
+                        double[] m = pm[p], s = ps[p], sum = psum[p];
+                        java.util.Arrays.fill(m, Double.NEGATIVE_INFINITY);
+                        for (int ch = p * perPart; ch < Math.min(chunks, (p + 1) * perPart); ch++) {
+                            int v0 = ch * vc, nv = Math.min(vc, V - v0);
+                            blk.compute(xp, w, v0, nv);
+                            float[] ct = blk.ct;
+                            int np = blk.np;
+                            for (int r = 0; r < M; r++) {
+                                int t = targets[rows[r]] - v0;
+                                if (t >= 0 && t < nv) {
+                                    tgt[r] = ct[t * np + r];
+                                }
+                            }
+                            columnMaxAndSum(ct, np, nv, cmax, csum);
+                            for (int r = 0; r < M; r++) {
+                                sum[r] += csum[r];
+                                double nm = Math.max(m[r], cmax[r]);
+                                s[r] *= Math.exp(m[r] - nm);
+                                m[r] = nm;
+                                cmax[r] = (float) nm;
+                            }
+                            columnExpSum(ct, np, nv, cmax, cexp);
+                            for (int r = 0; r < M; r++) {
+                                s[r] += cexp[r];
+                            }
                         }
                     }
-                    columnMaxAndSum(ct, np, nv, cmax, csum);
-                    for (int r = 0; r < M; r++) {
-                        sum[r] += csum[r];
-                        double nm = Math.max(m[r], cmax[r]);
-                        s[r] *= Math.exp(m[r] - nm);
-                        m[r] = nm;
-                        cmax[r] = (float) nm;
-                    }
-                    columnExpSum(ct, np, nv, cmax, cexp);
-                    for (int r = 0; r < M; r++) {
-                        s[r] += cexp[r];
-                    }
+                } finally {
+                    blk.release();
                 }
-            }
-        });
+            });
+        } finally {
+            par.scratch.give(xp);
+        }
         for (int r = 0; r < M; r++) {
             double mx = Double.NEGATIVE_INFINITY;
             for (int p = 0; p < parts; p++) {
@@ -91,7 +94,9 @@ final class Logprob {
         }
     }
 
-    // dh (N,C) += dlogp[n] * (onehot(target) - softmax(h w^T)) @ w; parallel over row blocks, chunks recomputed
+    // dh (N,C) += dlogp[n] * (onehot(target) - softmax(h w^T)) @ w; parallel over blocks of rows, each converting
+    // every vocabulary chunk once and using it twice: the chunk's logits from the forward's panel kernel (the same
+    // bits), their gradient g in place beside them (transposed: g[j*np + i]), then g @ chunk into the block's dh rows.
     static void backward(Parallel par, float[] dh, float[] dlogp, float[] h, CpuWeight w, float[] lse, int[] targets,
                          int N, int C, int V) {
         check(w, C, V);
@@ -101,45 +106,59 @@ final class Logprob {
             return;
         }
         float[] hp = pack(h, rows, C);
-        int vc = chunk(C);
-        // Blocks of rows own their dh rows; enough blocks to keep every thread busy, no bigger than 64 rows.
-        int tb = Math.max(1, Math.min(64, (M + 2 * par.threads - 1) / (2 * par.threads)));
+        int vc = Panels.rowBlock(C);
+        // Each block reads the whole lm head, so as few blocks as keep every thread busy, of at most 256 rows (whole
+        // panels), whose logits chunk stays in L2. A row's sums do not depend on its block.
+        int perThread = (M + par.threads - 1) / par.threads;
+        int tb = Math.min(256, (perThread + Panels.MR - 1) / Panels.MR * Panels.MR);
         int blocks = (M + tb - 1) / tb;
-        float[] heap = w.heapArray();
         par.forRange(blocks, 1, 4L * M * C * V, (b0, b1) -> {
-            float[] scratch = heap == null ? new float[vc * C] : null;
-            float[] g = new float[tb * vc];
-            float[] acc = new float[tb * C];
-            for (int blk = b0; blk < b1; blk++) {
-                int i0 = blk * tb, nI = Math.min(tb, M - i0);
-                java.util.Arrays.fill(acc, 0f);
-                for (int v0 = 0; v0 < V; v0 += vc) {
-                    int nv = Math.min(vc, V - v0);
-                    float[] wb = heap;
-                    int wOff = v0 * C;
-                    if (heap == null) {
-                        for (int j = 0; j < nv; j++) {
-                            w.rowTo(v0 + j, 0, C, scratch, j * C);
-                        }
-                        wb = scratch;
-                        wOff = 0;
-                    }
-                    Gemm.dots(hp, i0 * C, C, nI, wb, wOff, C, nv, C, g, 0, vc, 1);
+            Panels.Block blk = new Panels.Block(par.scratch, vc, C, tb);
+            float[] wf = par.scratch.take(Panels.groups(vc) * C);
+            float[] xp = par.scratch.take(Panels.packedSize(tb, C));
+            float[] acc = par.scratch.take(tb * C);
+            float[] shift = new float[blk.np], scale = new float[blk.np];
+            try {
+                for (int b = b0; b < b1; b++) {
+                    int i0 = b * tb, nI = Math.min(tb, M - i0);
+                    Panels.pack(hp, i0 * C, C, nI, C, xp, 0);
+                    java.util.Arrays.fill(acc, 0, nI * C, 0f);
+                    // Padding tokens get shift 0 and scale 0: their gradient is exactly 0.
+                    java.util.Arrays.fill(shift, 0f);
+                    java.util.Arrays.fill(scale, 0f);
                     for (int i = 0; i < nI; i++) {
-                        int n = rows[i0 + i], off = i * vc;
-                        float d = dlogp[n];
-                        // g = -d * softmax; the target's +d is added below, once per row
-                        expScaled(g, off, nv, lse[n], -d);
-                        int t = targets[n] - v0;
-                        if (t >= 0 && t < nv) {
-                            g[off + t] += d;
-                        }
+                        shift[i] = lse[rows[i0 + i]];
+                        scale[i] = -dlogp[rows[i0 + i]];
                     }
-                    Gemm.acc(g, 0, vc, 1, nI, wb, wOff, C, nv, C, acc, 0, C);
+                    for (int v0 = 0; v0 < V; v0 += vc) {
+                        int nv = Math.min(vc, V - v0);
+                        for (int j = 0; j < nv; j++) {
+                            w.rowTo(v0 + j, 0, C, wf, j * C);
+                        }
+                        blk.computeFrom(xp, wf, C, nv);
+                        float[] g = blk.ct;
+                        int np = blk.np;
+                        // g = -d * softmax; the target's +d is added below, once per row
+                        for (int j = 0; j < nv; j++) {
+                            expScaled(g, j * np, np, shift, scale);
+                        }
+                        for (int i = 0; i < nI; i++) {
+                            int n = rows[i0 + i], t = targets[n] - v0;
+                            if (t >= 0 && t < nv) {
+                                g[t * np + i] += dlogp[n];
+                            }
+                        }
+                        Gemm.acc(g, 0, 1, np, nI, wf, 0, C, nv, C, acc, 0, C);
+                    }
+                    for (int i = 0; i < nI; i++) {
+                        Vec.axpy(1f, acc, i * C, dh, rows[i0 + i] * C, C);
+                    }
                 }
-                for (int i = 0; i < nI; i++) {
-                    Vec.axpy(1f, acc, i * C, dh, rows[i0 + i] * C, C);
-                }
+            } finally {
+                blk.release();
+                par.scratch.give(wf);
+                par.scratch.give(xp);
+                par.scratch.give(acc);
             }
         });
     }
@@ -169,14 +188,11 @@ final class Logprob {
         }
     }
 
-    // a = k * exp(a - shift)
-    private static void expScaled(float[] a, int off, int n, float shift, float k) {
-        int i = 0;
-        for (int iEnd = n - L; i <= iEnd; i += L) {
-            Exp.exp(FloatVector.fromArray(F, a, off + i).sub(shift)).mul(k).intoArray(a, off + i);
-        }
-        for (; i < n; i++) {
-            a[off + i] = Exp.exp(a[off + i] - shift) * k;
+    // a[off + t] = scale[t] * exp(a[off + t] - shift[t]) for t < n, a multiple of the vector length
+    private static void expScaled(float[] a, int off, int n, float[] shift, float[] scale) {
+        for (int t = 0, tEnd = n - L; t <= tEnd; t += L) {
+            FloatVector x = FloatVector.fromArray(F, a, off + t).sub(FloatVector.fromArray(F, shift, t));
+            Exp.exp(x).mul(FloatVector.fromArray(F, scale, t)).intoArray(a, off + t);
         }
     }
 

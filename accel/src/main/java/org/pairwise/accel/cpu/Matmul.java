@@ -30,14 +30,22 @@ final class Matmul {
         }
         float[] xp = Panels.pack(par, inp, N, C);
         int rb = Panels.rowBlock(C);
-        par.forRange((OC + rb - 1) / rb, 1, work, (b0, b1) -> {
-            Panels.Block blk = new Panels.Block(rb, C, N);
-            for (int b = b0; b < b1; b++) {
-                int o0 = b * rb, rows = Math.min(rb, OC - o0);
-                blk.compute(xp, w, o0, rows);
-                Panels.untranspose(blk.ct, blk.np, rows, N, out, o0, OC, bias);
-            }
-        });
+        try {
+            par.forRange((OC + rb - 1) / rb, 1, work, (b0, b1) -> {
+                Panels.Block blk = new Panels.Block(par.scratch, rb, C, N);
+                try {
+                    for (int b = b0; b < b1; b++) {
+                        int o0 = b * rb, rows = Math.min(rb, OC - o0);
+                        blk.compute(xp, w, o0, rows);
+                        Panels.untranspose(blk.ct, blk.np, rows, N, out, o0, OC, bias);
+                    }
+                } finally {
+                    blk.release();
+                }
+            });
+        } finally {
+            par.scratch.give(xp);
+        }
     }
 
     // dinp (N,C) += dout (N,OC) @ w (OC,C); dbias (OC) += column sums of dout

@@ -28,9 +28,9 @@ final class Panels {
     }
 
     /**
-     * One thread's buffers for a block of weight rows against all packed tokens: the block's rows one K chunk at a
-     * time (rows past the weight's end stay zero, so every kernel call reads NR whole rows) and the block's results,
-     * transposed: ct[j*np + t] = row (o0 + j) . token t.
+     * One thread's buffers for a block of weight rows against all packed tokens, borrowed from a {@link Scratch}
+     * until {@link #release}: the block's rows one K chunk at a time and the block's results, transposed:
+     * ct[j*np + t] = row (o0 + j) . token t.
      */
     static final class Block {
         final int rb;
@@ -38,19 +38,22 @@ final class Panels {
         final int np;
         final float[] wb;
         final float[] ct;
+        private final Scratch scratch;
 
-        Block(int rb, int C, int n) {
+        Block(Scratch scratch, int rb, int C, int n) {
+            this.scratch = scratch;
             this.rb = rb;
             this.kc = Math.min(C, KC);
             this.np = (n + MR - 1) / MR * MR;
-            this.wb = new float[(rb + NR) * kc];
-            this.ct = new float[(rb + NR) * np];
+            this.wb = scratch.take((rb + NR) * kc);
+            this.ct = scratch.take((rb + NR) * np);
         }
 
         /** Fills ct for rows o0 .. o0+rows of w (rows &lt;= rb) against the packed tokens xp of C columns. */
         void compute(float[] xp, CpuWeight w, int o0, int rows) {
             int C = w.cols;
-            java.util.Arrays.fill(wb, rows * kc, wb.length, 0f);
+            // The kernel reads whole groups of NR rows: those past the weight's end are zeros.
+            java.util.Arrays.fill(wb, rows * kc, groups(rows) * kc, 0f);
             for (int k0 = 0; k0 < C; k0 += kc) {
                 int K = Math.min(kc, C - k0);
                 for (int j = 0; j < rows; j++) {
@@ -63,6 +66,32 @@ final class Panels {
                 }
             }
         }
+
+        /**
+         * As {@link #compute}, from rows already converted: row j at wf[j*C ..], for j below rows rounded up to NR
+         * (rows past the end zero). The same sums in the same order, so the same bits.
+         */
+        void computeFrom(float[] xp, float[] wf, int C, int rows) {
+            java.util.Arrays.fill(wf, rows * C, groups(rows) * C, 0f);
+            for (int k0 = 0; k0 < C; k0 += kc) {
+                int K = Math.min(kc, C - k0);
+                for (int t0 = 0; t0 < np; t0 += MR) {
+                    for (int g = 0; g < rows; g += NR) {
+                        kernel(xp, t0 * C + k0 * MR, wf, g * C + k0, C, K, ct, g * np + t0, np, k0 > 0);
+                    }
+                }
+            }
+        }
+
+        void release() {
+            scratch.give(wb);
+            scratch.give(ct);
+        }
+    }
+
+    /** rows rounded up to whole groups of NR. */
+    static int groups(int rows) {
+        return (rows + NR - 1) / NR * NR;
     }
 
     /** Floats needed to pack n tokens of K columns (whole panels). */
@@ -70,9 +99,9 @@ final class Panels {
         return (n + MR - 1) / MR * MR * K;
     }
 
-    /** x (n,K) packed into panels, in parallel over panels. */
+    /** x (n,K) packed into panels, in parallel over panels, in a buffer from par's scratch (give it back). */
     static float[] pack(Parallel par, float[] x, int n, int K) {
-        float[] p = new float[packedSize(n, K)];
+        float[] p = par.scratch.take(packedSize(n, K));
         int panels = (n + MR - 1) / MR;
         par.forRange(panels, 1, (long) n * K * 8, (p0, p1) -> {
             int n0 = p0 * MR, n1 = Math.min(n, p1 * MR);

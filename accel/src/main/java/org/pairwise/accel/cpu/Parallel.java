@@ -22,6 +22,8 @@ final class Parallel implements AutoCloseable {
     }
 
     final int threads;
+    /** Buffers the kernels borrow for a call (this pool serves one backend, whose callers may be several threads). */
+    final Scratch scratch = new Scratch();
     private final Thread[] workers;
     private final ReentrantLock submit = new ReentrantLock();
     private volatile Job job;
