@@ -37,6 +37,9 @@ final class Driver extends VerticleBase {
         }
     }
 
+    /** What a simulated person gives as the reason of a skip, at random. */
+    private static final List<String> SKIP_REASONS = List.of("cant_judge", "harmful", "prompt_unclear");
+
     /** Transport failures (no answer) retried per vote; after that its outcome stays unknown. */
     private static final int TRANSPORT_ATTEMPTS = 3;
 
@@ -155,6 +158,12 @@ final class Driver extends VerticleBase {
                 yield vote(run.identity(i / k), an.rng, run.votePairs.get((int) (i % k)), start);
             }
             case ANNOTATE -> fetchUnseen(an, start, 0).compose(p -> {
+                if (cfg.skipRate() > 0 && an.rng.nextDouble() < cfg.skipRate()) {
+                    Promise<Void> skipped = Promise.promise();
+                    String reason = SKIP_REASONS.get(an.rng.nextInt(SKIP_REASONS.size()));
+                    attemptSkip(an.identity, p, reason, System.nanoTime(), 1, skipped);
+                    return skipped.future();
+                }
                 long think = cfg.thinkTime().sampleNanos(an.rng);
                 if (think <= 0) {
                     return vote(an.identity, an.rng, p, System.nanoTime());
@@ -293,6 +302,38 @@ final class Driver extends VerticleBase {
                 run.unknownOutcomes.increment();
             }
             done.complete();
+        });
+    }
+
+    /** One try of a skip; 429 is retried (a repeat of a stored skip is answered 200, so retries are safe). */
+    private void attemptSkip(Identity who, ServedPair p, String reason, long intended, int attempt,
+                             Promise<Void> done) {
+        EndpointRecorder rec = run.recorder(LoadRunner.SKIP);
+        Buffer body = new JsonObject().put("pair_id", p.id()).put("reason", reason)
+                .put("comment", "load test: " + reason).toBuffer();
+        run.request(HttpMethod.POST, "/api/skips", who, body).onComplete(ar -> {
+            if (ar.failed()) {
+                transportError(rec, LoadRunner.SKIP, ar.cause());
+                done.complete();
+                return;
+            }
+            HttpResponse<Buffer> r = ar.result();
+            int s = r.statusCode();
+            if (s == 201 || s == 200) {
+                rec.status(s);
+                run.ledger.skipped(new VoteLedger.Skip(r.bodyAsJsonObject().getString("annotator", who.name()),
+                        p.id(), reason));
+                rec.ok(System.nanoTime() - intended);
+                done.complete();
+            } else if (s == 429 && attempt < LoadRunner.MAX_ATTEMPTS) {
+                rec.status(s);
+                run.retries.increment();
+                vertx.setTimer(LoadRunner.retryDelayMillis(r.getHeader("Retry-After"), attempt), id ->
+                        attemptSkip(who, p, reason, intended, attempt + 1, done));
+            } else {
+                httpError(rec, LoadRunner.SKIP, r);
+                done.complete();
+            }
         });
     }
 
