@@ -1,19 +1,15 @@
 package org.pairwise.loadtest;
 
-/** Where the simulated annotators' identities come from. */
+import java.util.Locale;
+
+/** Where the simulated annotators' identities come from; named in settings by {@link #spec()}. */
 public enum AnnotatorSource {
     /** An identity cookie each (open mode), or the configured NAME:TOKEN entries (token mode). */
-    COOKIES("cookies"),
+    COOKIES,
     /** Accounts the load test creates through the admin API, each signing in with its own bearer token. */
-    ACCOUNTS("accounts");
-
-    private final String spec;
-
-    AnnotatorSource(String spec) {
-        this.spec = spec;
-    }
+    ACCOUNTS;
 
     public String spec() {
-        return spec;
+        return name().toLowerCase(Locale.ROOT);
     }
 }

@@ -290,11 +290,8 @@ final class Driver extends VerticleBase {
                 done.complete();
                 return;
             }
-            if (s == 429 && attempt < LoadRunner.MAX_ATTEMPTS) {
-                rec.status(s);
-                run.retries.increment();
-                vertx.setTimer(LoadRunner.retryDelayMillis(r.getHeader("Retry-After"), attempt), id ->
-                        attemptVote(who, body, ack, intended, attempt + 1, transportFailures, done));
+            if (retriedWhenBusy(rec, r, attempt, () ->
+                    attemptVote(who, body, ack, intended, attempt + 1, transportFailures, done))) {
                 return;
             }
             httpError(rec, LoadRunner.VOTE, r);
@@ -318,23 +315,29 @@ final class Driver extends VerticleBase {
                 return;
             }
             HttpResponse<Buffer> r = ar.result();
-            int s = r.statusCode();
-            if (s == 201 || s == 200) {
-                rec.status(s);
+            if (r.statusCode() == 201 || r.statusCode() == 200) {
+                rec.status(r.statusCode());
                 run.ledger.skipped(new VoteLedger.Skip(r.bodyAsJsonObject().getString("annotator", who.name()),
                         p.id(), reason));
                 rec.ok(System.nanoTime() - intended);
                 done.complete();
-            } else if (s == 429 && attempt < LoadRunner.MAX_ATTEMPTS) {
-                rec.status(s);
-                run.retries.increment();
-                vertx.setTimer(LoadRunner.retryDelayMillis(r.getHeader("Retry-After"), attempt), id ->
-                        attemptSkip(who, p, reason, intended, attempt + 1, done));
-            } else {
+            } else if (!retriedWhenBusy(rec, r, attempt, () -> attemptSkip(who, p, reason, intended, attempt + 1,
+                    done))) {
                 httpError(rec, LoadRunner.SKIP, r);
                 done.complete();
             }
         });
+    }
+
+    /** A 429 with tries left: counted, and {@code again} runs after Retry-After (or the backoff). */
+    private boolean retriedWhenBusy(EndpointRecorder rec, HttpResponse<Buffer> r, int attempt, Runnable again) {
+        if (r.statusCode() != 429 || attempt >= LoadRunner.MAX_ATTEMPTS) {
+            return false;
+        }
+        rec.status(429);
+        run.retries.increment();
+        vertx.setTimer(LoadRunner.retryDelayMillis(r.getHeader("Retry-After"), attempt), id -> again.run());
+        return true;
     }
 
     private void transportError(EndpointRecorder rec, String endpoint, Throwable t) {

@@ -26,8 +26,9 @@ import org.pairwise.server.TestServers;
  * Markdown guidelines and copies each one's invite link with the Copy button; the first annotator opens theirs, sees
  * the guidelines, votes with keys 1 to 4 (a, b, tie, both_bad, each under guideline version 1), withdraws the last
  * vote with U (kept as a row with retracted_at, and never trained while the votes around it are), skips that pair
- * with a reason; the second annotator, in a browser of their own, is handed only pairs the first was never handed;
- * and the annotator's session opens none of the admin's functions.
+ * with a reason; the second annotator, in a browser of their own, is handed first the pair the first one skipped (a
+ * skip gives the slot back) and then only pairs the first was never handed; and the annotator's session opens none
+ * of the admin's functions.
  */
 @Timeout(600)
 class CampaignWalkthroughPageTest {
@@ -39,7 +40,7 @@ class CampaignWalkthroughPageTest {
             ADMIN_TOKEN, "votes_per_pair", "1", "undo_window", "10"));
 
     @Test
-    void theAdminInvitesTwoAnnotatorsWhoVoteUndoSkipAndNeverShareAPair() throws Exception {
+    void theAdminInvitesTwoAnnotatorsWhoVoteUndoSkipAndShareNoPairButTheSkippedOne() throws Exception {
         Map<String, String> links = new LinkedHashMap<>();
         try (Browser admin = Browser.open()) {
             admin.driver.get(server.url("/dashboard.html"));
@@ -68,6 +69,7 @@ class CampaignWalkthroughPageTest {
         }
 
         Set<String> firstSaw;
+        List<String> pairs = new ArrayList<>();
         try (Browser ann1 = Browser.open()) {
             ann1.driver.get(links.get("ann1"));
             ann1.await(Duration.ofSeconds(30)).until(ExpectedConditions.textToBe(By.id("whoami"), "ann1"));
@@ -78,7 +80,6 @@ class CampaignWalkthroughPageTest {
             assertTrue(ann1.driver.findElement(By.id("guidelines-version")).getText().contains("version 1"));
 
             // Keys 1 to 4 on four pairs in turn: each key's choice, on the pair that was on screen.
-            List<String> pairs = new ArrayList<>();
             String previous = null;
             for (String key : List.of("1", "2", "3", "4")) {
                 String pair = AnnotatorPageTest.awaitVotable(ann1, previous);
@@ -122,28 +123,42 @@ class CampaignWalkthroughPageTest {
             assertFalse(ann1.driver.findElement(By.id("accounts")).isDisplayed());
             firstSaw = new HashSet<>(rows("SELECT pair_id FROM assignments WHERE annotator = ?", "ann1"));
         }
-        assertTrue(firstSaw.containsAll(votesOf("ann1").stream().map(v -> v.split(" ")[0]).toList()));
 
+        // What ann1 holds (voted, or leased and not yet voted) stays theirs; the pair they skipped went back.
+        Set<String> firstHolds = new HashSet<>(rows("SELECT pair_id FROM assignments WHERE annotator = ? AND state IN "
+                + "('voted', 'leased')", "ann1"));
+        assertEquals(Set.of(pairs.get(0), pairs.get(1), pairs.get(2)), new HashSet<>(rows("SELECT pair_id FROM "
+                + "assignments WHERE annotator = ? AND state = 'voted'", "ann1")));
+
+        List<String> secondGot = new ArrayList<>();
         try (Browser ann2 = Browser.open()) {
             ann2.driver.get(links.get("ann2"));
             ann2.await(Duration.ofSeconds(30)).until(ExpectedConditions.textToBe(By.id("whoami"), "ann2"));
             String previous = null;
             for (int i = 0; i < 3; i++) {
                 String pair = AnnotatorPageTest.awaitVotable(ann2, previous);
-                assertFalse(firstSaw.contains(pair), pair + " was handed to ann1 already");
+                secondGot.add(pair);
                 new Actions(ann2.driver).sendKeys("1").perform();
                 ann2.await(Duration.ofSeconds(30)).until(ExpectedConditions.textToBe(By.id("vote-count"),
                         Integer.toString(i + 1)));
                 previous = pair;
             }
         }
-        // k = 1: every pair handed to one person at most, so the two never share one.
+        // A pair short of its vote goes first: the one ann1 skipped (a skip gives the slot to someone else). Every
+        // other pair ann2 is handed is one ann1 was never handed at all.
+        assertEquals(pairs.get(3), secondGot.getFirst(), "the skipped pair goes to the next annotator first");
+        for (String p : secondGot.subList(1, secondGot.size())) {
+            assertFalse(firstSaw.contains(p), p + " was handed to ann1 already");
+        }
         Set<String> secondSaw = new HashSet<>(rows("SELECT pair_id FROM assignments WHERE annotator = ?", "ann2"));
-        assertTrue(secondSaw.size() >= 3, secondSaw.toString());
-        secondSaw.retainAll(firstSaw);
-        assertEquals(Set.of(), secondSaw);
-        assertEquals(List.of("0"), rows("SELECT COUNT(*) FROM (SELECT pair_id FROM assignments GROUP BY pair_id "
-                + "HAVING COUNT(*) > 1)"));
+        Set<String> shared = new HashSet<>(secondSaw);
+        shared.retainAll(firstSaw);
+        assertEquals(Set.of(pairs.get(3)), shared, "ann1 and ann2 share only the pair ann1 gave back");
+        assertTrue(secondSaw.stream().noneMatch(firstHolds::contains));
+        // k = 1: no pair is voted on, or held, by two people.
+        assertEquals(List.of("0"), rows("SELECT COUNT(*) FROM (SELECT pair_id FROM assignments WHERE state IN "
+                + "('voted', 'leased') GROUP BY pair_id HAVING COUNT(*) > 1)"));
+        assertEquals(List.of(pairs.get(3) + " a 1 live"), votesOf("ann2").subList(0, 1));
     }
 
     /** Clicks Copy and returns what the person now holds: the clipboard, or the field's selection to copy by hand. */
@@ -160,6 +175,8 @@ class CampaignWalkthroughPageTest {
                 : "const el = document.getElementById('invite-link');"
                         + "arguments[arguments.length - 1](el.value.substring(el.selectionStart, el.selectionEnd));");
         assertEquals(shown, held, status);
+        System.out.println("invite link taken by Copy: " + (status.contains("copied") ? "from the clipboard"
+                : "selected for copying by hand (no clipboard)"));
         return held;
     }
 
