@@ -32,7 +32,7 @@ import org.sqlite.SQLiteConfig;
  * when it has more votes than the other and more than tie and both-bad together; otherwise the pair is not trained.
  */
 public final class CampaignAudit {
-    private static final long POLL_MS = 200;
+    private static final long POLL_MS = 250;
 
     private final Path file;
     private final String aggregation;
@@ -62,12 +62,27 @@ public final class CampaignAudit {
      */
     public void awaitSettled(Duration limit) throws Exception {
         long end = System.nanoTime() + limit.toNanos();
-        while (System.nanoTime() < end) {
-            Snapshot s = read();
-            if (s.items().stream().allMatch(i -> i.trainedAt() != null) && undecided(s).isEmpty()) {
-                return;
-            }
+        while (System.nanoTime() < end && waiting() > 0) {
             Thread.sleep(POLL_MS);
+        }
+    }
+
+    /** Items not trained yet plus, when votes are aggregated, pairs with all their votes in and no decision. */
+    private long waiting() throws SQLException {
+        String undecided = aggregation.equals("each") ? "0" : """
+                (SELECT COUNT(*) FROM pairs p WHERE p.kind = 'policy' AND p.flagged_harmful = 0
+                   AND p.aggregated_at IS NULL
+                   AND NOT EXISTS (SELECT 1 FROM training_items t WHERE t.pair_id = p.pair_id)
+                   AND EXISTS (SELECT 1 FROM preferences v WHERE v.pair_id = p.pair_id AND v.retracted_at IS NULL)
+                   AND ((SELECT COUNT(*) FROM preferences v WHERE v.pair_id = p.pair_id AND v.retracted_at IS NULL)
+                          >= p.votes_wanted
+                        OR (SELECT COUNT(*) FROM assignments a WHERE a.pair_id = p.pair_id) >= p.votes_wanted
+                           AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.pair_id = p.pair_id
+                                           AND a.state = 'leased')))""";
+        try (Connection c = open(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
+                "SELECT (SELECT COUNT(*) FROM training_items WHERE trained_at_version IS NULL) + " + undecided)) {
+            rs.next();
+            return rs.getLong(1);
         }
     }
 
@@ -125,12 +140,10 @@ public final class CampaignAudit {
     /** Recomputes every decision from the live votes and compares it with the store's outcome and items. */
     private Check decisions(Snapshot s, Map<String, List<VoteRow>> byPair, Map<String, Object> figures) {
         Map<String, List<Item>> aggregated = new HashMap<>();
-        long perVoteItems = 0;
+        Set<String> perVote = perVotePairs(s);
         for (Item i : s.items()) {
             if (i.voteId() == null) {
                 aggregated.computeIfAbsent(i.pairId(), k -> new ArrayList<>()).add(i);
-            } else if (!"per_vote".equals(outcomeOf(s, i.pairId()))) {
-                perVoteItems++;
             }
         }
         List<String> wrong = new ArrayList<>();
@@ -139,6 +152,12 @@ public final class CampaignAudit {
         for (PairRow p : s.pairs().values()) {
             List<VoteRow> votes = byPair.getOrDefault(p.id(), List.of());
             List<Item> items = aggregated.getOrDefault(p.id(), List.of());
+            if (perVote.contains(p.id())) {
+                if (!items.isEmpty()) {
+                    wrong.add(p.id() + ": trained per vote and as a pair");
+                }
+                continue;  // trained vote by vote (a run under each): not a decision to judge
+            }
             if (votes.stream().anyMatch(v -> s.flagged().contains(v.annotator()))) {
                 leftOut++;  // a flagged annotator's votes may or may not count (exclude_flagged): not judged here
                 continue;
@@ -164,17 +183,14 @@ public final class CampaignAudit {
                 wrong.add(p.id() + ": the item trains " + items.getFirst().chosen() + ", the majority is " + expected);
             }
         }
-        List<String> open = undecided(s);
-        open.forEach(id -> wrong.add(id + ": all its votes are in, but it is not decided"));
-        if (perVoteItems > 0) {
-            wrong.add(perVoteItems + " items of single votes under " + aggregation + " aggregation");
-        }
+        undecided(s).forEach(id -> wrong.add(id + ": all its votes are in, but it is not decided"));
         long items = aggregated.values().stream().mapToLong(List::size).sum();
         figures.put("decided_pairs", outcomes);
         figures.put("aggregated_items", items);
+        figures.put("pairs_trained_per_vote", (long) perVote.size());
         return check("each decided pair is one training item", wrong, outcomes + " decided; " + items
-                + " aggregated items" + (leftOut > 0 ? "; " + leftOut + " pairs with a flagged annotator's votes "
-                + "not judged" : ""));
+                + " aggregated items" + (perVote.isEmpty() ? "" : "; " + perVote.size() + " pairs trained per vote")
+                + (leftOut > 0 ? "; " + leftOut + " pairs with a flagged annotator's votes not judged" : ""));
     }
 
     /** Every item trained, and the checkpoint's queue position: no untrained item below it, no trained one above. */
@@ -218,15 +234,29 @@ public final class CampaignAudit {
         return top <= other ? "no_preference" : a == b ? "tie" : a > b ? "a" : "b";
     }
 
-    /** Policy pairs, not harmful, with every vote in (k of them, or k hand-outs and no lease open), not decided. */
+    /** Pairs with an item of a single vote: trained vote by vote (each), never aggregated. */
+    private static Set<String> perVotePairs(Snapshot s) {
+        Set<String> out = new HashSet<>();
+        s.items().stream().filter(i -> i.voteId() != null).forEach(i -> out.add(i.pairId()));
+        return out;
+    }
+
+    /**
+     * Policy pairs, not harmful, not trained per vote, with every vote in (k of them, or k hand-outs and no lease
+     * open), not decided. {@link #waiting} counts the same in SQL.
+     */
     private List<String> undecided(Snapshot s) {
         if (aggregation.equals("each")) {
             return List.of();
         }
         Map<String, Integer> live = new HashMap<>();
         s.votes().forEach(v -> live.merge(v.pairId(), 1, Integer::sum));
+        Set<String> perVote = perVotePairs(s);
         List<String> out = new ArrayList<>();
         for (PairRow p : s.pairs().values()) {
+            if (perVote.contains(p.id())) {
+                continue;
+            }
             int n = live.getOrDefault(p.id(), 0);
             boolean allIn = n >= p.votesWanted() || p.handedOut() >= p.votesWanted() && p.leased() == 0;
             if (n > 0 && allIn && p.outcome() == null && p.kind().equals("policy") && !p.harmful()) {
@@ -234,11 +264,6 @@ public final class CampaignAudit {
             }
         }
         return out;
-    }
-
-    private static String outcomeOf(Snapshot s, String pairId) {
-        PairRow p = s.pairs().get(pairId);
-        return p == null ? null : p.outcome();
     }
 
     private static Check check(String name, List<String> problems, String detail) {
@@ -253,11 +278,14 @@ public final class CampaignAudit {
 
     // ---- reading the file ----
 
-    Snapshot read() throws SQLException, IOException {
+    private Connection open() throws SQLException {
         SQLiteConfig ro = new SQLiteConfig();
         ro.setReadOnly(true);
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file, ro.toProperties());
-             Statement st = c.createStatement()) {
+        return DriverManager.getConnection("jdbc:sqlite:" + file, ro.toProperties());
+    }
+
+    Snapshot read() throws SQLException, IOException {
+        try (Connection c = open(); Statement st = c.createStatement()) {
             c.setAutoCommit(false);  // one read transaction: the tables agree with each other
             Map<String, PairRow> pairs = new HashMap<>();
             try (ResultSet rs = st.executeQuery("""

@@ -99,6 +99,7 @@ class LoadtestAccountsTest {
         long items = count("SELECT COUNT(*) FROM training_items WHERE vote_id IS NULL");
         assertEquals(items, fig.get("aggregated_items").asLong());
         assertEquals(0, count("SELECT COUNT(*) FROM training_items WHERE vote_id IS NOT NULL"), "no per-vote items");
+        assertEquals(0, fig.get("pairs_trained_per_vote").asLong());
         assertEquals(items, count("SELECT COUNT(*) FROM pairs WHERE aggregate_outcome IN ('a', 'b')"));
         long decided = count("SELECT COUNT(*) FROM pairs WHERE aggregated_at IS NOT NULL");
         assertTrue(items > 0 && items <= decided && decided >= full, items + " items, " + decided + " decided");
