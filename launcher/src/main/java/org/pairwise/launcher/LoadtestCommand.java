@@ -118,7 +118,11 @@ final class LoadtestCommand implements Callable<Integer>, ConfigOptions.Command 
                 out.flush();
                 PoolProbe.awaitFull(URI.create(server.url()), admin, Duration.ofMinutes(10));
                 target = URI.create(server.url());
-                store = store == null ? Path.of(server.config().dataDir()).resolve(PairwiseServer.DB_FILE) : store;
+                if (store == null && load.annotatorsFrom() == AnnotatorSource.ACCOUNTS) {
+                    // A campaign run: its audit reads the store too (other runs only when asked: it waits for the
+                    // trainer to catch up, which a throughput run of many votes need not).
+                    store = Path.of(server.config().dataDir()).resolve(PairwiseServer.DB_FILE);
+                }
                 stop = server::close;  // before the store's audit: the last checkpoint is then on disk
             }
             LoadReport r = LoadRunner.run(load.withTarget(target, admin, store), stop);

@@ -85,7 +85,8 @@ public record LoadConfig(URI url, Workload workload, int annotators, double rate
                     + "(POST /api/skips: cant_judge, harmful or prompt_unclear, at random) instead of voted on"),
             Field.of("store", Type.of(Path.class, "FILE", Path::of, Path::toString), null, "the server's SQLite "
                     + "file (DATA_DIR/pairwise.db), read-only, for the campaign audit: at most k votes per pair, one "
-                    + "per person, each aggregated pair trained once; with --serve, the started server's").allowingNull(),
+                    + "per person, each aggregated pair trained once; with --serve and --annotators-from accounts, "
+                    + "the started server's").allowingNull(),
             Field.of("settle", DURATION, Duration.ofSeconds(60), "with --store: how long the audit waits after the "
                     + "run for the server to finalise and train what the run voted (undo windows, batches)"))
             .build();
