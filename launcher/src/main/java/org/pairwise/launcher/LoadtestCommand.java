@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
+import org.pairwise.loadtest.AnnotatorSource;
 import org.pairwise.loadtest.HtmlReport;
 import org.pairwise.loadtest.LoadConfig;
 import org.pairwise.loadtest.LoadReport;
@@ -55,7 +56,8 @@ final class LoadtestCommand implements Callable<Integer>, ConfigOptions.Command 
     Path dataDir;
 
     @Option(names = "--serve-set", paramLabel = "KEY=VALUE", description = "With --serve: any serve setting, e.g. "
-            + "pool_size=256, pair_views=1000, bench_route=true (repeatable). Default: none.")
+            + "pool_size=256, votes_per_pair=3, aggregation=majority, bench_route=true (repeatable; --annotators-from "
+            + "accounts implies annotation=accounts). Default: none.")
     List<String> serveSettings = new ArrayList<>();
 
     @Option(names = "--config", paramLabel = "FILE", description = "Load settings as JSON or YAML (snake_case keys). "
@@ -93,7 +95,7 @@ final class LoadtestCommand implements Callable<Integer>, ConfigOptions.Command 
             values.put("url", NOT_YET_SERVING);
         }
         LoadConfig load = LoadConfig.SCHEMA.build(values);
-        Map<String, String> serveFlags = serve ? serveFlags(load.adminToken()) : Map.of();
+        Map<String, String> serveFlags = serve ? serveFlags(load) : Map.of();
         if (serve) {
             ServeConfig.defaults().withOverrides(serveFlags);
         }
@@ -103,6 +105,8 @@ final class LoadtestCommand implements Callable<Integer>, ConfigOptions.Command 
         try {
             URI target = load.url();
             String admin = load.adminToken();
+            Path store = load.store();
+            Runnable stop = null;
             if (serve) {
                 if (dataDir == null) {
                     tempDir = Files.createTempDirectory("pairwise-loadtest-");
@@ -112,10 +116,16 @@ final class LoadtestCommand implements Callable<Integer>, ConfigOptions.Command 
                 admin = admin == null ? server.adminToken() : admin;
                 out.println("serving " + server.config().model() + " on " + server.url() + "; filling the pair pool ...");
                 out.flush();
-                PoolProbe.awaitFull(URI.create(server.url()), Duration.ofMinutes(10));
+                PoolProbe.awaitFull(URI.create(server.url()), admin, Duration.ofMinutes(10));
                 target = URI.create(server.url());
+                if (store == null && load.annotatorsFrom() == AnnotatorSource.ACCOUNTS) {
+                    // A campaign run: its audit reads the store too (other runs only when asked: it waits for the
+                    // trainer to catch up, which a throughput run of many votes need not).
+                    store = Path.of(server.config().dataDir()).resolve(PairwiseServer.DB_FILE);
+                }
+                stop = server::close;  // before the store's audit: the last checkpoint is then on disk
             }
-            LoadReport r = LoadRunner.run(load.withTarget(target, admin));
+            LoadReport r = LoadRunner.run(load.withTarget(target, admin, store), stop);
             r.printTable(out);
             if (report != null) {
                 r.writeJson(report);
@@ -146,7 +156,8 @@ final class LoadtestCommand implements Callable<Integer>, ConfigOptions.Command 
         return new CommandLine.ParameterException(spec.commandLine(), message);
     }
 
-    private Map<String, String> serveFlags(String adminToken) {
+    private Map<String, String> serveFlags(LoadConfig load) {
+        String adminToken = load.adminToken();
         Map<String, String> m = new LinkedHashMap<>();
         m.put("port", "0");
         for (String s : serveSettings) {
@@ -155,6 +166,9 @@ final class LoadtestCommand implements Callable<Integer>, ConfigOptions.Command 
                 throw usage("serve-set: expected KEY=VALUE, got '" + s + "'");
             }
             m.put(s.substring(0, eq).strip(), s.substring(eq + 1).strip());
+        }
+        if (load.annotatorsFrom() == AnnotatorSource.ACCOUNTS) {
+            m.putIfAbsent("annotation", "accounts");
         }
         if (model != null) {
             m.put("model", model);

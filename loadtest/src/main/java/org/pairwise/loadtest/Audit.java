@@ -31,14 +31,28 @@ public final class Audit {
 
     public record Check(String name, Status status, String detail) {}
 
+    /** campaign: the campaign audit's figures (pairs by votes, decisions, items), null without a store file. */
     public record Result(boolean passed, long acknowledged, long storedDelta, long exportLines, long exportMatched,
-                         long lost, List<Check> checks) {}
+                         long lost, List<Check> checks, Map<String, Object> campaign) {
+
+        /** This result with the campaign audit's checks after its own. */
+        Result with(CampaignAudit.Result store) {
+            List<Check> all = new ArrayList<>(checks);
+            all.addAll(store.checks());
+            boolean ok = passed && store.checks().stream().noneMatch(c -> c.status() == Status.FAIL);
+            return new Result(ok, acknowledged, storedDelta, exportLines, exportMatched, lost, List.copyOf(all),
+                    store.figures());
+        }
+    }
 
     /** What GET /api/stats says about votes. */
-    public record StatsSnapshot(long votes, Map<String, Long> byAnnotator, Map<String, Long> byChoice) {
+    /** aggregation: how the server's trainer labels pairs (each, majority, soft), "each" when it does not say. */
+    public record StatsSnapshot(long votes, Map<String, Long> byAnnotator, Map<String, Long> byChoice,
+                                String aggregation) {
         static StatsSnapshot fromJson(JsonObject o) {
+            JsonObject trainer = o.getJsonObject("trainer", new JsonObject());
             return new StatsSnapshot(o.getLong("votes", 0L), longs(o.getJsonObject("votes_by_annotator")),
-                    longs(o.getJsonObject("votes_by_choice")));
+                    longs(o.getJsonObject("votes_by_choice")), trainer.getString("aggregation", "each"));
         }
 
         private static Map<String, Long> longs(JsonObject o) {
@@ -51,7 +65,7 @@ public final class Audit {
     }
 
     private static final int LATEST = 100;
-    private static final int SHOWN = 5;
+    static final int SHOWN = 5;
 
     private final Vertx vertx;
     private final WebClient client;
@@ -187,7 +201,7 @@ public final class Audit {
                     String.join("; ", bad.subList(0, Math.min(SHOWN, bad.size())))));
         }
         boolean passed = checks.stream().noneMatch(c -> c.status() == Status.FAIL);
-        return new Result(passed, acked, delta, lines, matched, lost, checks);
+        return new Result(passed, acked, delta, lines, matched, lost, checks, null);
     }
 
     /** Key under which {@link #exportCounts} reports the number of lines; 0 is never a line hash. */

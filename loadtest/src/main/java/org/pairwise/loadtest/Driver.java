@@ -37,6 +37,9 @@ final class Driver extends VerticleBase {
         }
     }
 
+    /** What a simulated person gives as the reason of a skip, at random. */
+    private static final List<String> SKIP_REASONS = List.of("cant_judge", "harmful", "prompt_unclear");
+
     /** Transport failures (no answer) retried per vote; after that its outcome stays unknown. */
     private static final int TRANSPORT_ATTEMPTS = 3;
 
@@ -155,6 +158,12 @@ final class Driver extends VerticleBase {
                 yield vote(run.identity(i / k), an.rng, run.votePairs.get((int) (i % k)), start);
             }
             case ANNOTATE -> fetchUnseen(an, start, 0).compose(p -> {
+                if (cfg.skipRate() > 0 && an.rng.nextDouble() < cfg.skipRate()) {
+                    Promise<Void> skipped = Promise.promise();
+                    String reason = SKIP_REASONS.get(an.rng.nextInt(SKIP_REASONS.size()));
+                    attemptSkip(an.identity, p, reason, System.nanoTime(), 1, skipped);
+                    return skipped.future();
+                }
                 long think = cfg.thinkTime().sampleNanos(an.rng);
                 if (think <= 0) {
                     return vote(an.identity, an.rng, p, System.nanoTime());
@@ -281,11 +290,8 @@ final class Driver extends VerticleBase {
                 done.complete();
                 return;
             }
-            if (s == 429 && attempt < LoadRunner.MAX_ATTEMPTS) {
-                rec.status(s);
-                run.retries.increment();
-                vertx.setTimer(LoadRunner.retryDelayMillis(r.getHeader("Retry-After"), attempt), id ->
-                        attemptVote(who, body, ack, intended, attempt + 1, transportFailures, done));
+            if (retriedWhenBusy(rec, r, attempt, () ->
+                    attemptVote(who, body, ack, intended, attempt + 1, transportFailures, done))) {
                 return;
             }
             httpError(rec, LoadRunner.VOTE, r);
@@ -294,6 +300,44 @@ final class Driver extends VerticleBase {
             }
             done.complete();
         });
+    }
+
+    /** One try of a skip; 429 is retried (a repeat of a stored skip is answered 200, so retries are safe). */
+    private void attemptSkip(Identity who, ServedPair p, String reason, long intended, int attempt,
+                             Promise<Void> done) {
+        EndpointRecorder rec = run.recorder(LoadRunner.SKIP);
+        Buffer body = new JsonObject().put("pair_id", p.id()).put("reason", reason)
+                .put("comment", "load test: " + reason).toBuffer();
+        run.request(HttpMethod.POST, "/api/skips", who, body).onComplete(ar -> {
+            if (ar.failed()) {
+                transportError(rec, LoadRunner.SKIP, ar.cause());
+                done.complete();
+                return;
+            }
+            HttpResponse<Buffer> r = ar.result();
+            if (r.statusCode() == 201 || r.statusCode() == 200) {
+                rec.status(r.statusCode());
+                run.ledger.skipped(new VoteLedger.Skip(r.bodyAsJsonObject().getString("annotator", who.name()),
+                        p.id(), reason));
+                rec.ok(System.nanoTime() - intended);
+                done.complete();
+            } else if (!retriedWhenBusy(rec, r, attempt, () -> attemptSkip(who, p, reason, intended, attempt + 1,
+                    done))) {
+                httpError(rec, LoadRunner.SKIP, r);
+                done.complete();
+            }
+        });
+    }
+
+    /** A 429 with tries left: counted, and {@code again} runs after Retry-After (or the backoff). */
+    private boolean retriedWhenBusy(EndpointRecorder rec, HttpResponse<Buffer> r, int attempt, Runnable again) {
+        if (r.statusCode() != 429 || attempt >= LoadRunner.MAX_ATTEMPTS) {
+            return false;
+        }
+        rec.status(429);
+        run.retries.increment();
+        vertx.setTimer(LoadRunner.retryDelayMillis(r.getHeader("Retry-After"), attempt), id -> again.run());
+        return true;
     }
 
     private void transportError(EndpointRecorder rec, String endpoint, Throwable t) {

@@ -27,7 +27,8 @@ import org.pairwise.loadtest.rules.PreferenceRule;
 public record LoadConfig(URI url, Workload workload, int annotators, double rate, Duration duration, long votes,
                          PreferenceRule rule, double noise, ThinkTime thinkTime, double ownPrompts, String adminToken,
                          List<String> annotatorTokens, int pairs, int connections, int pipelining, int eventLoops,
-                         Duration timeout, long seed, boolean audit, Duration warmup) {
+                         Duration timeout, long seed, boolean audit, Duration warmup, AnnotatorSource annotatorsFrom,
+                         double skipRate, Path store, Duration settle) {
 
     private static final Type<Duration> DURATION = Type.of(Duration.class, "D", Durations::parse, Durations::format);
 
@@ -74,7 +75,20 @@ public record LoadConfig(URI url, Workload workload, int annotators, double rate
                     + "store exactly once").withNegation(),
             Field.of("warmup", DURATION, Duration.ZERO, "run the same load this long first, on the same connections "
                     + "and people, and leave it out of the figures (a cold client under-reports the server); its "
-                    + "votes are audited with the rest"))
+                    + "votes are audited with the rest"),
+            Field.of("annotators_from", Type.choice(AnnotatorSource.class, Arrays.asList(AnnotatorSource.values()),
+                    AnnotatorSource::spec), AnnotatorSource.COOKIES, "who the simulated annotators are: cookies (each "
+                    + "its own identity cookie, for an open server; with --annotator-tokens, those tokens) or "
+                    + "accounts (for a server with --annotation accounts: the load test creates --annotators accounts "
+                    + "through the admin API, each with a bearer token of its own; needs the admin token)"),
+            Field.of("skip_rate", Type.DOUBLE, 0.0, "annotate workload: fraction of pairs skipped with a reason "
+                    + "(POST /api/skips: cant_judge, harmful or prompt_unclear, at random) instead of voted on"),
+            Field.of("store", Type.of(Path.class, "FILE", Path::of, Path::toString), null, "the server's SQLite "
+                    + "file (DATA_DIR/pairwise.db), read-only, for the campaign audit: at most k votes per pair, one "
+                    + "per person, each aggregated pair trained once; with --serve and --annotators-from accounts, "
+                    + "the started server's").allowingNull(),
+            Field.of("settle", DURATION, Duration.ofSeconds(60), "with --store: how long the audit waits after the "
+                    + "run for the server to finalise and train what the run voted (undo windows, batches)"))
             .build();
 
     public LoadConfig {
@@ -116,6 +130,19 @@ public record LoadConfig(URI url, Workload workload, int annotators, double rate
         if (warmup == null || warmup.isNegative()) {
             throw bad("warmup", "must be 0 or more");
         }
+        if (annotatorsFrom == null) {
+            throw bad("annotators_from", "missing");
+        }
+        if (annotatorsFrom == AnnotatorSource.ACCOUNTS && !annotatorTokens.isEmpty()) {
+            throw bad("annotators_from", "accounts are created by the load test; leave out --annotator-tokens");
+        }
+        fraction(skipRate, "skip_rate");
+        if (skipRate > 0 && workload != Workload.ANNOTATE) {
+            throw bad("skip_rate", "skips are part of the annotate workload, not of " + workload.spec());
+        }
+        if (settle == null || settle.isNegative()) {
+            throw bad("settle", "must be 0 or more");
+        }
     }
 
     /** defaults, then {@code file} (may be null), then {@code PAIRWISE_*} variables, then {@code flags}. */
@@ -123,11 +150,12 @@ public record LoadConfig(URI url, Workload workload, int annotators, double rate
         return SCHEMA.load(file, env, flags);
     }
 
-    /** This load against {@code target}, with {@code token} as the admin token. */
-    public LoadConfig withTarget(URI target, String token) {
+    /** This load against {@code target}, with {@code token} as the admin token and {@code storeFile} its store. */
+    public LoadConfig withTarget(URI target, String token, Path storeFile) {
         Map<String, Object> v = new LinkedHashMap<>();
         v.put("url", target);
         v.put("admin_token", token);
+        v.put("store", storeFile);
         return SCHEMA.withValues(this, v);
     }
 
@@ -174,6 +202,11 @@ public record LoadConfig(URI url, Workload workload, int annotators, double rate
             m.put("pairs", pairs);
         }
         m.put("token_mode", tokenMode());
+        m.put("annotators_from", tokenMode() ? "tokens" : annotatorsFrom.spec());
+        if (workload == Workload.ANNOTATE) {
+            m.put("skip_rate", skipRate);
+        }
+        m.put("store", store == null ? null : store.toString());
         m.put("connections", connections);
         m.put("pipelining", pipelining);
         m.put("event_loops", eventLoops);

@@ -31,9 +31,10 @@ public record LoadReport(String startedAt, String runId, Map<String, Object> set
      * @param repeatedPairs  pairs served to an annotator who had already judged them (fetched again)
      * @param unknownOutcome votes sent whose answer never came: maybe stored, not acknowledged
      * @param warmupAcknowledged votes acknowledged during the warm-up: not in the figures above, but audited
+     * @param skipped        pairs skipped with a reason instead (--skip-rate), over the whole run
      */
     public record Votes(long acknowledged, long created, long duplicates, double perSecond, long retries,
-                        long repeatedPairs, long unknownOutcome, long warmupAcknowledged) {}
+                        long repeatedPairs, long unknownOutcome, long warmupAcknowledged, long skipped) {}
 
     static final ObjectMapper JSON = new ObjectMapper()
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
@@ -77,6 +78,9 @@ public record LoadReport(String startedAt, String runId, Map<String, Object> set
                             + "pairs skipped, %d with unknown outcome%n", votes.acknowledged(), votes.created(),
                     votes.duplicates(), votes.perSecond(), votes.retries(), votes.repeatedPairs(),
                     votes.unknownOutcome());
+            if (votes.skipped() > 0) {
+                out.printf("  %d pairs skipped with a reason%n", votes.skipped());
+            }
             if (votes.warmupAcknowledged() > 0) {
                 out.printf("  (plus %d votes acknowledged during the warm-up; the audit covers those too)%n",
                         votes.warmupAcknowledged());
@@ -90,6 +94,9 @@ public record LoadReport(String startedAt, String runId, Map<String, Object> set
             out.printf("audit: %s%n", audit.passed() ? "PASS" : "FAIL");
             for (Audit.Check c : audit.checks()) {
                 out.printf("  [%s] %s: %s%n", c.status(), c.name(), c.detail());
+            }
+            if (audit.campaign() != null) {
+                out.printf("  campaign (the store file): %s%n", audit.campaign());
             }
         }
         if (!errorSamples.isEmpty()) {

@@ -31,6 +31,7 @@ public final class LoadRunner {
     static final String OWN = "POST /api/pairs";
     static final String VOTE = "POST /api/preferences";
     static final String CONSTANT = "GET /api/bench/constant";
+    static final String SKIP = "POST /api/skips";
 
     /** Attempts of one vote (429 answers and lost responses are retried with the same idempotency key). */
     static final int MAX_ATTEMPTS = 20;
@@ -70,7 +71,17 @@ public final class LoadRunner {
         this.client = session.client;
         this.vertx = session.vertx;
         for (String e : switch (cfg.workload()) {
-            case ANNOTATE -> cfg.ownPrompts() > 0 ? List.of(NEXT, OWN, VOTE) : List.of(NEXT, VOTE);
+            case ANNOTATE -> {
+                List<String> e = new ArrayList<>(List.of(NEXT));
+                if (cfg.ownPrompts() > 0) {
+                    e.add(OWN);
+                }
+                e.add(VOTE);
+                if (cfg.skipRate() > 0) {
+                    e.add(SKIP);
+                }
+                yield e;
+            }
             case NEXT_PAIR -> List.of(NEXT);
             case VOTE -> List.of(VOTE);
             case CONSTANT -> List.of(CONSTANT);
@@ -79,15 +90,29 @@ public final class LoadRunner {
         }
     }
 
+    /** {@link #run(LoadConfig, Runnable)} against a server that keeps running. */
+    public static LoadReport run(LoadConfig cfg) throws Exception {
+        return run(cfg, null);
+    }
+
     /**
      * Runs {@code cfg} to the end (duration or count), audits if asked, and reports. Blocking. A warm-up, when
      * asked, runs the same load first on the same connections and people and is not measured; the audit's "before"
-     * is taken ahead of it, so its votes are audited too.
+     * is taken ahead of it, so its votes are audited too. With a store file, the campaign audit waits for the server
+     * to settle (finalise and train what the run voted), runs {@code stopServer} when given (the launcher stops a
+     * server it started, which writes its last checkpoint, so the checkpoint must then cover every trained item) and
+     * reads the file.
      */
-    public static LoadReport run(LoadConfig cfg) throws Exception {
+    public static LoadReport run(LoadConfig cfg, Runnable stopServer) throws Exception {
         try (RunSession session = new RunSession(cfg)) {
             LoadRunner measured = new LoadRunner(cfg, session);
             Audit audit = new Audit(session.vertx, session.client, cfg.url(), cfg.adminToken());
+            if (cfg.annotatorsFrom() == AnnotatorSource.ACCOUNTS) {
+                session.fixed = AccountSetup.create(session.client, cfg.adminToken(), session.runId,
+                        cfg.annotators()).await();
+            } else if (cfg.tokenMode()) {
+                session.fixed = cfg.annotatorTokens().stream().map(Identity::fromToken).toList();
+            }
             Audit.StatsSnapshot before = cfg.audit() && cfg.workload().votes() ? audit.stats().await() : null;
             if (cfg.workload() == Workload.VOTE) {
                 session.votePairs = measured.fetchDistinctPairs(cfg.pairs()).await();
@@ -104,6 +129,16 @@ public final class LoadRunner {
             double elapsed = measured.drive();
             Audit.Result auditResult = before == null ? null
                     : audit.verify(session.ledger, before, warmUnknown + measured.unknownOutcomes.sum()).await();
+            if (auditResult != null && cfg.store() != null) {
+                CampaignAudit store = new CampaignAudit(cfg.store(), audit.stats().await().aggregation());
+                store.awaitSettled(cfg.settle());
+                if (stopServer != null) {
+                    stopServer.run();
+                }
+                auditResult = auditResult.with(store.verify(session.ledger, stopServer != null));
+            } else if (stopServer != null) {
+                stopServer.run();
+            }
             return measured.report(started, elapsed, warmVotes, auditResult);
         }
     }
@@ -148,7 +183,7 @@ public final class LoadRunner {
             long acked = now.acknowledged() - warm.acknowledged();
             votes = new LoadReport.Votes(acked, now.created() - warm.created(),
                     now.duplicates() - warm.duplicates(), EndpointRecorder.round(acked / elapsed), retries.sum(),
-                    repeats.sum(), unknownOutcomes.sum(), warm.acknowledged());
+                    repeats.sum(), unknownOutcomes.sum(), warm.acknowledged(), ledger.skips().size());
         }
         return new LoadReport(started.toString(), runId, cfg.describe(), EndpointRecorder.round(elapsed),
                 notSent.sum(), endpoints, votes, auditResult, List.copyOf(errorSamples));
@@ -183,8 +218,7 @@ public final class LoadRunner {
                     + " requests to GET /api/pairs/next only " + got.size() + " were distinct"));
             return;
         }
-        request(HttpMethod.GET, "/api/pairs/next", cfg.tokenMode() ? Identity.fromToken(cfg.annotatorTokens().getFirst())
-                : null, null).onComplete(ar -> {
+        request(HttpMethod.GET, "/api/pairs/next", session.fixed.isEmpty() ? null : session.fixed.getFirst(), null).onComplete(ar -> {
             if (ar.succeeded() && ar.result().statusCode() == 200) {
                 ServedPair p = ServedPair.fromJson(ar.result().bodyAsJsonObject());
                 got.putIfAbsent(p.id(), p);
@@ -222,7 +256,7 @@ public final class LoadRunner {
     }
 
     /**
-     * Operations at most: the count, and for the vote workload in token mode the distinct annotator/pair
+     * Operations at most: the count, and for the vote workload with tokens or accounts the distinct annotator/pair
      * combinations there are (a token's name is fixed, so one token can judge each pair once).
      */
     long limit() {
@@ -230,10 +264,13 @@ public final class LoadRunner {
         return Math.min(n, combinationLimit() - ticketBase);
     }
 
-    /** Session tickets below this exist: in token mode a vote run has tokens x pairs combinations, over all phases. */
+    /**
+     * Session tickets below this exist: with fixed identities (tokens, accounts) a vote run has people x pairs
+     * combinations, over all phases.
+     */
     private long combinationLimit() {
-        return cfg.workload() == Workload.VOTE && cfg.tokenMode()
-                ? (long) cfg.annotatorTokens().size() * votePairs.size() : Long.MAX_VALUE;
+        return cfg.workload() == Workload.VOTE && !session.fixed.isEmpty()
+                ? (long) session.fixed.size() * votePairs.size() : Long.MAX_VALUE;
     }
 
     boolean pastDeadline() {
@@ -245,8 +282,8 @@ public final class LoadRunner {
     }
 
     Identity identity(long index) {
-        if (cfg.tokenMode()) {
-            return Identity.fromToken(cfg.annotatorTokens().get((int) (index % cfg.annotatorTokens().size())));
+        if (!session.fixed.isEmpty()) {
+            return session.fixed.get((int) (index % session.fixed.size()));
         }
         // The session's random secret and the person's index: distinct people, each the same person all run long.
         return new Identity("lt-" + runId + "-" + index, null, session.identitySecret + "-" + index);

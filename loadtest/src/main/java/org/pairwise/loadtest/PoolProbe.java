@@ -12,12 +12,19 @@ public final class PoolProbe {
 
     /** So that a run measures serving, not the generator's warm-up. */
     public static void awaitFull(URI server, Duration timeout) throws InterruptedException {
+        awaitFull(server, null, timeout);
+    }
+
+    /** With the admin token (may be null): a token-mode or accounts-mode server answers nobody else. */
+    public static void awaitFull(URI server, String adminToken, Duration timeout) throws InterruptedException {
         Vertx vertx = Vertx.vertx();
         try {
             WebClient client = WebClient.create(vertx);
             long end = System.nanoTime() + timeout.toNanos();
             while (true) {
-                var r = client.getAbs(server.resolve("/api/stats").toString()).send().await();
+                var req = client.getAbs(server.resolve("/api/stats").toString());
+                var r = (adminToken == null ? req : req.putHeader("Authorization", "Bearer " + adminToken)).send()
+                        .await();
                 if (r.statusCode() != 200) {
                     throw new IllegalStateException("GET /api/stats answered " + r.statusCode());
                 }

@@ -31,6 +31,8 @@ final class RunSession implements AutoCloseable {
     final AtomicLong nextTicket = new AtomicLong();
     private final Map<Integer, Driver.Annotator> annotators = new ConcurrentHashMap<>();
     volatile List<ServedPair> votePairs = List.of();
+    /** Tokens or accounts the people take in turn; empty: each person an identity cookie of its own. */
+    volatile List<Identity> fixed = List.of();
 
     RunSession(LoadConfig cfg) {
         vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(cfg.eventLoops()));

@@ -1,7 +1,9 @@
 package org.pairwise.loadtest;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
@@ -16,7 +18,11 @@ public final class VoteLedger {
     /** One acknowledged vote. lineHash is 0 for tie and both_bad (they are not in the TRL export). */
     public record Ack(long id, String annotator, String idempotencyKey, String pairId, String choice, long lineHash) {}
 
+    /** One acknowledged skip (201, or 200 for a repeat the server already had). */
+    public record Skip(String annotator, String pairId, String reason) {}
+
     private final Map<Long, Ack> byId = new ConcurrentHashMap<>();
+    private final Map<String, Skip> skips = new ConcurrentHashMap<>();
     private final LongAdder created = new LongAdder();
     private final LongAdder duplicateReplies = new LongAdder();
     private final LongAdder collisions = new LongAdder();
@@ -32,6 +38,25 @@ public final class VoteLedger {
         if (prior != null && !prior.idempotencyKey().equals(ack.idempotencyKey())) {
             collisions.increment();
         }
+    }
+
+    /** Records an acknowledged skip; one person's skips of one pair are one skip. */
+    public void skipped(Skip skip) {
+        skips.putIfAbsent(skip.annotator() + "\n" + skip.pairId(), skip);
+    }
+
+    public Collection<Skip> skips() {
+        return skips.values();
+    }
+
+    /**
+     * Acknowledgements that put one person's vote on one pair twice (under two ids): "annotator on pair_id", each
+     * once. The server must refuse a second vote by the same person on a pair; none should ever be acknowledged.
+     */
+    public List<String> twiceByOnePerson() {
+        Map<String, Long> votes = new HashMap<>();
+        byId.values().forEach(a -> votes.merge(a.annotator() + " on " + a.pairId(), 1L, Long::sum));
+        return votes.entrySet().stream().filter(e -> e.getValue() > 1).map(Map.Entry::getKey).sorted().toList();
     }
 
     /** The ledger's totals at one moment. */

@@ -37,10 +37,10 @@ class ReportRenderingTest {
         vote.error();
         LoadConfig cfg = LoadConfig.SCHEMA.build(Map.of("url", URI.create("http://127.0.0.1:8080"), "votes", 300L));
         Audit.Result audit = new Audit.Result(true, 300, 300, 300, 300, 0,
-                List.of(new Audit.Check("every acknowledged A/B vote is in the export", Audit.Status.PASS, "ok")));
+                List.of(new Audit.Check("every acknowledged A/B vote is in the export", Audit.Status.PASS, "ok")), null);
         return new LoadReport("2026-01-01T00:00:00Z", "abc123", cfg.describe(), 3.0, 0,
                 List.of(next.summary(3.0), vote.summary(3.0)),
-                new LoadReport.Votes(300, 300, 0, 100, 0, 0, 0, 0), audit,
+                new LoadReport.Votes(300, 300, 0, 100, 0, 0, 0, 0, 0), audit,
                 List.of("POST /api/preferences 409: </script><script>alert(1)</script>"));
     }
 

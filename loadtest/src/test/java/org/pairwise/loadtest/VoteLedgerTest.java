@@ -3,6 +3,7 @@ package org.pairwise.loadtest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -33,5 +34,19 @@ class VoteLedgerTest {
         // Which side won changes the line.
         assertNotEquals(VoteLedger.lineHash("p", "x", "y"), VoteLedger.lineHash("p", "y", "x"));
         assertNotEquals(VoteLedger.lineHash("px", "", "y"), VoteLedger.lineHash("p", "x", "y"));
+    }
+
+    @Test
+    void onePersonsSecondVoteOnAPairIsReportedAndARetryOrAnotherPersonIsNot() {
+        VoteLedger l = new VoteLedger();
+        l.acknowledged(true, new VoteLedger.Ack(1, "ann", "k1", "p1", "a", 11));
+        l.acknowledged(false, new VoteLedger.Ack(1, "ann", "k1", "p1", "a", 11));  // a retry: the same vote
+        l.acknowledged(true, new VoteLedger.Ack(2, "bob", "k2", "p1", "b", 12));
+        assertEquals(List.of(), l.twiceByOnePerson());
+        l.acknowledged(true, new VoteLedger.Ack(3, "ann", "k3", "p1", "b", 12));
+        assertEquals(List.of("ann on p1"), l.twiceByOnePerson());
+        l.skipped(new VoteLedger.Skip("cid", "p2", "harmful"));
+        l.skipped(new VoteLedger.Skip("cid", "p2", "harmful"));
+        assertEquals(1, l.skips().size());
     }
 }

@@ -200,6 +200,17 @@ class LoadtestCommandTest {
                 "workload: unknown 'soak'");
         assertOneLineUsageError(run("loadtest", "--url", url, "--votes", "5", "--model", "demo"),
                 "--model, --data-dir and --serve-set go with --serve");
+        assertOneLineUsageError(run("loadtest", "--url", url, "--votes", "5", "--annotators-from", "people"),
+                "unknown 'people' (expected one of cookies, accounts)");
+        assertOneLineUsageError(run("loadtest", "--url", url, "--votes", "5", "--annotators-from", "accounts",
+                "--annotator-tokens", "ann:tok"), "annotators_from: accounts are created by the load test");
+        assertOneLineUsageError(run("loadtest", "--url", url, "--votes", "5", "--skip-rate", "1.5"),
+                "skip_rate: must be in [0, 1]");
+        assertOneLineUsageError(run("loadtest", "--url", url, "--votes", "5", "--workload", "vote", "--skip-rate",
+                "0.1"), "skip_rate: skips are part of the annotate workload");
+        // Accounts are made through the admin API: without its token the run cannot start, and says why.
+        assertOneLineError(run("loadtest", "--url", url, "--votes", "5", "--annotators-from", "accounts"),
+                "--annotators-from accounts creates accounts through the admin API: give --admin-token");
         // Nothing listens on port 9: the first request fails, and says so in one line.
         assertOneLineError(run("loadtest", "--url", url, "--votes", "5"), "Connection refused");
     }

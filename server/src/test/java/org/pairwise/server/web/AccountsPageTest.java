@@ -8,11 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Cookie;
 import org.openqa.selenium.Keys;
@@ -43,27 +41,8 @@ class AccountsPageTest {
             [a link](javascript:window.pwned=3) and [the docs](https://example.org/docs)
             """;
 
-    static TestServer server;
-
-    @BeforeAll
-    static void start() throws Exception {
-        if (!Browser.installed()) {
-            return;  // each test then skips with the reason
-        }
-        server = TestServer.start(Map.of("annotation", "accounts", "admin_token", ADMIN_TOKEN));
-    }
-
-    @BeforeEach
-    void needsBrowser() {
-        Browser.assumeInstalled();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (server != null) {
-            server.close();
-        }
-    }
+    @RegisterExtension
+    static final TestServer server = TestServer.forPages(Map.of("annotation", "accounts", "admin_token", ADMIN_TOKEN));
 
     @Test
     void theAdminInvitesAnAnnotatorWhoSignsInReadsTheGuidelinesAndVotes() throws Exception {

@@ -3,19 +3,12 @@ package org.pairwise.server.web;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
 import org.openqa.selenium.interactions.Actions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
@@ -26,26 +19,8 @@ import org.openqa.selenium.support.ui.ExpectedConditions;
  */
 @Timeout(600)
 class CampaignPageTest {
-    static TestServer server;
-
-    @BeforeAll
-    static void start() throws Exception {
-        if (Browser.installed()) {
-            server = TestServer.start(Map.of("undo_window", "60"));
-        }
-    }
-
-    @BeforeEach
-    void needsBrowser() {
-        Browser.assumeInstalled();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (server != null) {
-            server.close();
-        }
-    }
+    @RegisterExtension
+    static final TestServer server = TestServer.forPages(Map.of("undo_window", "60"));
 
     @Test
     void uAndBackspaceWithdrawTheLastVoteAndItsPairComesBackToVoteAgain() throws Exception {
@@ -100,17 +75,7 @@ class CampaignPageTest {
         }
     }
 
-    private static List<String> rows(String sql, String arg) throws Exception {
-        List<String> out = new ArrayList<>();
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + server.dbFile());
-             PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setString(1, arg);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(rs.getString(1));
-                }
-            }
-        }
-        return out;
+    private static List<String> rows(String sql, String arg) {
+        return server.rows(sql, arg);
     }
 }

@@ -7,11 +7,9 @@ import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.support.ui.ExpectedConditions;
@@ -20,27 +18,8 @@ import org.openqa.selenium.support.ui.ExpectedConditions;
 @Timeout(600)
 class DashboardTest {
     static final String ADMIN_TOKEN = "browser-test-admin-token-0123456789";
-    static TestServer server;
-
-    @BeforeAll
-    static void start() throws Exception {
-        if (!Browser.installed()) {
-            return;  // each test then skips with the reason, visible per test in the report
-        }
-        server = TestServer.start(Map.of("admin_token", ADMIN_TOKEN));
-    }
-
-    @BeforeEach
-    void needsBrowser() {
-        Browser.assumeInstalled();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (server != null) {
-            server.close();
-        }
-    }
+    @RegisterExtension
+    static final TestServer server = TestServer.forPages(Map.of("admin_token", ADMIN_TOKEN));
 
     @Test
     void theLossChartAndStepCounterGrowAfterATrainingStep() throws Exception {

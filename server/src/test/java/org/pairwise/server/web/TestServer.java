@@ -20,6 +20,10 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import org.pairwise.model.SharedModels;
 import org.pairwise.server.PairwiseServer;
 import org.pairwise.server.config.ServeConfig;
@@ -28,19 +32,34 @@ import org.pairwise.server.config.ServeConfig;
  * A real server on a free port with its own SQLite file: stories260K from ../shared/models when present (it writes
  * real words, and a step on it is fast), else the built-in demo model. Small generations and one-vote batches keep
  * a training step within seconds.
+ *
+ * <p>A browser test class declares its server as a JUnit extension, {@code @RegisterExtension static final TestServer
+ * server = TestServer.forPages(settings)}: it starts once before the class's tests when Chromium is installed, every
+ * test skips with the reason when it is not, and it closes after the class.
  */
-final class TestServer implements AutoCloseable {
-    final PairwiseServer server;
-    final Path dataDir;
+final class TestServer implements AutoCloseable, BeforeAllCallback, BeforeEachCallback, AfterAllCallback {
+    private final Map<String, String> extra;
+    PairwiseServer server;
+    Path dataDir;
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    private TestServer(PairwiseServer server, Path dataDir) {
-        this.server = server;
-        this.dataDir = dataDir;
+    private TestServer(Map<String, String> extra) {
+        this.extra = Map.copyOf(extra);
     }
 
     static TestServer start(Map<String, String> extra) throws Exception {
-        Path dataDir = Files.createTempDirectory("pairwise-web-");
+        TestServer t = new TestServer(extra);
+        t.open();
+        return t;
+    }
+
+    /** A server for a class of browser tests (see the class comment); started by the extension callbacks. */
+    static TestServer forPages(Map<String, String> extra) {
+        return new TestServer(extra);
+    }
+
+    private void open() throws Exception {
+        dataDir = Files.createTempDirectory("pairwise-web-");
         Map<String, String> o = new HashMap<>();
         o.put("port", "0");
         o.put("data_dir", dataDir.toString());
@@ -52,8 +71,26 @@ final class TestServer implements AutoCloseable {
         o.put("undo_window", "0");
         SharedModels.find("stories260K/stories260K.gguf").ifPresent(p -> o.put("model", p.toString()));
         o.putAll(extra);
-        ServeConfig cfg = ServeConfig.defaults().withOverrides(o);
-        return new TestServer(PairwiseServer.start(cfg), dataDir);
+        server = PairwiseServer.start(ServeConfig.defaults().withOverrides(o));
+    }
+
+    @Override
+    public void beforeAll(ExtensionContext context) throws Exception {
+        if (Browser.installed()) {
+            open();  // without the browser each test skips with the reason (beforeEach)
+        }
+    }
+
+    @Override
+    public void beforeEach(ExtensionContext context) {
+        Browser.assumeInstalled();
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) throws Exception {
+        if (server != null) {
+            close();
+        }
     }
 
     String url(String path) {
@@ -73,6 +110,25 @@ final class TestServer implements AutoCloseable {
                     out.add(new String[] {rs.getString(1), rs.getString(2)});
                 }
             }
+        }
+        return out;
+    }
+
+    /** The first column of each row {@code sql} selects from the SQLite file, as text ({@code args} bound in order). */
+    List<String> rows(String sql, String... args) {
+        List<String> out = new ArrayList<>();
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dbFile());
+             PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) {
+                ps.setString(i + 1, args[i]);
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+            }
+        } catch (SQLException e) {
+            throw new AssertionError("reading the store: " + sql, e);
         }
         return out;
     }

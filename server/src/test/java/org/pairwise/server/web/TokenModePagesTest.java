@@ -7,11 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.interactions.Actions;
@@ -28,28 +26,9 @@ class TokenModePagesTest {
     /** Records every CSP violation the page causes, installed before any of its scripts run. */
     static final String CSP_RECORDER = "window.__csp = []; document.addEventListener('securitypolicyviolation', "
             + "(e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));";
-    static TestServer server;
-
-    @BeforeAll
-    static void start() throws Exception {
-        if (!Browser.installed()) {
-            return;
-        }
-        server = TestServer.start(Map.of("annotation", "token", "annotator_tokens", "ann:" + ANN_TOKEN,
-                "viewer_tokens", "vic:" + VIEWER_TOKEN));
-    }
-
-    @BeforeEach
-    void needsBrowser() {
-        Browser.assumeInstalled();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (server != null) {
-            server.close();
-        }
-    }
+    @RegisterExtension
+    static final TestServer server = TestServer.forPages(Map.of("annotation", "token", "annotator_tokens",
+            "ann:" + ANN_TOKEN, "viewer_tokens", "vic:" + VIEWER_TOKEN));
 
     @Test
     void anAnnotatorVotesWithTheirTokenAndAViewerSeesItOnTheDashboard() throws Exception {
