@@ -31,12 +31,18 @@ final class QualityQueries {
     static final String COUNTED_VOTES = "v.annotator IS NOT NULL AND v.retracted_at IS NULL";
 
     /**
+     * When the person was handed the pair: an assignment's leased_at, unless the row was made by the vote itself
+     * (a vote without a lease records one with leased_at = expires_at = the vote's time, which measures nothing).
+     */
+    static final String LEASED_AT = "CASE WHEN a.expires_at > a.leased_at THEN a.leased_at END";
+
+    /**
      * One pass over the table, in no particular order (a sort would cost more than the read): a few MB per 100k.
      * Each vote comes with its lease's start (when the person was handed the pair) and, on a gold pair, its answer.
      */
     static List<NamedVote> namedVotes(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("""
-                SELECT v.pair_id, v.annotator, v.choice, v.created_at, a.leased_at,
+        try (PreparedStatement ps = c.prepareStatement("SELECT v.pair_id, v.annotator, v.choice, v.created_at, "
+                + LEASED_AT + ", " + """
                        CASE WHEN p.kind = 'gold' THEN p.gold_choice END
                 FROM preferences v JOIN pairs p ON p.pair_id = v.pair_id
                 LEFT JOIN assignments a ON a.pair_id = v.pair_id AND a.annotator = v.annotator
@@ -150,9 +156,9 @@ final class QualityQueries {
             }
         }
         List<PairVote> votes = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("""
-                SELECT v.id, v.annotator, v.choice, v.comment, v.created_at, v.changed_at, v.retracted_at,
-                       v.guideline_version, a.leased_at, v.trained_at_version
+        try (PreparedStatement ps = c.prepareStatement("SELECT v.id, v.annotator, v.choice, v.comment,"
+                + " v.created_at, v.changed_at, v.retracted_at, v.guideline_version, " + LEASED_AT + ", " + """
+                       v.trained_at_version
                 FROM preferences v LEFT JOIN assignments a ON a.pair_id = v.pair_id AND a.annotator = v.annotator
                 WHERE v.pair_id = ? ORDER BY v.id""")) {
             ps.setString(1, pairId);
