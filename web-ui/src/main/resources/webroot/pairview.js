@@ -43,8 +43,8 @@ export async function showPair(pairId, headers) {
   $('pair-view-prompt').textContent = p.prompt;
   $('pair-view-a').textContent = p.a;
   $('pair-view-b').textContent = p.b;
-  $('pair-view-kind').textContent = `${p.kind}, policy version ${p.policy_version}, ${p.votes} of ${p.votes_wanted}`
-    + ' votes';
+  const wanted = p.kind === 'gold' ? '' : ` of ${p.votes_wanted}`;
+  $('pair-view-kind').textContent = `${p.kind}, policy version ${p.policy_version}, ${p.votes}${wanted} votes`;
   $('pair-view-outcome').textContent = outcome(p);
   $('pair-view-votes').replaceChildren(...p.vote_list.map((v) => row(String(v.id), text(v.annotator), v.choice,
     time(v.created_at), text(v.comment), text(v.guideline_version), v.withdrawn ? 'withdrawn' : 'no',

@@ -106,8 +106,9 @@ function recentRow(p) {
   const tr = document.createElement('tr');
   tr.dataset.pair = p.pair_id;
   tr.tabIndex = 0;
+  // A gold pair is for everyone (its k is a formality): its votes alone; others' votes of k.
   const prompt = p.prompt.length > 80 ? `${p.prompt.slice(0, 80)}…` : p.prompt;
-  tr.append(cell(p.pair_id.slice(0, 8)), cell(p.kind), cell(prompt), cell(`${p.votes}/${p.votes_wanted}`, 'num'),
+  tr.append(cell(p.pair_id.slice(0, 8)), cell(p.kind), cell(prompt), cell(p.kind === 'gold' ? String(p.votes) : `${p.votes}/${p.votes_wanted}`, 'num'),
     cell(String(p.withdrawn), 'num'), cell(String(p.skips), 'num'), cell(String(p.comments), 'num'),
     cell(p.flagged_harmful ? 'yes' : '–'), cell(p.aggregate_outcome ?? '–'));
   const open = () => showPair(p.pair_id, headers());
