@@ -35,9 +35,15 @@ function cell(text, cls) {
   return td;
 }
 
-function annotatorRow(a) {
+/** A table row for one annotator, found by its data-annotator. */
+function annotatorTr(a) {
   const tr = document.createElement('tr');
   tr.dataset.annotator = a.annotator;
+  return tr;
+}
+
+function annotatorRow(a) {
+  const tr = annotatorTr(a);
   const g = a.agreement;
   const rate = g.rate;
   tr.append(cell(a.annotator), cell(String(a.votes), 'num'), cell(fixed(a.votes_per_hour, 1), 'num'),
@@ -73,8 +79,7 @@ function flagButton(a) {
 
 /** Gold accuracy, skips by reason and flag state (flagged, cleared by a person, or never set). */
 function controlRow(a) {
-  const tr = document.createElement('tr');
-  tr.dataset.annotator = a.annotator;
+  const tr = annotatorTr(a);
   const g = a.gold;
   const f = a.flag;
   if (f?.flagged) tr.className = 'flagged';

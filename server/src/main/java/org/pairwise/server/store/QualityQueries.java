@@ -120,91 +120,65 @@ final class QualityQueries {
             FROM pairs p JOIN prompts r ON r.id = p.prompt_id""";
 
     static List<PairSummary> recentPairs(Connection c, int limit) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(SUMMARY + """
+        return list(c, SUMMARY + """
                  WHERE EXISTS (SELECT 1 FROM preferences v WHERE v.pair_id = p.pair_id)
                     OR EXISTS (SELECT 1 FROM skips s WHERE s.pair_id = p.pair_id)
                     OR EXISTS (SELECT 1 FROM pair_flags f WHERE f.pair_id = p.pair_id)
-                ORDER BY p.created_at DESC, p.pair_id LIMIT ?""")) {
-            ps.setInt(1, limit);
-            List<PairSummary> out = new ArrayList<>();
+                ORDER BY p.created_at DESC, p.pair_id LIMIT ?""", QualityQueries::summary, limit);
+    }
+
+    static Optional<PairReview> pairReview(Connection c, String pairId) throws SQLException {
+        List<Head> found = list(c, SUMMARY + " WHERE p.pair_id = ?", rs -> new Head(summary(rs), rs.getString(12),
+                rs.getString(13), rs.getInt(14), rs.getString(15), longOrNull(rs, 16)), pairId);
+        if (found.isEmpty()) {
+            return Optional.empty();
+        }
+        Head pair = found.getFirst();
+        List<PairVote> votes = list(c, "SELECT v.id, v.annotator, v.choice, v.comment, v.created_at, v.changed_at,"
+                + " v.retracted_at, v.guideline_version, " + LEASED_AT + ", v.trained_at_version FROM preferences v"
+                + " LEFT JOIN assignments a ON a.pair_id = v.pair_id AND a.annotator = v.annotator"
+                + " WHERE v.pair_id = ? ORDER BY v.id", rs -> new PairVote(rs.getLong(1), rs.getString(2),
+                Choice.fromWire(rs.getString(3)), rs.getString(4), rs.getLong(5), longOrNull(rs, 6),
+                longOrNull(rs, 7), intOrNull(rs, 8), longOrNull(rs, 9), intOrNull(rs, 10)), pairId);
+        List<PairSkip> skips = list(c, "SELECT annotator, reason, comment, created_at FROM skips WHERE pair_id = ?"
+                + " ORDER BY id", rs -> new PairSkip(rs.getString(1), SkipReason.fromWire(rs.getString(2)),
+                rs.getString(3), rs.getLong(4)), pairId);
+        List<PairNote> notes = list(c, "SELECT annotator, comment, created_at FROM pair_flags WHERE pair_id = ?"
+                + " ORDER BY id", rs -> new PairNote(rs.getString(1), rs.getString(2), rs.getLong(3)), pairId);
+        List<PairItem> items = list(c, "SELECT id, vote_id, chosen, label_smoothing, votes, trained_at_version"
+                + " FROM training_items WHERE pair_id = ? ORDER BY id", rs -> {
+                    double smoothing = rs.getDouble(4);
+                    Double ls = rs.wasNull() ? null : smoothing;
+                    return new PairItem(rs.getLong(1), longOrNull(rs, 2), rs.getString(3), ls, rs.getInt(5),
+                            intOrNull(rs, 6));
+                }, pairId);
+        return Optional.of(new PairReview(pair.summary(), pair.aText(), pair.bText(), pair.policyVersion(),
+                pair.goldChoice(), pair.aggregatedAtMillis(), votes, skips, notes, items));
+    }
+
+    /** The pair's own row, before its votes, skips, comments and items are read. */
+    private record Head(PairSummary summary, String aText, String bText, int policyVersion, String goldChoice,
+                        Long aggregatedAtMillis) {}
+
+    @FunctionalInterface
+    private interface Row<T> {
+        T of(ResultSet rs) throws SQLException;
+    }
+
+    /** Every row of the query with these parameters, each made by row. */
+    private static <T> List<T> list(Connection c, String sql, Row<T> row, Object... params) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < params.length; i++) {
+                ps.setObject(i + 1, params[i]);
+            }
+            List<T> out = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    out.add(summary(rs));
+                    out.add(row.of(rs));
                 }
             }
             return out;
         }
-    }
-
-    static Optional<PairReview> pairReview(Connection c, String pairId) throws SQLException {
-        PairSummary summary;
-        String aText, bText, gold;
-        int policy;
-        Long aggregatedAt;
-        try (PreparedStatement ps = c.prepareStatement(SUMMARY + " WHERE p.pair_id = ?")) {
-            ps.setString(1, pairId);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    return Optional.empty();
-                }
-                summary = summary(rs);
-                aText = rs.getString(12);
-                bText = rs.getString(13);
-                policy = rs.getInt(14);
-                gold = rs.getString(15);
-                aggregatedAt = longOrNull(rs, 16);
-            }
-        }
-        List<PairVote> votes = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT v.id, v.annotator, v.choice, v.comment,"
-                + " v.created_at, v.changed_at, v.retracted_at, v.guideline_version, " + LEASED_AT + ", " + """
-                       v.trained_at_version
-                FROM preferences v LEFT JOIN assignments a ON a.pair_id = v.pair_id AND a.annotator = v.annotator
-                WHERE v.pair_id = ? ORDER BY v.id""")) {
-            ps.setString(1, pairId);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    votes.add(new PairVote(rs.getLong(1), rs.getString(2), Choice.fromWire(rs.getString(3)),
-                            rs.getString(4), rs.getLong(5), longOrNull(rs, 6), longOrNull(rs, 7), intOrNull(rs, 8),
-                            longOrNull(rs, 9), intOrNull(rs, 10)));
-                }
-            }
-        }
-        List<PairSkip> skips = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT annotator, reason, comment, created_at FROM skips"
-                + " WHERE pair_id = ? ORDER BY id")) {
-            ps.setString(1, pairId);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    skips.add(new PairSkip(rs.getString(1), SkipReason.fromWire(rs.getString(2)), rs.getString(3),
-                            rs.getLong(4)));
-                }
-            }
-        }
-        List<PairNote> notes = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT annotator, comment, created_at FROM pair_flags"
-                + " WHERE pair_id = ? ORDER BY id")) {
-            ps.setString(1, pairId);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    notes.add(new PairNote(rs.getString(1), rs.getString(2), rs.getLong(3)));
-                }
-            }
-        }
-        List<PairItem> items = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT id, vote_id, chosen, label_smoothing, votes,"
-                + " trained_at_version FROM training_items WHERE pair_id = ? ORDER BY id")) {
-            ps.setString(1, pairId);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    double smoothing = rs.getDouble(4);
-                    items.add(new PairItem(rs.getLong(1), longOrNull(rs, 2), rs.getString(3),
-                            rs.wasNull() ? null : smoothing, rs.getInt(5), intOrNull(rs, 6)));
-                }
-            }
-        }
-        return Optional.of(new PairReview(summary, aText, bText, policy, gold, aggregatedAt, votes, skips, notes,
-                items));
     }
 
     private static PairSummary summary(ResultSet rs) throws SQLException {
