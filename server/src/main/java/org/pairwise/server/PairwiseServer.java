@@ -34,6 +34,7 @@ import org.pairwise.server.gen.PairPool;
 import org.pairwise.server.gen.PromptSet;
 import org.pairwise.server.http.ApiServices;
 import org.pairwise.server.http.HttpVerticle;
+import org.pairwise.server.quality.QualityControl;
 import org.pairwise.server.store.PreferenceStore;
 import org.pairwise.server.store.SqlitePreferenceStore;
 import org.pairwise.server.train.PublishedPolicies;
@@ -126,6 +127,9 @@ public final class PairwiseServer implements AutoCloseable {
             TrainerLoop loop = new TrainerLoop(trainer, trainBackend, store, policies, cfg.batchWindowMs(),
                     cfg.finalising(), pool::busy);
             opened.push(() -> loop.stop().get(120, TimeUnit.SECONDS));
+
+            // The automatic flags, on their own thread; closed before the store (resources close last-in first).
+            opened.push(new QualityControl(store, cfg.flagRule()).start());
 
             ContinualTrainer.Resumed resumed = loop.resume();
             Path policyDir = policies.existing(resumed.policyVersion());

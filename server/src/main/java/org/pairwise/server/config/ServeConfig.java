@@ -12,6 +12,7 @@ import org.pairwise.config.Type;
 import org.pairwise.model.DemoModel;
 import org.pairwise.server.auth.AdminToken;
 import org.pairwise.server.auth.ConfiguredTokens;
+import org.pairwise.server.quality.FlagRule;
 import org.pairwise.server.store.PreferenceStore;
 import org.pairwise.trainer.config.DpoConfig;
 
@@ -62,6 +63,9 @@ public record ServeConfig(
         String aggregation,
         double goldRate,
         boolean excludeFlagged,
+        Double flagMinGoldAccuracy,
+        Double flagMinAgreement,
+        int flagMinVotes,
         boolean benchRoute,
         DpoConfig dpo) {
 
@@ -147,8 +151,19 @@ public record ServeConfig(
                     + "or soft (majority with label_smoothing = the minority's share, cDPO)"),
             Field.of("gold_rate", Type.DOUBLE, 0.05, "share of served pairs drawn from the uploaded gold pairs "
                     + "(known answers, never trained on) while a person has gold pairs left to see"),
-            Field.of("exclude_flagged", Type.BOOLEAN, true, "votes of flagged annotators do not reach the trainer "
-                    + "(kept, and trainable again once un-flagged)"),
+            Field.of("exclude_flagged", Type.BOOLEAN, true, "votes of flagged annotators (by the admin, or by "
+                    + "the flag_min_* thresholds) do not reach the trainer (kept, and trainable again once "
+                    + "un-flagged)"),
+            Field.of("flag_min_gold_accuracy", Type.DOUBLE, null, "flag an annotator automatically when their "
+                    + "gold accuracy is confidently below this (0..1): the upper end of its 95% Wilson interval "
+                    + "under it, after flag_min_votes gold votes; none: off").allowingNull(),
+            Field.of("flag_min_agreement", Type.DOUBLE, null, "flag an annotator automatically when their "
+                    + "agreement with the majority of the others is confidently below this (0..1): the upper end "
+                    + "of its 95% Wilson interval under it, after flag_min_votes compared votes; none: off")
+                    .allowingNull(),
+            Field.of("flag_min_votes", Type.INT, 10, "gold votes (gold rule) or votes compared with a clear "
+                    + "majority (agreement rule) an annotator needs before the thresholds decide; only the admin "
+                    + "un-flags, and after an un-flag only later votes count"),
             Field.of("bench_route", Type.BOOLEAN, false, "expose GET /api/bench/constant, a bare route returning a "
                     + "constant, so a load test can measure the HTTP framework's own ceiling on this server"))
             .nest(SERVE_DPO)
@@ -223,6 +238,9 @@ public record ServeConfig(
         if (!(goldRate >= 0 && goldRate <= 1)) {
             throw bad("gold_rate", "must be in [0, 1], got " + goldRate);
         }
+        unitInterval(flagMinGoldAccuracy, "flag_min_gold_accuracy");
+        unitInterval(flagMinAgreement, "flag_min_agreement");
+        atLeast(1, flagMinVotes, "flag_min_votes");
         if (dpo == null) {
             throw bad("dpo", "must be set");
         }
@@ -232,6 +250,11 @@ public record ServeConfig(
     public PreferenceStore.Finalising finalising() {
         return new PreferenceStore.Finalising(PreferenceStore.Aggregation.valueOf(aggregation.toUpperCase(
                 java.util.Locale.ROOT)), undoWindow * 1000L, excludeFlagged);
+    }
+
+    /** The automatic flags' thresholds (off unless flag_min_gold_accuracy or flag_min_agreement is set). */
+    public FlagRule flagRule() {
+        return new FlagRule(flagMinGoldAccuracy, flagMinAgreement, flagMinVotes);
     }
 
     /** Every field at serve's default. */
@@ -301,6 +324,12 @@ public record ServeConfig(
     private static void atLeast(long min, long v, String field) {
         if (v < min) {
             throw bad(field, "must be >= " + min + ", got " + v);
+        }
+    }
+
+    private static void unitInterval(Double v, String field) {
+        if (v != null && !(v >= 0 && v <= 1)) {
+            throw bad(field, "must be in [0, 1] (or none: off), got " + v);
         }
     }
 

@@ -49,7 +49,8 @@ public final class HttpVerticle extends VerticleBase {
         VotesApi votes = new VotesApi(s.store(), vertx.eventBus(), s.metrics(), context, cfg.undoWindow() * 1000L);
         StatsApi stats = new StatsApi(s.store(), s.pool(), s.trainer(), votes, cfg.poolSize(), context);
         CampaignApi campaign = new CampaignApi(s.store(), cfg, s.io(), context);
-        QualityApi quality = new QualityApi(new QualityService(s.store(), s.io()), context);
+        QualityApi quality = new QualityApi(new QualityService(s.store(), s.io(), cfg.flagRule()),
+                s.store().quality(), cfg.excludeFlagged(), context);
         AdminApi admin = new AdminApi(s.store(), s.pool(), s.policies(), vertx.eventBus(), s.io(), context);
         events = new EventStream();
         events.start(vertx);
@@ -77,6 +78,8 @@ public final class HttpVerticle extends VerticleBase {
         bind.route(HttpMethod.GET, "/api/training/metrics", stats::trainingMetrics);
         bind.route(HttpMethod.GET, "/api/events", events::handle);
         bind.route(HttpMethod.GET, "/api/quality", quality::report);
+        bind.route(HttpMethod.GET, "/api/quality/pairs", quality::pairs);
+        bind.route(HttpMethod.GET, "/api/quality/pair", quality::pair);
         bind.route(HttpMethod.POST, "/api/prompts", admin::uploadPrompts);
         bind.route(HttpMethod.GET, "/api/export", admin::export);
         bind.route(HttpMethod.GET, "/api/adapter", admin::adapter);

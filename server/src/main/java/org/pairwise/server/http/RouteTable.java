@@ -57,6 +57,9 @@ final class RouteTable {
             new Route(HttpMethod.GET, "/api/training/metrics", Access.PARTICIPANT, Body.NONE),
             new Route(HttpMethod.GET, "/api/events", Access.PARTICIPANT, Body.NONE),
             new Route(HttpMethod.GET, "/api/quality", Access.READER, Body.NONE),
+            // One pair with everyone's votes, skips and comments (pairs: the latest ones to pick from).
+            new Route(HttpMethod.GET, "/api/quality/pairs", Access.READER, Body.NONE),
+            new Route(HttpMethod.GET, "/api/quality/pair", Access.READER, Body.NONE),
             new Route(HttpMethod.POST, "/api/prompts", Access.ADMIN, Body.UPLOAD),
             new Route(HttpMethod.GET, "/api/export", Access.ADMIN, Body.NONE),
             new Route(HttpMethod.GET, "/api/adapter", Access.ADMIN, Body.NONE),

@@ -1,6 +1,7 @@
 package org.pairwise.server.quality;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,14 +22,41 @@ public record MajorityAgreement(String annotator, int compared, int agreed, int 
         return compared == 0 ? Optional.empty() : Optional.of(Wilson.interval(agreed, compared));
     }
 
+    /** How one vote compares with the majority of the item's other votes. */
+    public enum Outcome { AGREED, DISAGREED, TIED }
+
+    /** Tallies one annotator's outcomes. */
+    public static MajorityAgreement of(String annotator, Collection<Outcome> outcomes) {
+        int compared = 0, agreed = 0, tied = 0;
+        for (Outcome o : outcomes) {
+            switch (o) {
+                case AGREED -> { compared++; agreed++; }
+                case DISAGREED -> compared++;
+                case TIED -> tied++;
+            }
+        }
+        return new MajorityAgreement(annotator, compared, agreed, tied);
+    }
+
     /** One entry per annotator who voted on an item with at least two votes, in the table's annotator order. */
     public static List<MajorityAgreement> perAnnotator(AnnotationTable table) {
-        Map<String, int[]> tally = new LinkedHashMap<>(); // annotator -> {compared, agreed, tied}
+        List<MajorityAgreement> out = new ArrayList<>();
+        outcomes(table).forEach((annotator, byItem) -> out.add(of(annotator, byItem.values())));
+        return out;
+    }
+
+    /**
+     * annotator -> item -> outcome of their vote on it, for every vote on an item with at least two votes; annotators
+     * in the table's order (those with no such vote left out), items in theirs.
+     */
+    public static Map<String, Map<String, Outcome>> outcomes(AnnotationTable table) {
+        Map<String, Map<String, Outcome>> out = new LinkedHashMap<>();
         for (String annotator : table.annotators()) {
-            tally.put(annotator, new int[3]);
+            out.put(annotator, new LinkedHashMap<>());
         }
         Map<String, Integer> counts = new HashMap<>();
-        for (Map<String, String> labels : table.items().values()) {
+        for (Map.Entry<String, Map<String, String>> item : table.items().entrySet()) {
+            Map<String, String> labels = item.getValue();
             if (labels.size() < 2) {
                 continue;
             }
@@ -51,23 +79,11 @@ public record MajorityAgreement(String annotator, int compared, int agreed, int 
                         tie = true;
                     }
                 }
-                int[] t = tally.get(vote.getKey());
-                if (tie) {
-                    t[2]++;
-                } else {
-                    t[0]++;
-                    if (best.equals(own)) {
-                        t[1]++;
-                    }
-                }
+                out.get(vote.getKey()).put(item.getKey(), tie ? Outcome.TIED
+                        : best.equals(own) ? Outcome.AGREED : Outcome.DISAGREED);
             }
         }
-        List<MajorityAgreement> out = new ArrayList<>();
-        tally.forEach((annotator, t) -> {
-            if (t[0] + t[2] > 0) {
-                out.add(new MajorityAgreement(annotator, t[0], t[1], t[2]));
-            }
-        });
+        out.values().removeIf(Map::isEmpty);
         return out;
     }
 }

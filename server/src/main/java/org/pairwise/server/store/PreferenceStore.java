@@ -249,14 +249,21 @@ public interface PreferenceStore extends AutoCloseable {
      * in chunks. Blocking: call on a worker.
      */
     void exportRaw(Writer out) throws java.io.IOException;
-    /** A vote by a named annotator, as the quality statistics read it: who, on which pair, what, when. */
-    record NamedVote(String pairId, String annotator, Choice choice, long createdAtMillis) {}
+    /**
+     * A vote by a named annotator, as the quality statistics read it: who, on which pair, what, when; when they were
+     * handed the pair (null without a lease) and, on a gold pair, its right side (a or b; null on other pairs).
+     */
+    record NamedVote(String pairId, String annotator, Choice choice, long createdAtMillis, Long leasedAtMillis,
+                     String goldChoice) {}
 
     /**
      * Every counted vote of a named annotator (anonymous legacy votes have no one to attribute them to), in no
      * particular order: the input of {@code quality.QualityService}. One annotator votes at most once per pair.
      */
     CompletableFuture<List<NamedVote>> namedVotes();
+
+    /** Quality control's reads and its automatic flag, in the same database. */
+    QualityStore quality();
 
     /** Annotator accounts, invites, sessions and guidelines, in the same database. */
     AccountStore accounts();

@@ -48,6 +48,7 @@ public final class SqlitePreferenceStore implements PreferenceStore {
     private final WalCheckpointer checkpointer;
     private final Finaliser finaliser = new Finaliser();
     private final SqliteAccountStore accounts;
+    private final SqliteQualityStore quality;
 
     /** Creates the parent folder and the file if needed, and brings the schema up to date. */
     public SqlitePreferenceStore(Path dbFile, int writeQueueCapacity) {
@@ -82,6 +83,7 @@ public final class SqlitePreferenceStore implements PreferenceStore {
         this.writer = new GroupCommitWriter(db, conn, "pairwise-store-writer", writeQueueCapacity, MAX_BATCH);
         this.checkpointer = new WalCheckpointer(file, limits.walBytes(), readers, writer);
         this.accounts = new SqliteAccountStore(writer, readers);
+        this.quality = new SqliteQualityStore(writer, readers);
     }
 
     /** Whether the file (read without writing anything) is at this build's schema: then no migration must run. */
@@ -187,6 +189,11 @@ public final class SqlitePreferenceStore implements PreferenceStore {
     @Override
     public CompletableFuture<List<NamedVote>> namedVotes() {
         return readers.submit(QualityQueries::namedVotes);
+    }
+
+    @Override
+    public QualityStore quality() {
+        return quality;
     }
 
     @Override

@@ -73,6 +73,9 @@ class RouteAccessTest {
             new Expect("GET", "/api/events", null, 401, 401, 200, 200, 200),
             // Per-annotator quality figures: viewers and the admin; an annotator is known but not allowed.
             new Expect("GET", "/api/quality", null, 401, 401, 403, 200, 200),
+            // The pair view (without pair_id: 400, so allowed is told apart from refused).
+            new Expect("GET", "/api/quality/pairs", null, 401, 401, 403, 200, 200),
+            new Expect("GET", "/api/quality/pair", null, 401, 401, 403, 400, 400),
             new Expect("POST", "/api/prompts", "", 401, 401, 401, 401, 400),
             new Expect("GET", "/api/export", null, 401, 401, 401, 401, 200),
             new Expect("GET", "/api/adapter", null, 401, 401, 401, 401, 404),
