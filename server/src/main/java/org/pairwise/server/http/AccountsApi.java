@@ -16,6 +16,7 @@ import org.pairwise.server.store.AccountStore;
 import org.pairwise.server.store.AccountStore.Account;
 import org.pairwise.server.store.AccountStore.AccountConflict;
 import org.pairwise.server.store.AccountStore.Redemption;
+import org.pairwise.server.store.QualityStore;
 
 /**
  * Accounts ({@code --annotation accounts}): the admin creates, lists, disables and deletes annotators, gives each an
@@ -72,8 +73,9 @@ final class AccountsApi {
             throw ApiError.badRequest("name: 1 to 64 of letters, digits, '.', '_' and '-', starting with a letter "
                     + "or digit");
         }
-        if (name.equals(Principal.ADMIN.name()) || name.startsWith(ConfiguredTokens.RESERVED_PREFIX)
-                || reserved.contains(name)) {
+        // "auto" signs the automatic quality flags: a person of that name would read as the rule.
+        if (name.equals(Principal.ADMIN.name()) || name.equals(QualityStore.AUTO)
+                || name.startsWith(ConfiguredTokens.RESERVED_PREFIX) || reserved.contains(name)) {
             throw new ApiError(409, "the name '" + name + "' is taken by the server or a configured token");
         }
         String role = Responses.optionalString(body, "role", 20);

@@ -293,7 +293,7 @@ class AccountsTest {
         assertTrue(new JsonObject(admin.get("/api/annotators").body()).getJsonArray("annotators").encode()
                 .contains("\"name\":\"bob\",\"role\":\"annotator\",\"status\":\"deleted\",\"has_token\":false"));
         // The server's own names and the configured tokens' are not for accounts.
-        for (String taken : List.of("admin", "anon-0123456789abcdef", "scripted")) {
+        for (String taken : List.of("admin", "auto", "anon-0123456789abcdef", "scripted")) {
             var r = admin.post("/api/annotators", new JsonObject().put("name", taken).encode());
             assertEquals(409, r.statusCode(), taken + ": " + r.body());
         }
