@@ -103,12 +103,17 @@ class ConversationsTest {
         assertEquals(Outcome.NOT_VOTED, store.continuationStart("p0", "ann").join().outcome(), "withdrawn");
     }
 
-    @Test
-    void theParentChainRebuildsTheConversationTurnByTurn() throws Exception {
+    /** p0 voted A, continued as c1; c1 voted B, continued as c2: TURN_3. */
+    private void threeTurns() {
         vote("p0", Choice.A, "ann");
         assertTrue(continueFrom("p0", "c1", "ann", TURN_2, 1, 1));
         vote("c1", Choice.B, "ann");
         assertTrue(continueFrom("c1", "c2", "ann", TURN_3, 2, 1));
+    }
+
+    @Test
+    void theParentChainRebuildsTheConversationTurnByTurn() throws Exception {
+        threeTurns();
 
         // Walked by plain SQL from the last pair: each child's conversation is its parent's, then the response
         // its voter preferred, then one user message.
@@ -170,10 +175,7 @@ class ConversationsTest {
 
     @Test
     void theTrainerTakesTheConversationsTokensAndTheExportTheWholeHistory() throws Exception {
-        vote("p0", Choice.A, "ann");
-        assertTrue(continueFrom("p0", "c1", "ann", TURN_2, 1, 1));
-        vote("c1", Choice.B, "ann");
-        assertTrue(continueFrom("c1", "c2", "ann", TURN_3, 2, 1));
+        threeTurns();
         vote("c2", Choice.A, "ann");
         store.finalise(new Finalising(Aggregation.EACH, 0, true)).join();
         List<TrainingItem> items = store.trainingItemsAfter(0, 10).join();

@@ -4,12 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
@@ -55,7 +50,7 @@ class ContinueConversationPageTest {
             b.driver.findElement(By.id("continue-submit")).click();
 
             String next = AnnotatorPageTest.awaitVotable(b, onScreen);
-            assertEquals(List.of(first), rows(server, "SELECT parent_pair_id FROM pairs WHERE pair_id = ?", next),
+            assertEquals(List.of(first), server.rows("SELECT parent_pair_id FROM pairs WHERE pair_id = ?", next),
                     "the new pair continues the one voted on");
             assertEquals("What did she do next?", b.driver.findElement(By.id("prompt")).getText());
             List<WebElement> turns = b.driver.findElements(By.cssSelector("#history-turns li"));
@@ -69,7 +64,7 @@ class ContinueConversationPageTest {
             new Actions(b.driver).sendKeys("2").perform();
             assertEquals(onScreen, AnnotatorPageTest.awaitVotable(b, next), "then the pair that was on screen");
             assertFalse(b.driver.findElement(By.id("history")).isDisplayed());
-            assertEquals(List.of(first + " a", next + " b"), rows(server, "SELECT pair_id || ' ' || choice FROM "
+            assertEquals(List.of(first + " a", next + " b"), server.rows("SELECT pair_id || ' ' || choice FROM "
                     + "preferences WHERE annotator = ? ORDER BY id", who));
         }
     }
@@ -87,19 +82,5 @@ class ContinueConversationPageTest {
                     note.getText());
             assertFalse(b.driver.findElement(By.id("continue-form")).isDisplayed());
         }
-    }
-
-    private static List<String> rows(TestServer server, String sql, String arg) throws Exception {
-        List<String> out = new ArrayList<>();
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + server.dbFile());
-             PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setString(1, arg);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(rs.getString(1));
-                }
-            }
-        }
-        return out;
     }
 }

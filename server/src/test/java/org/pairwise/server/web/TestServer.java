@@ -77,6 +77,21 @@ final class TestServer implements AutoCloseable {
         return out;
     }
 
+    /** The first column of each row a query with one parameter reads from the live SQLite file. */
+    List<String> rows(String sql, String arg) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dbFile());
+             PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, arg);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+            }
+        }
+        return out;
+    }
+
     /** Why each side of a stored pair stopped: {a_finish, b_finish} ("eos", "length", ...). */
     String[] finishOf(String pairId) throws SQLException {
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dbFile());
