@@ -3,7 +3,9 @@
 // First: in accounts mode it redeems an invite link before this page asks the server anything.
 import './account.js';
 import { ApiError, backoffMs, call, csrfHeaders, describe, readSse, sleep, uuid, errorOf } from './api.js';
-import { enterSends, offerContinue, onContinue, showHistory, withdrawn } from './conversation.js';
+import {
+  enterSends, judged, offerContinue, onContinue, pendingContinuation, rememberContinuation, showHistory, withdrawn,
+} from './conversation.js';
 
 const $ = (id) => document.getElementById(id);
 const promptEl = $('prompt');
@@ -202,6 +204,7 @@ async function vote(choice) {
     }
   }
   state.voted.add(pair.pair_id);
+  judged(pair.pair_id);
   // Nothing is votable until the next pair is on screen: a second key press must not reach the pair just voted on.
   state.pair = null;
   if (outcome === 'created' || outcome === 'duplicate') {
@@ -312,6 +315,7 @@ async function skip(reason) {
     return;
   }
   state.voted.add(pair.pair_id);
+  judged(pair.pair_id);
   state.pair = null;
   state.last = null;
   setStatus(reason === 'harmful' ? 'Skipped and flagged for the admin' : 'Skipped', 'ok');
@@ -347,8 +351,8 @@ flagForm.addEventListener('submit', async (e) => {
 
 /**
  * Generates a pair now and streams it onto the page: a person's own prompt (POST /api/pairs) or the next turn of a
- * conversation they voted on (POST /api/pairs/continue, with the turns so far in messages). Resolves to whether a
- * pair came back.
+ * conversation they voted on (POST /api/pairs/continue, with the turns so far in messages). Resolves to the pair
+ * shown, or null when none came back.
  */
 async function streamPair(url, body, { prompt, messages = null, label }) {
   state.streaming = true;
@@ -407,13 +411,13 @@ async function streamPair(url, body, { prompt, messages = null, label }) {
     paneA.classList.remove('streaming');
     paneB.classList.remove('streaming');
   }
-  if (pair) {
-    render({ ...pair, prompt: pair.prompt ?? prompt, messages: pair.messages ?? messages ?? undefined },
-      { own: true, label });
-  } else {
+  if (!pair) {
     updateButtons();
+    return null;
   }
-  return pair !== null;
+  const shown = { ...pair, prompt: pair.prompt ?? prompt, messages: pair.messages ?? messages ?? undefined };
+  render(shown, { own: true, label });
+  return shown;
 }
 
 function ask(prompt) {
@@ -424,11 +428,12 @@ function ask(prompt) {
 onContinue(async (body, messages) => {
   if (state.streaming || state.voting) return false;
   const onScreen = state.pair;
-  const ok = await streamPair('/api/pairs/continue', body, { prompt: body.message, messages,
+  const pair = await streamPair('/api/pairs/continue', body, { prompt: body.message, messages,
     label: 'your conversation' });
-  if (onScreen && ok) state.back.push(onScreen);
+  if (pair) rememberContinuation(pair, state.who);
+  if (onScreen && pair) state.back.push(onScreen);
   else if (onScreen) render(onScreen);
-  return ok;
+  return pair !== null;
 });
 
 /** Applies one streamed event; returns the finished pair when this event is the final one. */
@@ -467,4 +472,6 @@ showCount();
 // First, alone: a browser without an identity gets its cookie from this answer, and every later request carries it
 // (two first requests at once would each be given a different one).
 await showWho();
+const pending = pendingContinuation(state.who);
+if (pending) state.back.push(pending);
 showNext().catch(() => {});

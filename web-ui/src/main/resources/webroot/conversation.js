@@ -116,6 +116,33 @@ export function onContinue(start) {
   enterSends(messageEl, form);
 }
 
+// The continuation on screen, kept for this tab until it is voted on or skipped: a reload shows it again (it stays
+// leased to this person for lease_seconds) instead of leaving the conversation with nobody.
+const PENDING = 'pairwise.continuation';
+
+export function rememberContinuation(pair, who) {
+  sessionStorage.setItem(PENDING, JSON.stringify({ who, pair }));
+}
+
+function readPending() {
+  try {
+    return JSON.parse(sessionStorage.getItem(PENDING) ?? 'null');
+  } catch {
+    return null;
+  }
+}
+
+/** The continuation this tab showed to this person and they have not judged yet, or null. */
+export function pendingContinuation(who) {
+  const p = readPending();
+  return p?.who === who && p.pair?.pair_id ? p.pair : null;
+}
+
+/** The person judged (or skipped) this pair: a pending continuation of that id is done. */
+export function judged(pairId) {
+  if (readPending()?.pair?.pair_id === pairId) sessionStorage.removeItem(PENDING);
+}
+
 /** Enter sends the form, Shift+Enter makes a new line, as in chat boxes. */
 export function enterSends(textarea, target) {
   textarea.addEventListener('keydown', (e) => {

@@ -61,11 +61,31 @@ class ContinueConversationPageTest {
             assertFalse(b.driver.findElement(By.id("continue")).isDisplayed(), "one continuation per vote");
             b.screenshot("annotator-continue");
 
+            String nextB = b.driver.findElement(By.id("response-b")).getText();
             new Actions(b.driver).sendKeys("2").perform();
             assertEquals(onScreen, AnnotatorPageTest.awaitVotable(b, next), "then the pair that was on screen");
             assertFalse(b.driver.findElement(By.id("history")).isDisplayed());
             assertEquals(List.of(first + " a", next + " b"), server.rows("SELECT pair_id || ' ' || choice FROM "
                     + "preferences WHERE annotator = ? ORDER BY id", who));
+
+            // A third turn, from the B vote just cast; a reload shows it again, with its four earlier turns.
+            b.await(Duration.ofSeconds(30)).until(ExpectedConditions.visibilityOfElementLocated(
+                    By.id("continue-message"))).sendKeys("And the cat?");
+            assertTrue(b.driver.findElement(By.id("continue-from")).getText().startsWith("Response B"));
+            b.driver.findElement(By.id("continue-submit")).click();
+            String third = AnnotatorPageTest.awaitVotable(b, onScreen);
+            assertEquals(List.of(next), server.rows("SELECT parent_pair_id FROM pairs WHERE pair_id = ?", third));
+            b.driver.navigate().refresh();
+            assertEquals(third, AnnotatorPageTest.awaitVotable(b, null), "still this person's to judge");
+            List<String> shown = b.driver.findElements(By.cssSelector("#history-turns li")).stream()
+                    .map(WebElement::getText).toList();
+            assertEquals(List.of("User\n" + firstPrompt, "Assistant\n" + firstA, "User\nWhat did she do next?",
+                    "Assistant\n" + nextB), shown);
+            assertEquals("And the cat?", b.driver.findElement(By.id("prompt")).getText());
+            new Actions(b.driver).sendKeys("1").perform();
+            AnnotatorPageTest.awaitVotable(b, third);
+            assertEquals(List.of(first + " a", next + " b", third + " a"), server.rows("SELECT pair_id || ' ' || "
+                    + "choice FROM preferences WHERE annotator = ? ORDER BY id", who));
         }
     }
 
