@@ -43,13 +43,14 @@ class ConversationsTest {
 
     @TempDir
     Path dir;
-    Path file;
     SqlitePreferenceStore store;
+    Path file;
 
+    /** One text prompt and its pair p0, wanted once. */
     @BeforeEach
     void open() {
-        file = dir.resolve("p.db");
-        store = new SqlitePreferenceStore(file, 10_000);
+        store = new SqlitePreferenceStore(dir.resolve("conversations.db"), 10_000);
+        file = store.file();
         long prompt = store.addPrompt("test", "prompt 0", null).join();
         store.addPair(Fixtures.pair("p0", prompt, 0, 0), 1).join();
     }
