@@ -3,6 +3,9 @@
 // First: in accounts mode it redeems an invite link before this page asks the server anything.
 import './account.js';
 import { ApiError, backoffMs, call, csrfHeaders, describe, readSse, sleep, uuid, errorOf } from './api.js';
+import {
+  enterSends, judged, offerContinue, onContinue, pendingContinuation, rememberContinuation, showHistory, withdrawn,
+} from './conversation.js';
 
 const $ = (id) => document.getElementById(id);
 const promptEl = $('prompt');
@@ -86,10 +89,11 @@ function showCount() {
   countEl.textContent = String(Number(localStorage.getItem(countKey()) ?? 0));
 }
 
-function render(pair, { own = false } = {}) {
+function render(pair, { own = false, label = 'your prompt' } = {}) {
   state.pair = null;
   updateButtons();
-  promptEl.textContent = pair.prompt ?? '';
+  // A conversation's earlier turns go above the pair; its prompt is then the last user message.
+  promptEl.textContent = showHistory(pair) ?? pair.prompt ?? '';
   promptEl.removeAttribute('aria-busy');
   // A streamed pair's final event may carry only its id: the panes already hold the streamed text then.
   if (pair.a?.text !== undefined) paneA.textContent = pair.a.text;
@@ -100,7 +104,7 @@ function render(pair, { own = false } = {}) {
   paneA.classList.remove('streaming');
   paneB.classList.remove('streaming');
   const version = pair.policy_version !== undefined ? `policy v${pair.policy_version}` : '';
-  metaEl.textContent = own ? `(your prompt${version ? `, ${version}` : ''})` : version ? `(${version})` : '';
+  metaEl.textContent = own ? `(${label}${version ? `, ${version}` : ''})` : version ? `(${version})` : '';
   // Enable voting only after the browser has painted both responses, so a key held down from the previous vote
   // cannot land on a pair nobody has seen yet.
   requestAnimationFrame(() =>
@@ -200,8 +204,12 @@ async function vote(choice) {
     }
   }
   state.voted.add(pair.pair_id);
+  judged(pair.pair_id);
   // Nothing is votable until the next pair is on screen: a second key press must not reach the pair just voted on.
   state.pair = null;
+  if (outcome === 'created' || outcome === 'duplicate') {
+    offerContinue(pair, choice, authHeaders());
+  }
   if (outcome === 'created') {
     localStorage.setItem(countKey(), String(Number(localStorage.getItem(countKey()) ?? 0) + 1));
     showCount();
@@ -278,6 +286,7 @@ async function undo() {
     await call('/api/preferences/withdraw', { method: 'POST', body: { vote_id: last.id }, headers: authHeaders() });
     state.last = null;
     state.voted.delete(last.pair.pair_id);
+    withdrawn(last.pair.pair_id);
     localStorage.setItem(countKey(), String(Math.max(0, Number(localStorage.getItem(countKey()) ?? 0) - 1)));
     showCount();
     if (state.pair) state.back.push(state.pair);
@@ -306,6 +315,7 @@ async function skip(reason) {
     return;
   }
   state.voted.add(pair.pair_id);
+  judged(pair.pair_id);
   state.pair = null;
   state.last = null;
   setStatus(reason === 'harmful' ? 'Skipped and flagged for the admin' : 'Skipped', 'ok');
@@ -337,19 +347,24 @@ flagForm.addEventListener('submit', async (e) => {
   }
 });
 
-// ---- ask your own prompt (streamed) ----
+// ---- ask your own prompt, or continue a conversation (streamed) ----
 
-async function ask(prompt) {
+/**
+ * Generates a pair now and streams it onto the page: a person's own prompt (POST /api/pairs) or the next turn of a
+ * conversation they voted on (POST /api/pairs/continue, with the turns so far in messages). Resolves to the pair
+ * shown, or null when none came back.
+ */
+async function streamPair(url, body, { prompt, messages = null, label }) {
   state.streaming = true;
   state.pair = null;
   updateButtons();
   askSubmit.disabled = true;
-  promptEl.textContent = prompt;
+  promptEl.textContent = showHistory({ messages }) ?? prompt;
   paneA.textContent = '';
   paneB.textContent = '';
   cutA.hidden = true;
   cutB.hidden = true;
-  metaEl.textContent = '(your prompt)';
+  metaEl.textContent = `(${label})`;
   paneA.classList.add('streaming');
   paneB.classList.add('streaming');
   setStatus('Generating…');
@@ -358,11 +373,11 @@ async function ask(prompt) {
     for (let attempt = 0; ; attempt++) {
       let res;
       try {
-        res = await fetch('/api/pairs', {
+        res = await fetch(url, {
           method: 'POST',
           headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream', ...csrfHeaders(),
             ...authHeaders() },
-          body: JSON.stringify({ prompt }),
+          body: JSON.stringify(body),
         });
       } catch (e) {
         throw new ApiError(0, 'network error', String(e));
@@ -396,12 +411,30 @@ async function ask(prompt) {
     paneA.classList.remove('streaming');
     paneB.classList.remove('streaming');
   }
-  if (pair) {
-    render({ ...pair, prompt: pair.prompt ?? prompt }, { own: true });
-  } else {
+  if (!pair) {
     updateButtons();
+    return null;
   }
+  const shown = { ...pair, prompt: pair.prompt ?? prompt, messages: pair.messages ?? messages ?? undefined };
+  render(shown, { own: true, label });
+  return shown;
 }
+
+function ask(prompt) {
+  return streamPair('/api/pairs', { prompt }, { prompt, label: 'your prompt' });
+}
+
+// The pair on screen waits its turn behind the continuation, as behind an undone pair.
+onContinue(async (body, messages) => {
+  if (state.streaming || state.voting) return false;
+  const onScreen = state.pair;
+  const pair = await streamPair('/api/pairs/continue', body, { prompt: body.message, messages,
+    label: 'your conversation' });
+  if (pair) rememberContinuation(pair, state.who);
+  if (onScreen && pair) state.back.push(onScreen);
+  else if (onScreen) render(onScreen);
+  return pair !== null;
+});
 
 /** Applies one streamed event; returns the finished pair when this event is the final one. */
 // The server's stream: events "a" and "b" carry {text} deltas of each side, "pair" the stored pair, "error" {error}.
@@ -425,13 +458,7 @@ askForm.addEventListener('submit', (e) => {
   ask(prompt);
 });
 
-// Enter sends, Shift+Enter makes a new line, as in chat boxes.
-askPrompt.addEventListener('keydown', (e) => {
-  if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
-    e.preventDefault();
-    askForm.requestSubmit();
-  }
-});
+enterSends(askPrompt, askForm);
 
 // ---- start ----
 
@@ -445,4 +472,6 @@ showCount();
 // First, alone: a browser without an identity gets its cookie from this answer, and every later request carries it
 // (two first requests at once would each be given a different one).
 await showWho();
+const pending = pendingContinuation(state.who);
+if (pending) state.back.push(pending);
 showNext().catch(() => {});

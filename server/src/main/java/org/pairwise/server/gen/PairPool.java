@@ -5,12 +5,14 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.random.RandomGenerator;
 import org.pairwise.accel.Backend;
 import org.pairwise.model.Engine;
@@ -22,6 +24,8 @@ import org.pairwise.server.gen.PairGenerator.PromptInput;
 import org.pairwise.server.gen.PairGenerator.Sample;
 import org.pairwise.server.gen.PairGenerator.TextListener;
 import org.pairwise.server.store.PreferenceStore;
+import org.pairwise.server.store.PreferenceStore.Continuation;
+import org.pairwise.server.store.PreferenceStore.ContinuationStart;
 import org.pairwise.server.store.PreferenceStore.PairRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -127,6 +131,34 @@ public final class PairPool {
                 int[] ids = prompts.encode(input);
                 long promptId = store.addPrompt("user", input.display(), PromptSet.messagesJson(input)).get();
                 f.complete(produce(new ActivePrompts.Active(promptId, input, ids), onA, onB, 1));
+            } catch (Throwable t) {
+                f.completeExceptionally(t instanceof ExecutionException && t.getCause() != null ? t.getCause() : t);
+            }
+        });
+        return f;
+    }
+
+    /**
+     * Continues the conversation of a voted pair: {@code from} (the store's continuationStart, outcome OK) gives the
+     * pair's prompt and the response its voter preferred, {@code message} the voter's next user message. The new
+     * pair is generated over the whole conversation with the chat template, stored with its parent, wanted by
+     * votes_per_pair annotators like any pool pair, and leased first to {@code annotator}. Empty when the store
+     * refused it because that person's vote on the parent changed meanwhile (nothing is stored then).
+     */
+    public CompletableFuture<Optional<ServedPair>> continueConversation(String parentPairId, ContinuationStart from,
+                                                                       String annotator, String message,
+                                                                       long leaseMillis, TextListener onA,
+                                                                       TextListener onB) {
+        CompletableFuture<Optional<ServedPair>> f = new CompletableFuture<>();
+        tasks.add(() -> {
+            try {
+                PromptInput input = Conversation.next(PromptSet.fromRecord(from.prompt().text(),
+                        from.prompt().messagesJson()), from.chosenText(), message);
+                int[] ids = prompts.encode(input);
+                Continuation c = new Continuation(parentPairId, annotator, from.choice(), input.display(),
+                        PromptSet.messagesJson(input));
+                f.complete(Optional.ofNullable(produce(new ActivePrompts.Active(0, input, ids), onA, onB,
+                        r -> store.addContinuation(c, r, votesPerPair, leaseMillis))));
             } catch (Throwable t) {
                 f.completeExceptionally(t instanceof ExecutionException && t.getCause() != null ? t.getCause() : t);
             }
@@ -253,6 +285,12 @@ public final class PairPool {
 
     private ServedPair produce(ActivePrompts.Active p, TextListener onA, TextListener onB, int votesWanted)
             throws Exception {
+        return produce(p, onA, onB, r -> store.addPair(r, votesWanted).thenApply(v -> true));
+    }
+
+    /** Generates a pair and stores it with {@code save}; null when save declines it (then it is not announced). */
+    private ServedPair produce(ActivePrompts.Active p, TextListener onA, TextListener onB,
+                               Function<PairRecord, CompletableFuture<Boolean>> save) throws Exception {
         // Which sample becomes side A is decided before generation so each side's stream goes to the right place.
         boolean aIsFirst = sides.nextBoolean();
         GeneratedPair g = generator.generate(p.input(), p.ids(), aIsFirst ? onA : onB, aIsFirst ? onB : onA);
@@ -261,9 +299,11 @@ public final class PairPool {
         SamplingParams s = g.params();
         String settings = io.vertx.core.json.JsonObject.of("max_new_tokens", s.maxNewTokens(), "temperature",
                 s.temperature(), "top_p", s.topP(), "top_k", s.topK(), "seed", s.seed()).encode();
-        store.addPair(new PairRecord(id, p.id(), p.input().display(), g.promptIds(), a.text(), a.tokenIds(),
+        if (!save.apply(new PairRecord(id, p.id(), p.input().display(), g.promptIds(), a.text(), a.tokenIds(),
                 a.logprobs(), a.finishReason(), b.text(), b.tokenIds(), b.logprobs(), b.finishReason(), aIsFirst,
-                g.policyVersion(), settings, System.currentTimeMillis()), votesWanted).get();
+                g.policyVersion(), settings, System.currentTimeMillis())).get()) {
+            return null;
+        }
         ServedPair pair = new ServedPair(id, p.input(), a, b, g.policyVersion());
         onGenerated.accept(pair);
         return pair;

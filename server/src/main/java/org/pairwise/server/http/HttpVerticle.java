@@ -72,6 +72,7 @@ public final class HttpVerticle extends VerticleBase {
         bind.route(HttpMethod.GET, "/api/me", auth::me);
         bind.route(HttpMethod.GET, "/api/pairs/next", pairs::next);
         bind.route(HttpMethod.POST, "/api/pairs", pairs::create);
+        bind.route(HttpMethod.POST, "/api/pairs/continue", pairs::continueConversation);
         bind.route(HttpMethod.POST, "/api/preferences", votes::record);
         bind.route(HttpMethod.GET, "/api/votes/latest", votes::latest);
         bind.route(HttpMethod.GET, "/api/stats", stats::stats);

@@ -11,6 +11,9 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BiFunction;
+import org.pairwise.model.tokenizer.ChatTemplate;
+import org.pairwise.server.gen.Conversation;
 import org.pairwise.server.gen.PairGenerator.PromptInput;
 import org.pairwise.server.gen.PairGenerator.TextListener;
 import org.pairwise.server.gen.PairPool;
@@ -19,14 +22,22 @@ import org.pairwise.server.gen.PromptSet;
 import java.util.concurrent.ThreadLocalRandom;
 import org.pairwise.server.config.ServeConfig;
 import org.pairwise.server.store.PreferenceStore;
+import org.pairwise.server.store.PreferenceStore.Choice;
 
 /**
- * GET /api/pairs/next leases a pair to the caller (see {@link #next}) and POST /api/pairs (a person's own prompt, generated now; streamed as
- * Server-Sent Events when the client accepts text/event-stream: events {@code a} and {@code b} carry each side's
- * text deltas, then {@code pair} the stored pair with its pair_id, or {@code error}).
+ * GET /api/pairs/next leases a pair to the caller (see {@link #next}); POST /api/pairs (a person's own prompt) and
+ * POST /api/pairs/continue (the next turn of a voted pair's conversation, see {@link #continueConversation}) generate
+ * one now, streamed as Server-Sent Events when the client accepts text/event-stream: events {@code a} and {@code b}
+ * carry each side's text deltas, then {@code pair} the stored pair with its pair_id, or {@code error}.
  */
 final class PairsApi {
     private static final long NEXT_TIMEOUT_SECONDS = 30;
+
+    /** The longest next user message of a conversation: as long as the page lets an own prompt be. */
+    static final int MAX_MESSAGE = 4000;
+
+    static final String NO_CHAT_TEMPLATE = "continuing a conversation needs a chat template to render its turns, "
+            + "and this model has none: " + ChatTemplate.HOW_TO_GIVE_ONE + " when the server starts";
 
     /** Fresh pairs tried per request; a fresh pair is refused only in a race with another server on the store. */
     private static final int POOL_TRIES = 3;
@@ -99,18 +110,61 @@ final class PairsApi {
 
     void create(RoutingContext ctx) {
         PromptInput input = PromptSet.fromJson(Responses.object(ctx).encode());
+        generated(ctx, (onA, onB) -> Future.fromCompletionStage(pool.generate(input, onA, onB), context)
+                .map(Wire::pair));
+    }
+
+    /**
+     * POST /api/pairs/continue {pair_id, message}: the caller's A or B vote on the pair makes the response they
+     * preferred the assistant's turn and message the next user turn; the pair generated over the whole
+     * conversation (streamed as {@link #create} streams) is leased to them and comes back with its parent_pair_id.
+     * Refused: no chat template (409, naming --chat-template), an unknown pair (404), no vote of theirs on it (403),
+     * a tie or both-bad vote (409: there is no preferred response to continue from).
+     */
+    void continueConversation(RoutingContext ctx) {
+        JsonObject body = Responses.object(ctx);
+        String pairId = Responses.requiredString(body, "pair_id", Responses.MAX_ID);
+        String message = Responses.requiredString(body, "message", MAX_MESSAGE);
+        try {
+            Conversation.userMessage(message);
+        } catch (IllegalArgumentException e) {
+            throw ApiError.badRequest(e.getMessage());
+        }
+        if (!pool.hasChatTemplate()) {
+            throw new ApiError(409, NO_CHAT_TEMPLATE);
+        }
+        String who = Auth.principal(ctx).name();
+        Future.fromCompletionStage(store.continuationStart(pairId, who), context).onSuccess(start -> {
+            switch (start.outcome()) {
+                case UNKNOWN_PAIR -> ctx.fail(new ApiError(404, "unknown pair",
+                        new JsonObject().put("pair_id", pairId)));
+                case NOT_VOTED -> ctx.fail(new ApiError(403, "only someone who voted on a pair may continue its "
+                        + "conversation, and you have no vote on this one"));
+                case NO_PREFERENCE -> ctx.fail(new ApiError(409, "continuing makes the response you preferred the "
+                        + "assistant's turn, and you voted " + (start.choice() == Choice.TIE ? "tie" : "both bad")
+                        + " on this pair: change your vote to A or B (while you may undo it) to continue"));
+                case OK -> generated(ctx, (onA, onB) -> Future.fromCompletionStage(pool.continueConversation(pairId,
+                        start, who, message, leaseMillis, onA, onB), context).map(p -> Wire.pair(p.orElseThrow(
+                        () -> new ApiError(409, "your vote on that pair was changed or withdrawn while the "
+                                + "continuation was generated; nothing was stored"))).put("parent_pair_id", pairId)));
+            }
+        }).onFailure(ctx::fail);
+    }
+
+    /**
+     * Answers with a pair made now: as JSON (201), or streamed as Server-Sent Events when the client accepts
+     * text/event-stream. Headers go out with the first token, so a prompt the model rejects still gets plain JSON.
+     */
+    private void generated(RoutingContext ctx, BiFunction<TextListener, TextListener, Future<JsonObject>> generate) {
         String accept = ctx.request().getHeader("Accept");
         if (accept == null || !accept.contains("text/event-stream")) {
-            Future.fromCompletionStage(pool.generate(input, null, null), context)
-                    .onSuccess(p -> Responses.json(ctx, 201, Wire.pair(p)))
-                    .onFailure(ctx::fail);
+            generate.apply(null, null).onSuccess(p -> Responses.json(ctx, 201, p)).onFailure(ctx::fail);
             return;
         }
         HttpServerResponse resp = ctx.response();
-        // Headers go out with the first token, so a prompt the model rejects still gets a plain JSON 400.
-        Future.fromCompletionStage(pool.generate(input, delta("a", resp), delta("b", resp)), context)
+        generate.apply(delta("a", resp), delta("b", resp))
                 .onSuccess(p -> {
-                    sse(resp, "pair", Wire.pair(p));
+                    sse(resp, "pair", p);
                     resp.end();
                 })
                 .onFailure(t -> {

@@ -51,6 +51,8 @@ final class RouteTable {
             new Route(HttpMethod.GET, "/api/me", Access.PARTICIPANT, Body.NONE),
             new Route(HttpMethod.GET, "/api/pairs/next", Access.VOTER, Body.NONE),
             new Route(HttpMethod.POST, "/api/pairs", Access.VOTER, Body.JSON),
+            // Multi-turn: the next turn of a pair the caller voted A or B on (PairsApi.continueConversation).
+            new Route(HttpMethod.POST, "/api/pairs/continue", Access.VOTER, Body.JSON),
             new Route(HttpMethod.POST, "/api/preferences", Access.VOTER, Body.JSON),
             new Route(HttpMethod.GET, "/api/votes/latest", Access.PARTICIPANT, Body.NONE),
             new Route(HttpMethod.GET, "/api/stats", Access.PARTICIPANT, Body.NONE),

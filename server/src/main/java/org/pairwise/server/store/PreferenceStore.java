@@ -265,6 +265,35 @@ public interface PreferenceStore extends AutoCloseable {
     /** Quality control's reads and its automatic flag, in the same database. */
     QualityStore quality();
 
+    // ---- multi-turn: continuing the conversation of a voted pair ----
+
+    /**
+     * Where a continuation of a pair starts, for one annotator: OK with the pair's prompt, their vote (A or B) and the
+     * text of the side they preferred; NOT_VOTED when they have no live vote on it; NO_PREFERENCE (prompt and choice
+     * set) when they voted tie or both-bad, so no response can become the assistant's turn.
+     */
+    record ContinuationStart(Outcome outcome, PromptRecord prompt, String chosenText, Choice choice) {
+        public enum Outcome { OK, UNKNOWN_PAIR, NOT_VOTED, NO_PREFERENCE }
+    }
+
+    CompletableFuture<ContinuationStart> continuationStart(String pairId, String annotator);
+
+    /**
+     * A continued conversation to store: the pair continued from, who continued it and the vote they continued
+     * from, and the whole conversation (the new prompt: its display text and its messages as JSON, ending in the
+     * annotator's next user message).
+     */
+    record Continuation(String parentPairId, String annotator, Choice choice, String promptText,
+                        String messagesJson) {}
+
+    /**
+     * Stores the conversation as a new prompt and the pair generated from it (its promptId ignored) with the parent,
+     * wanted by votesWanted annotators, leased first to the one who continued; all in one transaction. False, and
+     * nothing stored, when that person's vote on the parent is no longer the vote continued from.
+     */
+    CompletableFuture<Boolean> addContinuation(Continuation continuation, PairRecord pair, int votesWanted,
+                                               long leaseMillis);
+
     /** Annotator accounts, invites, sessions and guidelines, in the same database. */
     AccountStore accounts();
 

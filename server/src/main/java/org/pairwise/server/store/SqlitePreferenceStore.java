@@ -296,6 +296,27 @@ public final class SqlitePreferenceStore implements PreferenceStore {
         return writer.submit(CampaignWrites.markItemsTrained(ids, policyVersion));
     }
 
+    @Override
+    public CompletableFuture<ContinuationStart> continuationStart(String pairId, String annotator) {
+        Objects.requireNonNull(annotator, "annotator");
+        return readers.submit(c -> Conversations.start(c, pairId, annotator));
+    }
+
+    @Override
+    public CompletableFuture<Boolean> addContinuation(Continuation continuation, PairRecord pair, int votesWanted,
+                                                      long leaseMillis) {
+        Objects.requireNonNull(continuation.annotator(), "annotator");
+        try {
+            TrlExport.checkMessages(continuation.messagesJson());
+        } catch (IllegalArgumentException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        if (votesWanted < 1) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException("votesWanted must be >= 1"));
+        }
+        return writer.submit(Conversations.add(continuation, pair, votesWanted, leaseMillis));
+    }
+
     /** Blocking, on the caller's thread with its own read-only connection. */
     @Override
     public void exportRaw(Writer out) throws IOException {

@@ -15,7 +15,9 @@ import java.sql.SQLException;
 /**
  * A/B votes (live ones, on policy pairs: never gold pairs or withdrawn votes) as TRL preference JSONL, one object a line. "standard": {@code {"prompt", "chosen", "rejected"}} strings.
  * "conversational": the prompt as its message list (or one user message holding the prompt text), chosen and
- * rejected as one assistant message each. Rows are read CHUNK at a time by id (keyset pagination, no OFFSET), each
+ * rejected as one assistant message each. A continued conversation's prompt is every turn before its pair (see
+ * {@link Conversations}): the conversational format gives that history as the prompt's messages, the standard one as
+ * its "role: content" lines. Rows are read CHUNK at a time by id (keyset pagination, no OFFSET), each
  * chunk its own short read so the WAL can still be checkpointed during a long export.
  */
 final class TrlExport {

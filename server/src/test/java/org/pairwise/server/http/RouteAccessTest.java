@@ -66,6 +66,7 @@ class RouteAccessTest {
             new Expect("GET", "/api/me", null, 401, 401, 200, 200, 200),
             new Expect("GET", "/api/pairs/next", null, 401, 401, 200, 403, 200),
             new Expect("POST", "/api/pairs", "{}", 401, 401, 400, 403, 400),
+            new Expect("POST", "/api/pairs/continue", "{}", 401, 401, 400, 403, 400),
             new Expect("POST", "/api/preferences", "{}", 401, 401, 400, 403, 400),
             new Expect("GET", "/api/votes/latest", null, 401, 401, 200, 200, 200),
             new Expect("GET", "/api/stats", null, 401, 401, 200, 200, 200),
