@@ -250,6 +250,20 @@ class CampaignApiTest {
                     + " WHERE p.kind = 'gold'"));
             assertEquals(3, count(db, "SELECT COUNT(*) FROM preferences WHERE pair_id = '" + p + "'"
                     + " AND trained_at_version IS NOT NULL"));
+
+            // The TRL export under majority: the one label by default, the three votes on request, no gold either way.
+            String aText = policy.getJsonObject("a").getString("text");
+            String bText = policy.getJsonObject("b").getString("text");
+            List<JsonObject> label = jsonl(http.admin(HttpMethod.GET, "/api/export").bodyAsString());
+            assertEquals(1, label.size(), label.toString());
+            assertEquals(aText, label.getFirst().getString("chosen"));
+            assertEquals(bText, label.getFirst().getString("rejected"));
+            assertEquals(label, jsonl(http.admin(HttpMethod.GET, "/api/export?labels=aggregated").bodyAsString()));
+            List<JsonObject> votes = jsonl(http.admin(HttpMethod.GET, "/api/export?labels=votes").bodyAsString());
+            assertEquals(List.of(aText, bText, aText), votes.stream().map(v -> v.getString("chosen")).toList());
+            var bad = http.admin(HttpMethod.GET, "/api/export?labels=some");
+            assertEquals(400, bad.statusCode());
+            assertTrue(bad.bodyAsJsonObject().getString("error").contains("votes or aggregated"), bad.bodyAsString());
         }
         try (PairwiseServer again = PairwiseServer.start(TestServers.config(dir, settings))) {
             Client http = new Client(WebClient.create(vertx), again.port(), again.adminToken());
@@ -258,5 +272,9 @@ class CampaignApiTest {
                     .size(), "nothing is trained again after a restart");
             assertEquals(1, count(db, "SELECT COUNT(*) FROM training_items"));
         }
+    }
+
+    private static List<JsonObject> jsonl(String body) {
+        return body == null ? List.of() : body.lines().filter(l -> !l.isBlank()).map(JsonObject::new).toList();
     }
 }

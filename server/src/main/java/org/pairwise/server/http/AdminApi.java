@@ -29,6 +29,7 @@ import org.pairwise.server.train.PublishedPolicies;
 /** The admin routes (behind {@link Auth#admin}): prompt upload, export, adapter download, trainer pause/resume. */
 final class AdminApi {
     private static final List<String> FORMATS = List.of("standard", "conversational", "raw");
+    private static final List<String> LABELS = List.of("votes", "aggregated");
     /** States in which a pause has taken effect (or never will: the trainer ended). */
     private static final Set<String> PAUSED_OR_DONE = Set.of("paused", "stopped", "failed");
     private static final long SETTLE_MS = 3000;
@@ -39,9 +40,12 @@ final class AdminApi {
     private final EventBus bus;
     private final Executor io;
     private final Context context;
+    /** Whether the TRL export gives the aggregated labels unless asked otherwise (aggregation majority or soft). */
+    private final boolean aggregatesByDefault;
 
     AdminApi(PreferenceStore store, PairPool pool, PublishedPolicies policies, EventBus bus, Executor io,
-             Context context) {
+             Context context, boolean aggregatesByDefault) {
+        this.aggregatesByDefault = aggregatesByDefault;
         this.store = store;
         this.pool = pool;
         this.policies = policies;
@@ -76,7 +80,8 @@ final class AdminApi {
     }
 
     /**
-     * GET /api/export?format=standard|conversational|raw: TRL JSONL of the A/B votes, or (raw) every vote, skip and
+     * GET /api/export?format=standard|conversational|raw[&labels=votes|aggregated]: TRL JSONL of the A/B votes or of
+     * the training labels aggregation decided (the default under majority and soft), or (raw) every vote, skip and
      * pair flag with who, when and on what; streamed.
      */
     void export(RoutingContext ctx) {
@@ -84,13 +89,19 @@ final class AdminApi {
         if (!FORMATS.contains(format)) {
             throw ApiError.badRequest("format must be standard, conversational or raw, got '" + format + "'");
         }
-        BlockingStream.pipe(ctx, context, io, "application/jsonl; charset=utf-8", "preferences-" + format + ".jsonl",
+        String labels = Responses.query(ctx, "labels");
+        if (labels != null && !LABELS.contains(labels)) {
+            throw ApiError.badRequest("labels must be votes or aggregated, got '" + labels + "'");
+        }
+        boolean aggregated = labels == null ? aggregatesByDefault : labels.equals("aggregated");
+        String name = "preferences-" + format + (aggregated && !format.equals("raw") ? "-aggregated" : "") + ".jsonl";
+        BlockingStream.pipe(ctx, context, io, "application/jsonl; charset=utf-8", name,
                 out -> {
                     Writer w = new OutputStreamWriter(out, StandardCharsets.UTF_8);
                     if (format.equals("raw")) {
                         store.exportRaw(w);
                     } else {
-                        store.exportVotes(format, w);
+                        store.exportTrl(format, aggregated, w);
                     }
                     w.flush();
                 });

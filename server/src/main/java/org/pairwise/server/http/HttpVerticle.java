@@ -51,7 +51,8 @@ public final class HttpVerticle extends VerticleBase {
         CampaignApi campaign = new CampaignApi(s.store(), cfg, s.io(), context);
         QualityApi quality = new QualityApi(new QualityService(s.store(), s.io(), cfg.flagRule()),
                 s.store().quality(), cfg.excludeFlagged(), context);
-        AdminApi admin = new AdminApi(s.store(), s.pool(), s.policies(), vertx.eventBus(), s.io(), context);
+        AdminApi admin = new AdminApi(s.store(), s.pool(), s.policies(), vertx.eventBus(), s.io(), context,
+                !s.config().aggregation().equals("each"));
         events = new EventStream();
         events.start(vertx);
         AccountsApi accounts = new AccountsApi(s.store().accounts(), auth, context, configuredNames(cfg),

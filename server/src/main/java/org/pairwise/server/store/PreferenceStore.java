@@ -148,7 +148,12 @@ public interface PreferenceStore extends AutoCloseable {
      * Streams every A/B vote as TRL JSONL to out ("standard": prompt/chosen/rejected strings; "conversational":
      * message lists), reading the table in chunks: never the whole table in memory. Blocking: call on a worker.
      */
-    void exportVotes(String format, Writer out) throws java.io.IOException;
+    default void exportVotes(String format, Writer out) throws java.io.IOException {
+        exportTrl(format, false, out);
+    }
+
+    /** As {@link #exportVotes}, or with labels true the training labels aggregation decided (training_items). */
+    void exportTrl(String format, boolean labels, Writer out) throws java.io.IOException;
 
     // ---- a preference campaign: assignment, undo, skips, flags, gold, the trainer's queue ----
 

@@ -203,8 +203,8 @@ public final class SqlitePreferenceStore implements PreferenceStore {
 
     /** Blocking, on the caller's thread with its own read-only connection (an export can run for minutes). */
     @Override
-    public void exportVotes(String format, Writer out) throws IOException {
-        TrlExport.export(file, format, out);
+    public void exportTrl(String format, boolean labels, Writer out) throws IOException {
+        TrlExport.export(file, format, labels, out);
     }
 
     @Override

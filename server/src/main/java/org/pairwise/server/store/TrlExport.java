@@ -13,7 +13,8 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 
 /**
- * A/B votes (live ones, on policy pairs: never gold pairs or withdrawn votes) as TRL preference JSONL, one object a line. "standard": {@code {"prompt", "chosen", "rejected"}} strings.
+ * A/B votes (live ones, on policy pairs: never gold pairs or withdrawn votes), or the training labels aggregation made
+ * of them, as TRL preference JSONL, one object a line. "standard": {@code {"prompt", "chosen", "rejected"}} strings.
  * "conversational": the prompt as its message list (or one user message holding the prompt text), chosen and
  * rejected as one assistant message each. A continued conversation's prompt is every turn before its pair (see
  * {@link Conversations}): the conversational format gives that history as the prompt's messages, the standard one as
@@ -34,19 +35,32 @@ final class TrlExport {
         }
     }
 
-    /** Returns the number of lines written. */
-    static long export(Path file, String format, Writer out) throws IOException {
+    private static final String VOTES = """
+            SELECT v.id, v.choice, p.prompt_text, p.a_text, p.b_text, pr.messages_json
+            FROM preferences v
+              JOIN pairs p ON p.pair_id = v.pair_id
+              JOIN prompts pr ON pr.id = p.prompt_id
+            WHERE v.id > ? AND v.choice IN ('a', 'b') AND v.retracted_at IS NULL AND p.kind = 'policy'
+            ORDER BY v.id LIMIT ?""";
+    // The trainer's queue: what aggregation decided, one line per label (gold pairs never have one).
+    private static final String LABELS = """
+            SELECT t.id, t.chosen, p.prompt_text, p.a_text, p.b_text, pr.messages_json
+            FROM training_items t
+              JOIN pairs p ON p.pair_id = t.pair_id
+              JOIN prompts pr ON pr.id = p.prompt_id
+            WHERE t.id > ?
+            ORDER BY t.id LIMIT ?""";
+
+    /**
+     * Returns the number of lines written. labels false: every live A/B vote; true: the training labels (one per
+     * vote past its undo window under {@code each}, one per decided pair under majority and soft).
+     */
+    static long export(Path file, String format, boolean labels, Writer out) throws IOException {
         checkFormat(format);
         boolean conversational = format.equals("conversational");
         long written = 0;
         try (Connection c = Sqlite.openReader(file).conn();
-             PreparedStatement ps = c.prepareStatement("""
-                     SELECT v.id, v.choice, p.prompt_text, p.a_text, p.b_text, pr.messages_json
-                     FROM preferences v
-                       JOIN pairs p ON p.pair_id = v.pair_id
-                       JOIN prompts pr ON pr.id = p.prompt_id
-                     WHERE v.id > ? AND v.choice IN ('a', 'b') AND v.retracted_at IS NULL AND p.kind = 'policy'
-                     ORDER BY v.id LIMIT ?""");
+             PreparedStatement ps = c.prepareStatement(labels ? LABELS : VOTES);
              JsonGenerator gen = JSON.createGenerator(out)) {
             gen.setRootValueSeparator(null); // lines end with '\n' below, not with Jackson's default space
             long after = 0;
