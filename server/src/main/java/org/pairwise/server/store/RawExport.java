@@ -16,8 +16,8 @@ import java.sql.Types;
 /**
  * Every vote (withdrawn ones too, with retracted_at), skip and pair flag as JSONL, one object a line with its
  * {@code type} and its columns by name: who, when, what, the comment, the guideline version, whether the pair is gold
- * (and its right side), the pair and its policy version. Keyset pagination by id, CHUNK rows per short read, as
- * {@link TrlExport}: never the whole table in memory.
+ * (and its right side), the pair, its policy version and, for a continued conversation, its parent pair. Keyset
+ * pagination by id, CHUNK rows per short read, as {@link TrlExport}: never the whole table in memory.
  */
 final class RawExport {
     private static final JsonFactory JSON = JsonFactory.builder().disable(StreamWriteFeature.AUTO_CLOSE_TARGET)
@@ -27,7 +27,7 @@ final class RawExport {
 
     private static final String VOTES = """
             SELECT v.id, v.pair_id, v.annotator, v.choice, v.comment, v.created_at, v.changed_at, v.retracted_at,
-                   v.guideline_version, v.trained_at_version, p.kind, p.gold_choice, p.policy_version
+                   v.guideline_version, v.trained_at_version, p.kind, p.gold_choice, p.policy_version, p.parent_pair_id
             FROM preferences v JOIN pairs p ON p.pair_id = v.pair_id WHERE v.id > ? ORDER BY v.id LIMIT ?""";
     private static final String SKIPS = """
             SELECT s.id, s.pair_id, s.annotator, s.reason, s.comment, s.created_at, p.kind, p.policy_version

@@ -201,6 +201,18 @@ class ConversationsTest {
         assertEquals(JSON.readTree("""
                 {"prompt":"display of c2","chosen":"answer a2","rejected":"answer b2"}"""),
                 JSON.readTree(standard.toString().split("\n")[2]));
+        // The raw export names each vote's parent pair: the conversation is p0 -> c1 -> c2.
+        StringWriter raw = new StringWriter();
+        store.exportRaw(raw);
+        List<String> parents = raw.toString().lines().map(l -> {
+            try {
+                var v = JSON.readTree(l);
+                return v.get("pair_id").asText() + "<" + v.get("parent_pair_id").asText("none");
+            } catch (java.io.IOException e) {
+                throw new AssertionError(e);
+            }
+        }).toList();
+        assertEquals(List.of("p0<none", "c1<p0", "c2<c1"), parents);
     }
 
     private record Row(String parent, String promptText, String messages, String source) {}
