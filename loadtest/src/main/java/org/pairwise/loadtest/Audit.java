@@ -215,7 +215,7 @@ public final class Audit {
         Map<Long, Long> found = new HashMap<>();
         HttpClient http = vertx.createHttpClient(new HttpClientOptions().setIdleTimeout(120));
         RequestOptions req = new RequestOptions().setMethod(HttpMethod.GET)
-                .setAbsoluteURI(url.resolve("/api/export?format=standard").toString())
+                .setAbsoluteURI(url.resolve("/api/export?format=standard&labels=votes").toString())
                 .putHeader("Authorization", "Bearer " + adminToken);
         Promise<Map<Long, Long>> done = Promise.promise();
         // On a context of its own, the response callback runs on the connection's event loop before any body
