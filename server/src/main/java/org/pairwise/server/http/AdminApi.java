@@ -28,7 +28,7 @@ import org.pairwise.server.train.PublishedPolicies;
 
 /** The admin routes (behind {@link Auth#admin}): prompt upload, export, adapter download, trainer pause/resume. */
 final class AdminApi {
-    private static final List<String> FORMATS = List.of("standard", "conversational", "raw");
+    private static final List<String> FORMATS = List.of("standard", "conversational", "raw", "battles");
     /** States in which a pause has taken effect (or never will: the trainer ended). */
     private static final Set<String> PAUSED_OR_DONE = Set.of("paused", "stopped", "failed");
     private static final long SETTLE_MS = 3000;
@@ -76,19 +76,23 @@ final class AdminApi {
     }
 
     /**
-     * GET /api/export?format=standard|conversational|raw: TRL JSONL of the A/B votes, or (raw) every vote, skip and
-     * pair flag with who, when and on what; streamed.
+     * GET /api/export?format=standard|conversational|raw|battles: TRL JSONL of the A/B votes, or (raw) every vote, skip
+     * and pair flag with who, when and on what, or (battles) every vote on a battle with both sides' policy versions;
+     * streamed. The TRL formats never include battles: they are evaluation data.
      */
     void export(RoutingContext ctx) {
         String format = Responses.query(ctx, "format") == null ? "standard" : Responses.query(ctx, "format");
         if (!FORMATS.contains(format)) {
-            throw ApiError.badRequest("format must be standard, conversational or raw, got '" + format + "'");
+            throw ApiError.badRequest("format must be standard, conversational, raw or battles, got '" + format
+                    + "'");
         }
         BlockingStream.pipe(ctx, context, io, "application/jsonl; charset=utf-8", "preferences-" + format + ".jsonl",
                 out -> {
                     Writer w = new OutputStreamWriter(out, StandardCharsets.UTF_8);
                     if (format.equals("raw")) {
                         store.exportRaw(w);
+                    } else if (format.equals("battles")) {
+                        store.exportBattles(w);
                     } else {
                         store.exportVotes(format, w);
                     }
