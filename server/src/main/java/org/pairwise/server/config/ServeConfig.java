@@ -169,9 +169,10 @@ public record ServeConfig(
                     + "is on the leaderboard: tie (half a win to each side) or exclude"),
             Field.of("max_kl", Type.DOUBLE, 0.0, "KL guard: publishing stops and the last good version is served "
                     + "when the served policy's KL to the reference (nats per response, on its fresh samples) "
-                    + "exceeds this; 0 = off"),
-            Field.of("kl_pairs", Type.INT, 8, "fresh pairs of the served version (two samples each) the KL guard "
-                    + "estimates from before it decides"),
+                    + "exceeds this with 95% confidence (mean - 1.96 standard errors above it); 0 = off"),
+            Field.of("kl_pairs", Type.INT, 4, "fresh pairs of the served version (two samples each) the KL guard "
+                    + "measures it on, once they are stored (at most pool_size, or a version nobody votes on is "
+                    + "never measured)"),
             Field.of("min_battle_win_rate", Type.DOUBLE, 0.0, "battle guard: publishing stops and the previous "
                     + "version is served when the served version's battle win rate against it is below this with "
                     + "95% confidence (Wilson upper bound below it); 0 = off"))

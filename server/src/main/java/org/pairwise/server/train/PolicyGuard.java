@@ -20,7 +20,8 @@ import org.pairwise.trainer.online.KlEstimate;
  * <ul>
  *   <li>KL: once {@code kl_pairs} fresh pairs of the served version are stored, the reference (version 0) scores their
  *   samples and {@link KlEstimate} gives KL(π || π_ref) in nats per response from the log-probs the generator
- *   recorded; above {@code max_kl} it trips. Measured once per version (the dashboard charts every measurement). It
+ *   recorded; when its 95% lower bound (mean − 1.96 standard errors) is above {@code max_kl}, it trips (a
+ *   few responses give a noisy estimate: the bound keeps noise from tripping it). Measured once per version (the dashboard charts every measurement). It
  *   is the KL only at temperature 1 without top-k/top-p (see KlEstimate); otherwise a drift measure.</li>
  *   <li>Battles: the served version's battle record against the newest kept version before it (decisive votes:
  *   ties and both-bad left out); when the Wilson 95% upper bound of its win rate is below
@@ -43,6 +44,8 @@ public final class PolicyGuard {
     public record Hold(String reason, long since, int serving) {}
 
     private static final int KL_HISTORY = 1000;
+    /** Versions before the served one the KL guard still measures when the served one has too few pairs yet. */
+    private static final int KL_LOOKBACK = 8;
 
     private final Settings settings;
     private final PreferenceStore store;
@@ -61,24 +64,32 @@ public final class PolicyGuard {
     }
 
     /**
-     * Looks at the served version (previous: the newest kept version before it, or -1); returns the hold when this
-     * look trips a guard, else null. Does nothing while publishing is held.
+     * Looks at the served version; returns the hold when this look trips a guard, else null. kept: the versions on
+     * disk, ascending (the version to serve instead is the newest kept one before the version found wanting). Does
+     * nothing while publishing is held. KL: the newest version not measured yet that has kl_pairs stored pairs, the
+     * served one or one of the few before it (a version served for less than the guard's period would otherwise
+     * never be measured).
      */
-    Hold check(int served, int previous) throws Exception {
+    Hold check(int served, List<Integer> kept) throws Exception {
         if (hold != null || served == 0) {
             return null;
         }
-        if (served != klMeasured) {
-            List<PairRecord> pairs = store.recentPairs(served, settings.klPairs()).get();
-            if (pairs.size() >= settings.klPairs()) {
-                KlPoint p = measure(served, pairs);
-                klMeasured = served;
-                if (settings.maxKl() > 0 && p.mean() > settings.maxKl()) {
-                    return trip(String.format(java.util.Locale.ROOT, "KL guard: policy v%d is %.2f nats from the "
-                            + "reference (max_kl %.2f)", served, p.mean(), settings.maxKl()), previous);
-                }
+        for (int v = served; v > Math.max(klMeasured, served - KL_LOOKBACK) && v > 0; v--) {
+            List<PairRecord> pairs = store.recentPairs(v, settings.klPairs()).get();
+            if (pairs.size() < settings.klPairs()) {
+                continue;
             }
+            KlPoint p = measure(v, pairs);
+            klMeasured = v;
+            double low = p.mean() - Wilson.Z95 * (Double.isNaN(p.standardError()) ? 0 : p.standardError());
+            if (settings.maxKl() > 0 && low > settings.maxKl()) {
+                return trip(String.format(java.util.Locale.ROOT, "KL guard: policy v%d is %.2f ± %.2f nats from "
+                        + "the reference (95%% lower bound %.2f > max_kl %.2f)", v, p.mean(),
+                        Wilson.Z95 * p.standardError(), low, settings.maxKl()), before(kept, v));
+            }
+            break;
         }
+        int previous = before(kept, served);
         if (settings.minBattleWinRate() > 0 && previous >= 0) {
             Matchup m = Matchup.of(store.battleVotes(settings.excludeFlagged()).get(), served, previous);
             if (m.decisive() > 0) {
@@ -92,6 +103,15 @@ public final class PolicyGuard {
             }
         }
         return null;
+    }
+
+    /** The newest kept version before v (0 is always kept), or -1 for v = 0. */
+    static int before(List<Integer> kept, int v) {
+        int out = -1;
+        for (int k : kept) {
+            out = k < v ? Math.max(out, k) : out;
+        }
+        return out;
     }
 
     private Hold trip(String reason, int previous) {

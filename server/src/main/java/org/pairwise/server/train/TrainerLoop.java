@@ -202,12 +202,7 @@ public final class TrainerLoop {
         }
         guardCheckedAt = now;
         try {
-            int served = servedVersion;
-            int previous = -1;
-            for (int v : policies.kept()) {
-                previous = v < served ? v : previous;
-            }
-            PolicyGuard.Hold h = guard.check(served, previous);
+            PolicyGuard.Hold h = guard.check(servedVersion, policies.kept());
             if (h != null) {
                 LOG.warn("publishing held: {}; serving v{}", h.reason(), h.serving());
                 serve(h.serving());

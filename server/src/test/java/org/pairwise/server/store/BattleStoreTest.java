@@ -115,6 +115,7 @@ class BattleStoreTest {
         assertEquals(1, store.finalise(new Finalising(Aggregation.EACH, 0, true)).join());
         assertEquals(0, store.finalise(new Finalising(Aggregation.MAJORITY, 0, true)).join());
         assertEquals(List.of("p1"), itemPairs(), "without train_on_battles only the policy pair is trained");
+        assertEquals(1, store.stats().join().untrainedAbVotes(), "battle votes do not wait for the trainer");
         assertEquals(null, scalar("SELECT aggregated_at FROM pairs WHERE pair_id = 'b2'"),
                 "nor is a battle's label decided");
 
