@@ -182,6 +182,29 @@ class LeaderboardApiTest {
         return drawn.getOrDefault(m[0] + "/" + m[1] + "/" + c, 0);
     }
 
+    static io.vertx.ext.web.client.HttpResponse<io.vertx.core.buffer.Buffer> admin(String path, String body) {
+        return http.send(HttpMethod.POST, path, body, MultiMap.caseInsensitiveMultiMap()
+                .add("Authorization", "Bearer " + ADMIN).add("Content-Type", "application/json"));
+    }
+
+    @Test
+    void theAdminPinsAKeptVersionByNameAndTheLeaderboardShowsIt() {
+        assertEquals(200, admin("/api/policy/pin", "{\"version\": 0, \"name\": \"base\"}").statusCode());
+        var notKept = admin("/api/policy/pin", "{\"version\": 9, \"name\": \"later\"}");
+        assertEquals(400, notKept.statusCode());
+        assertTrue(notKept.bodyAsJsonObject().getString("error").contains("not kept"), notKept.bodyAsString());
+        assertEquals(400, admin("/api/policy/pin", "{\"version\": 0, \"name\": \"<b>\"}").statusCode());
+        var policy = http.send(HttpMethod.GET, "/api/policy", null,
+                MultiMap.caseInsensitiveMultiMap().add("Authorization", "Bearer " + VIC)).bodyAsJsonObject();
+        assertEquals(0, policy.getJsonObject("pins").getInteger("base"), policy.encode());
+        assertEquals(new JsonArray().add(0), policy.getJsonArray("kept"));
+        assertEquals("on", policy.getJsonObject("guard").getString("publishing"));
+        // The leaderboard caches for 2 s: a fresh parameter set reads the pins now.
+        assertEquals(new JsonArray().add("base"), standing(get("?rounds=1", VIC), 0).getJsonArray("pinned"));
+        assertEquals(200, admin("/api/policy/unpin", "{\"name\": \"base\"}").statusCode());
+        assertEquals(404, admin("/api/policy/unpin", "{\"name\": \"base\"}").statusCode());
+    }
+
     @Test
     void badParametersGet400() {
         for (String q : new String[] {"?rounds=-1", "?rounds=5000", "?method=elo", "?both_bad=loss"}) {
