@@ -27,7 +27,7 @@ import org.pairwise.server.train.TrainerLoop;
  * odds), with percentile-bootstrap 95% intervals over votes ({@code rounds}, default {@value #DEFAULT_ROUNDS}), the
  * win-rate matrix with counts, each version's win rate against v0 (over decisive votes, Wilson 95%), the KL guard's
  * measurements and the guard's state. Fitted on the I/O executor, never on the event loop; an answer is reused for
- * {@value #CACHE_MS} ms for the same parameters.
+ * {@value #CACHE_MS} ms for the same parameters (the fit; the served version and the guard are read fresh).
  */
 final class LeaderboardApi {
     static final int DEFAULT_ROUNDS = 200;
@@ -62,7 +62,7 @@ final class LeaderboardApi {
         String key = rounds + "/" + bothBad + "/" + method;
         long now = System.currentTimeMillis();
         if (key.equals(cachedKey) && now - cachedAt < CACHE_MS) {
-            Responses.json(ctx, 200, cached);
+            Responses.json(ctx, 200, live(cached.copy()));
             return;
         }
         BradleyTerry.Options options = BradleyTerry.Options.defaults(VersionBoard.player(0))
@@ -79,13 +79,17 @@ final class LeaderboardApi {
                 throw new UncheckedIOException(e);
             }
         }, io), context).onSuccess(body -> {
-            body.put("served_version", pool.policyVersion()).put("kl", trainer.klHistory())
-                    .put("guard", trainer.status().getJsonObject("guard"));
             cachedKey = key;
             cachedAt = now;
             cached = body;
-            Responses.json(ctx, 200, body);
+            Responses.json(ctx, 200, live(body.copy()));
         }).onFailure(ctx::fail);
+    }
+
+    /** What changes without a vote (the served version, the guard) is never taken from the cache. */
+    private JsonObject live(JsonObject fit) {
+        return fit.put("served_version", pool.policyVersion()).put("kl", trainer.klHistory())
+                .put("guard", trainer.status().getJsonObject("guard"));
     }
 
     private static String param(RoutingContext ctx, String name, String dflt, String... allowed) {
