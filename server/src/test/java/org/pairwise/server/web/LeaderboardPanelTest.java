@@ -104,6 +104,7 @@ class LeaderboardPanelTest {
             b.await(Duration.ofSeconds(30)).until(d -> d.findElement(By.id("leaderboard-guard")).getText()
                     .startsWith("Publishing held: rolled back to v0 by the admin"));
             assertTrue(b.driver.findElement(By.id("leaderboard-guard")).getAttribute("class").contains("err"));
+            b.driver.executeScript("arguments[0].scrollIntoView()", panel);
             b.screenshot("leaderboard-panel");
             assertEquals(List.of(), b.driver.executeScript("return window.__csp;"), "CSP violations");
 
