@@ -1,5 +1,6 @@
 package org.pairwise.server.train;
 
+import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,7 +10,6 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import io.vertx.core.json.JsonObject;
 import org.pairwise.accel.Backend;
 import org.pairwise.model.lora.LoraAdapter;
 
