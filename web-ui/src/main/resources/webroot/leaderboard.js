@@ -1,7 +1,8 @@
 // The dashboard's leaderboard panel (viewers and the admin): Bradley-Terry ratings of the policy versions from blind
 // battles, with their bootstrap 95% intervals, drawn as SVG; the win rate of each version against the reference v0
 // (Wilson 95%) in the order versions were served; the KL guard's measurements; the guard's state (publishing held,
-// and why). Plain SVG, no library. It reads with the token entered on the dashboard, or the signed-in account.
+// and why). Plain SVG, no library. It reads with the token entered on the dashboard, or the signed-in account, and is
+// shown while the quality panel is (the same readers).
 import { call, describe } from './api.js';
 
 const $ = (id) => document.getElementById(id);
@@ -140,9 +141,16 @@ async function refresh() {
   render(b);
 }
 
+// Who may read the leaderboard is who may read the quality panel (viewers and the admin): follow that panel rather
+// than asking with every token typed, since each wrong token counts against the server's failed-login limit.
+const quality = $('quality');
+function follow() {
+  if (quality.hidden) panel.hidden = true;
+  else refresh();
+}
+new MutationObserver(follow).observe(quality, { attributes: true, attributeFilter: ['hidden'] });
 $('leaderboard-refresh').addEventListener('click', refresh);
-tokenEl.addEventListener('change', refresh);
 setInterval(() => {
   if (!panel.hidden && document.visibilityState === 'visible') refresh();
 }, REFRESH_MS);
-refresh();
+if (!quality.hidden) refresh();

@@ -7,7 +7,6 @@ import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -47,27 +46,10 @@ class BattleLeaderboardTest {
 
     /** The alignment proof's settings (a version per step of 8 votes), keeping only the newest version. */
     ServeConfig config(double evalFraction) {
-        Map<String, String> m = new LinkedHashMap<>();
-        m.put("model", model.toString());
-        m.put("data_dir", dir.toString());
-        m.put("port", "0");
-        m.put("max_new_tokens", Integer.toString(AlignmentProofTest.MAX_NEW_TOKENS));
-        m.put("temperature", "1.0");
-        m.put("pool_size", "4");
-        m.put("batch_size", "8");
-        m.put("publish_every", "1");
-        m.put("batch_window_ms", "200");
-        m.put("undo_window", "0");
-        m.put("learning_rate", "1e-3");
-        m.put("beta", "0.1");
-        m.put("lora_r", "8");
-        m.put("lora_alpha", "16");
-        m.put("save_steps", "1000");
-        m.put("generation_threads", "1");
-        m.put("training_threads", "1");
-        m.put("keep_versions", "1");
-        m.put("eval_fraction", Double.toString(evalFraction));
-        return ServeConfig.defaults().withOverrides(m);
+        AlignmentProofTest proof = new AlignmentProofTest();
+        proof.dir = dir;
+        return proof.config().withOverrides(Map.of("keep_versions", "1", "eval_fraction",
+                Double.toString(evalFraction)));
     }
 
     /** Votes n served pairs by the rule, its coin from rng. */

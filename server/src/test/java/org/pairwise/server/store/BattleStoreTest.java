@@ -37,8 +37,12 @@ class BattleStoreTest {
 
     @BeforeEach
     void open() {
-        file = dir.resolve("p.db");
-        store = new SqlitePreferenceStore(file, 10_000);
+        openAt(dir.resolve("p.db"));
+    }
+
+    private void openAt(Path db) {
+        file = db;
+        store = new SqlitePreferenceStore(db, 10_000);
         promptId = store.addPrompt("test", "the prompt", null).join();
     }
 
@@ -121,9 +125,7 @@ class BattleStoreTest {
 
         // On a second store over a fresh file: train_on_battles makes items of the battles too (off-policy pairs).
         store.close();
-        Path other = dir.resolve("q.db");
-        store = new SqlitePreferenceStore(other, 10_000);
-        promptId = store.addPrompt("test", "the prompt", null).join();
+        openAt(dir.resolve("q.db"));
         battle("b1", 1, 1, 2, 0);
         vote("b1", Choice.A, "ann");
         assertEquals(1, store.finalise(new Finalising(Aggregation.EACH, 0, true, true)).join());
@@ -133,7 +135,7 @@ class BattleStoreTest {
         vote("b2", Choice.A, "cy");
         assertEquals(1, store.finalise(new Finalising(Aggregation.MAJORITY, 0, true, true)).join());
         var items = store.trainingItemsAfter(0, 10).join();
-        assertEquals(List.of("b1", "b2"), items.stream().map(i -> pairOf(other, i.id())).toList());
+        assertEquals(List.of("b1", "b2"), items.stream().map(i -> pairOf(file, i.id())).toList());
         assertEquals(202, items.get(1).pair().chosenIds()[0], "b2: side B (tokens 200 + n) won 2 to 1");
     }
 
