@@ -127,17 +127,8 @@ public final class PairwiseServer implements AutoCloseable {
             PairPool pool = new PairPool(generator, store, cfg.poolSize(), cfg.votesPerPair(), engine, seed);
             opened.push(() -> pool.stop().get(60, TimeUnit.SECONDS));
             pool.battles(new BattleMaker(engine.model(), engine.tokenizer(), engine.backend(), store,
-                    new BattleMaker.Versions() {
-                        @Override
-                        public List<Integer> kept() throws IOException {
-                            return policies.kept();
-                        }
-
-                        @Override
-                        public Path dir(int version) {
-                            return policies.existing(version);
-                        }
-                    }, cfg.evalFraction(), generator.params(), seed));
+                    BattleMaker.Versions.of(policies::kept, policies::existing), cfg.evalFraction(),
+                    generator.params(), seed));
             // The guard's reference is version 0 (the starting adapter, or the base), scored on the trainer's model.
             PolicyGuard guard = new PolicyGuard(new PolicyGuard.Settings(cfg.maxKl(), cfg.klPairs(),
                     cfg.minBattleWinRate(), cfg.excludeFlagged()), store, new SequenceScorer(trainModel, 4096),

@@ -42,6 +42,27 @@ public final class BattleMaker {
         List<Integer> kept() throws IOException;
 
         Path dir(int version);
+
+        /** The kept list and the directories from two functions (e.g. PublishedPolicies::kept, ::existing). */
+        static Versions of(KeptList kept, java.util.function.IntFunction<Path> dir) {
+            return new Versions() {
+                @Override
+                public List<Integer> kept() throws IOException {
+                    return kept.get();
+                }
+
+                @Override
+                public Path dir(int version) {
+                    return dir.apply(version);
+                }
+            };
+        }
+    }
+
+    /** The versions on disk, 0 first (reading them may fail). */
+    @FunctionalInterface
+    public interface KeptList {
+        List<Integer> get() throws IOException;
     }
 
     private final LlamaModel model;

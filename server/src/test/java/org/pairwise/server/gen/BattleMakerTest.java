@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -41,17 +40,7 @@ class BattleMakerTest {
             PublishedPolicies policies = new PublishedPolicies(dir.resolve("policy"), null, 5);
             policies.save(a, engine.backend(), 1);
             policies.save(a, engine.backend(), 2);
-            BattleMaker.Versions versions = new BattleMaker.Versions() {
-                @Override
-                public List<Integer> kept() throws IOException {
-                    return policies.kept();
-                }
-
-                @Override
-                public Path dir(int version) {
-                    return policies.existing(version);
-                }
-            };
+            BattleMaker.Versions versions = BattleMaker.Versions.of(policies::kept, policies::existing);
             SamplingParams params = new SamplingParams(4, 1.0, 1.0, 0, 9);
             long promptId = store.addPrompt("test", "hello", null).join();
             PromptInput input = PromptInput.text("hello");
@@ -80,30 +69,11 @@ class BattleMakerTest {
 
             assertNull(new BattleMaker(engine.model(), engine.tokenizer(), engine.backend(), store, versions, 0,
                     params, 5).maybe(prompt, 2, 1), "eval_fraction 0: no battles");
-            BattleMaker.Versions onlyV0 = new BattleMaker.Versions() {
-                @Override
-                public List<Integer> kept() {
-                    return List.of(0);
-                }
-
-                @Override
-                public Path dir(int version) {
-                    return null;
-                }
-            };
+            BattleMaker.Versions onlyV0 = BattleMaker.Versions.of(() -> List.of(0), v -> null);
             assertNull(new BattleMaker(engine.model(), engine.tokenizer(), engine.backend(), store, onlyV0, 1.0,
                     params, 5).maybe(prompt, 0, 1), "one version: nothing to battle");
-            BattleMaker.Versions pruned = new BattleMaker.Versions() {
-                @Override
-                public List<Integer> kept() {
-                    return List.of(0, 7, 8);
-                }
-
-                @Override
-                public Path dir(int version) {
-                    return null;  // listed a moment ago, deleted since
-                }
-            };
+            // v7 and v8 were listed a moment ago and deleted since: no directory.
+            BattleMaker.Versions pruned = BattleMaker.Versions.of(() -> List.of(0, 7, 8), v -> null);
             assertNull(new BattleMaker(engine.model(), engine.tokenizer(), engine.backend(), store, pruned, 1.0,
                     params, 5).maybe(prompt, 8, 1), "a pruned version gives no battle");
         }
