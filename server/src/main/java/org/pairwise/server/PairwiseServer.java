@@ -128,7 +128,7 @@ public final class PairwiseServer implements AutoCloseable {
             opened.push(() -> pool.stop().get(60, TimeUnit.SECONDS));
             pool.battles(new BattleMaker(engine.model(), engine.tokenizer(), engine.backend(), store,
                     BattleMaker.Versions.of(policies::kept, policies::existing), cfg.evalFraction(),
-                    generator.params(), seed));
+                    generator.params(), cfg.dpo().seed()));
             // The guard's reference is version 0 (the starting adapter, or the base), scored on the trainer's model.
             PolicyGuard guard = new PolicyGuard(new PolicyGuard.Settings(cfg.maxKl(), cfg.klPairs(),
                     cfg.minBattleWinRate(), cfg.excludeFlagged()), store, new SequenceScorer(trainModel, 4096),

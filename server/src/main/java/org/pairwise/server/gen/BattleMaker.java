@@ -29,7 +29,9 @@ import org.slf4j.LoggerFactory;
  * else any other kept or pinned version, uniformly), the sides randomised. The base weights are shared: each side is
  * one generation under its own LoRA adapter ({@link Generator#generate} with an explicit adapter), and the last few
  * adapters loaded are cached. A battle is stored as a pair of kind 'battle' with each side's version; the pair the
- * annotator gets names only the served version, as any pair does. Generation thread only.
+ * annotator gets names only the served version, as any pair does. Which refills are battles, the opponents and the
+ * sides follow the seed given (the configured seed: the same sequence after a restart, so a run's battles can be
+ * replayed); the samples' seeds move on with the sampling seed like any pair's. Generation thread only.
  */
 public final class BattleMaker {
     private static final Logger LOG = LoggerFactory.getLogger(BattleMaker.class);
