@@ -32,7 +32,7 @@ import org.pairwise.server.config.ServeConfig;
 class GuardRailsTest {
     static final double MARGIN_NATS = 1.0;
     static final int HONEST_VOTES = 120;
-    static final int MAX_ADVERSARY_ROUNDS = 40;
+    static final int MAX_ADVERSARY_ROUNDS = 80;
     static final Duration WAIT = Duration.ofSeconds(60);
 
     @TempDir
