@@ -13,6 +13,12 @@ public final class Addresses {
     /** A new policy version was published: {policy_version, step, adapter_dir}. The generator switches to it. */
     public static final String POLICY_UPDATED = "policy.updated";
 
+    /**
+     * Serve this kept version, newer or older, from the next generation on (a guard tripped, or the admin rolled
+     * back): {policy_version, adapter_dir (null: the base model)}. Publishing is held meanwhile.
+     */
+    public static final String POLICY_SERVE = "policy.serve";
+
     /** A DPO step finished: {step, first_vote_id, last_vote_id, votes, ...TRL metric names}. */
     public static final String TRAINING_STEP = "training.step";
 

@@ -23,10 +23,12 @@ import org.pairwise.accel.Backend;
 import org.pairwise.accel.Backends;
 import org.pairwise.model.Engine;
 import org.pairwise.model.engine.LlamaModel;
+import org.pairwise.model.engine.SequenceScorer;
 import org.pairwise.model.lora.LoraAdapter;
 import org.pairwise.model.sample.SamplingParams;
 import org.pairwise.server.auth.AdminToken;
 import org.pairwise.server.config.ServeConfig;
+import org.pairwise.server.gen.BattleMaker;
 import org.pairwise.server.gen.GeneratorVerticle;
 import org.pairwise.server.gen.PairGenerator;
 import org.pairwise.server.gen.PairGenerator.PromptInput;
@@ -37,6 +39,7 @@ import org.pairwise.server.http.HttpVerticle;
 import org.pairwise.server.quality.QualityControl;
 import org.pairwise.server.store.PreferenceStore;
 import org.pairwise.server.store.SqlitePreferenceStore;
+import org.pairwise.server.train.PolicyGuard;
 import org.pairwise.server.train.PublishedPolicies;
 import org.pairwise.server.train.TrainerLoop;
 import org.pairwise.server.train.TrainerVerticle;
@@ -115,7 +118,7 @@ public final class PairwiseServer implements AutoCloseable {
                     cfg.trainerDir(), cfg.keepCheckpoints(), engine.checkpoint().source(),
                     initialAdapter == null ? null : LoraAdapter.load(initialAdapter, engine.config(), trainBackend));
             PublishedPolicies policies = new PublishedPolicies(data.resolve("policy"), initialAdapter,
-                    cfg.keepCheckpoints());
+                    cfg.keepVersions());
 
             // Seeds move on with every stored pair, so a restart does not serve the pairs of the previous run again.
             long pairsSoFar = store.stats().get().pairs();
@@ -124,8 +127,15 @@ public final class PairwiseServer implements AutoCloseable {
                     cfg.temperature(), cfg.topP(), cfg.topK(), seed), null, 0);
             PairPool pool = new PairPool(generator, store, cfg.poolSize(), cfg.votesPerPair(), engine, seed);
             opened.push(() -> pool.stop().get(60, TimeUnit.SECONDS));
+            pool.battles(new BattleMaker(engine.model(), engine.tokenizer(), engine.backend(), store,
+                    BattleMaker.Versions.of(policies::kept, policies::existing), cfg.evalFraction(),
+                    generator.params(), cfg.dpo().seed()));
+            // The guard's reference is version 0 (the starting adapter, or the base), scored on the trainer's model.
+            PolicyGuard guard = new PolicyGuard(new PolicyGuard.Settings(cfg.maxKl(), cfg.klPairs(),
+                    cfg.minBattleWinRate(), cfg.excludeFlagged()), store, new SequenceScorer(trainModel, 4096),
+                    initialAdapter == null ? null : LoraAdapter.load(initialAdapter, engine.config(), trainBackend));
             TrainerLoop loop = new TrainerLoop(trainer, trainBackend, store, policies, cfg.batchWindowMs(),
-                    cfg.finalising(), pool::busy);
+                    cfg.finalising(), pool::busy, guard);
             opened.push(() -> loop.stop().get(120, TimeUnit.SECONDS));
 
             // The automatic flags, on their own thread; closed before the store (resources close last-in first).

@@ -116,6 +116,21 @@ final class ServerApi implements AutoCloseable {
         return Integer.parseInt(m.group(1));
     }
 
+    /** GET of an admin-readable route (the leaderboard, the policy versions). */
+    JsonObject adminGet(String path) throws IOException, InterruptedException {
+        return json(path, adminToken);
+    }
+
+    /** POST of a JSON body to an admin route; the answer's JSON. */
+    JsonObject adminPost(String path, JsonObject body) throws IOException, InterruptedException {
+        HttpResponse<String> r = send(request(path, adminToken).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body == null ? "{}" : body.encode())));
+        if (r.statusCode() != 200) {
+            throw failure("POST " + path, r);
+        }
+        return new JsonObject(r.body());
+    }
+
     /** Polls the stats until the condition holds; fails naming what it waited for and the last stats seen. */
     JsonObject awaitStats(Predicate<JsonObject> done, Duration timeout, String what)
             throws IOException, InterruptedException {

@@ -105,6 +105,11 @@ public final class Generator {
     }
 
     public Generation generate(int[] promptIds, SamplingParams params, TokenListener listener) {
+        return generate(promptIds, params, model.adapter(), listener);
+    }
+
+    /** One sample of the prompt under the given adapter (null: the base model); battles switch adapters per call. */
+    public Generation generate(int[] promptIds, SamplingParams params, LoraAdapter adapter, TokenListener listener) {
         ModelConfig cfg = model.config();
         int P = checkPrompt(promptIds);
         int maxT = Math.min(cfg.maxPositionEmbeddings(), P + params.maxNewTokens());
@@ -119,7 +124,7 @@ public final class Generator {
         int n = 0;
         String finish = "length";
 
-        model.forward(act, cache, promptIds, 1, P, 0);
+        model.forward(act, cache, promptIds, 1, P, 0, adapter);
         model.logits(act, new int[] {P - 1}, logits);
         int pos = P;
         while (n < out.length) {
@@ -140,7 +145,7 @@ public final class Generator {
             if (n == out.length) {
                 break;
             }
-            model.forward(step, cache, new int[] {token}, 1, 1, pos++);
+            model.forward(step, cache, new int[] {token}, 1, 1, pos++, adapter);
             model.logits(step, new int[] {0}, logits);
         }
         return new Generation(promptIds, Arrays.copyOf(out, n), Arrays.copyOf(logprobs, n), finish);

@@ -67,6 +67,13 @@ public record ServeConfig(
         Double flagMinAgreement,
         int flagMinVotes,
         boolean benchRoute,
+        double evalFraction,
+        int keepVersions,
+        boolean trainOnBattles,
+        String leaderboardBothBad,
+        double maxKl,
+        int klPairs,
+        double minBattleWinRate,
         DpoConfig dpo) {
 
     /**
@@ -165,7 +172,25 @@ public record ServeConfig(
                     + "majority (agreement rule) an annotator needs before the thresholds decide; only the admin "
                     + "un-flags, and after an un-flag only later votes count"),
             Field.of("bench_route", Type.BOOLEAN, false, "expose GET /api/bench/constant, a bare route returning a "
-                    + "constant, so a load test can measure the HTTP framework's own ceiling on this server"))
+                    + "constant, so a load test can measure the HTTP framework's own ceiling on this server"),
+            Field.of("eval_fraction", Type.DOUBLE, 0.1, "share of served pairs that are blind battles between two "
+                    + "policy versions (the current one against the reference v0, earlier kept versions or pinned "
+                    + "ones), once two versions exist; 0 = none"),
+            Field.of("keep_versions", Type.INT, 5, "published policy versions kept on disk for battles and rollback "
+                    + "(the newest ones; version 0 and pinned versions are always kept)"),
+            Field.of("train_on_battles", Type.BOOLEAN, false, "battle votes also become training items (off-policy "
+                    + "pairs); by default they are evaluation data only"),
+            Field.of("leaderboard_both_bad", Type.STRING.labelled("MODE"), "tie", "what a both-bad vote on a battle "
+                    + "is on the leaderboard: tie (half a win to each side) or exclude"),
+            Field.of("max_kl", Type.DOUBLE, 0.0, "KL guard: publishing stops and the last good version is served "
+                    + "when the served policy's KL to the reference (nats per response, on its fresh samples) "
+                    + "exceeds this with 95% confidence (mean - 1.96 standard errors above it); 0 = off"),
+            Field.of("kl_pairs", Type.INT, 4, "fresh pairs of the served version (two samples each) the KL guard "
+                    + "measures it on, once they are stored (at most pool_size, or a version nobody votes on is "
+                    + "never measured)"),
+            Field.of("min_battle_win_rate", Type.DOUBLE, 0.0, "battle guard: publishing stops and the previous "
+                    + "version is served when the served version's battle win rate against it is below this with "
+                    + "95% confidence (Wilson upper bound below it); 0 = off"))
             .nest(SERVE_DPO)
             .alias("batch_size", "per_device_train_batch_size")
             .alias("pair_views", "votes_per_pair")
@@ -241,6 +266,20 @@ public record ServeConfig(
         unitInterval(flagMinGoldAccuracy, "flag_min_gold_accuracy");
         unitInterval(flagMinAgreement, "flag_min_agreement");
         atLeast(1, flagMinVotes, "flag_min_votes");
+        if (!(evalFraction >= 0 && evalFraction <= 1)) {
+            throw bad("eval_fraction", "must be in [0, 1], got " + evalFraction);
+        }
+        atLeast(1, keepVersions, "keep_versions");
+        if (!"tie".equals(leaderboardBothBad) && !"exclude".equals(leaderboardBothBad)) {
+            throw bad("leaderboard_both_bad", "must be tie or exclude, got '" + leaderboardBothBad + "'");
+        }
+        if (!(maxKl >= 0) || Double.isInfinite(maxKl)) {
+            throw bad("max_kl", "must be a finite number >= 0 (0 = off), got " + maxKl);
+        }
+        atLeast(1, klPairs, "kl_pairs");
+        if (!(minBattleWinRate >= 0 && minBattleWinRate < 1)) {
+            throw bad("min_battle_win_rate", "must be in [0, 1) (0 = off), got " + minBattleWinRate);
+        }
         if (dpo == null) {
             throw bad("dpo", "must be set");
         }
@@ -249,7 +288,7 @@ public record ServeConfig(
     /** The finaliser's settings: how votes become the trainer's items. */
     public PreferenceStore.Finalising finalising() {
         return new PreferenceStore.Finalising(PreferenceStore.Aggregation.valueOf(aggregation.toUpperCase(
-                java.util.Locale.ROOT)), undoWindow * 1000L, excludeFlagged);
+                java.util.Locale.ROOT)), undoWindow * 1000L, excludeFlagged, trainOnBattles);
     }
 
     /** The automatic flags' thresholds (off unless flag_min_gold_accuracy or flag_min_agreement is set). */

@@ -9,7 +9,7 @@ import org.pairwise.server.ServerMetrics;
 
 /**
  * Connects the pair pool (its own generation thread) to the event bus: switches policy on
- * {@link Addresses#POLICY_UPDATED} and announces every stored pair on {@link Addresses#PAIR_GENERATED}.
+ * {@link Addresses#POLICY_UPDATED} (and to any kept version on {@link Addresses#POLICY_SERVE}) and announces every stored pair on {@link Addresses#PAIR_GENERATED}.
  */
 public final class GeneratorVerticle extends VerticleBase {
     private final PairPool pool;
@@ -29,8 +29,11 @@ public final class GeneratorVerticle extends VerticleBase {
         });
         var consumer = vertx.eventBus().<JsonObject>consumer(Addresses.POLICY_UPDATED, m -> pool.switchPolicy(
                 Path.of(m.body().getString("adapter_dir")), m.body().getInteger("policy_version")));
+        var serve = vertx.eventBus().<JsonObject>consumer(Addresses.POLICY_SERVE, m -> pool.rollBack(
+                m.body().getString("adapter_dir") == null ? null : Path.of(m.body().getString("adapter_dir")),
+                m.body().getInteger("policy_version")));
         pool.start();
-        return consumer.completion();
+        return Future.all(consumer.completion(), serve.completion());
     }
 
     @Override

@@ -62,6 +62,7 @@ public final class PairPool {
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private final Thread worker;
     private volatile Consumer<ServedPair> onGenerated = p -> {};
+    private volatile BattleMaker battles;
     private volatile boolean running = true;
     private volatile boolean busy;
 
@@ -99,6 +100,11 @@ public final class PairPool {
 
     public void onGenerated(Consumer<ServedPair> listener) {
         this.onGenerated = listener;
+    }
+
+    /** Makes some refills battles between policy versions (issue 12); set before {@link #start()}. */
+    public void battles(BattleMaker maker) {
+        this.battles = maker;
     }
 
     /** A ready pair now, or the next one generated (the pool is empty only while warming up or under a rush). */
@@ -188,6 +194,25 @@ public final class PairPool {
         });
     }
 
+    /**
+     * Serves this kept version from the next generation on, newer or older (a rollback; adapterDir null: the base
+     * model); ready pairs of other versions leave the pool (they stay stored).
+     */
+    public void rollBack(Path adapterDir, int version) {
+        tasks.add(() -> {
+            try {
+                generator.setPolicy(adapterDir == null ? null : LoraAdapter.load(adapterDir, modelConfig, backend),
+                        version);
+                synchronized (this) {
+                    ready.removeIf(p -> p.policyVersion() != version);
+                }
+                LOG.info("rolled back: generating with policy version {}", version);
+            } catch (Exception e) {
+                LOG.warn("could not roll back to policy version {} from {}: {}", version, adapterDir, e.toString());
+            }
+        });
+    }
+
     public int policyVersion() {
         return generator.policyVersion();
     }
@@ -263,7 +288,13 @@ public final class PairPool {
     private void refill() {
         ActivePrompts.Active p = prompts.next();
         try {
-            ServedPair pair = produce(p, null, null, votesPerPair);
+            BattleMaker b = battles;
+            ServedPair pair = b == null ? null : b.maybe(p, generator.policyVersion(), votesPerPair);
+            if (pair != null) {
+                onGenerated.accept(pair);
+            } else {
+                pair = produce(p, null, null, votesPerPair);
+            }
             synchronized (this) {
                 // A waiter whose request timed out is already completed; the pair then goes to the next one.
                 for (CompletableFuture<ServedPair> w; (w = waiters.poll()) != null; ) {

@@ -28,7 +28,7 @@ import org.pairwise.server.train.PublishedPolicies;
 
 /** The admin routes (behind {@link Auth#admin}): prompt upload, export, adapter download, trainer pause/resume. */
 final class AdminApi {
-    private static final List<String> FORMATS = List.of("standard", "conversational", "raw");
+    private static final List<String> FORMATS = List.of("standard", "conversational", "raw", "battles");
     private static final List<String> LABELS = List.of("votes", "aggregated");
     /** States in which a pause has taken effect (or never will: the trainer ended). */
     private static final Set<String> PAUSED_OR_DONE = Set.of("paused", "stopped", "failed");
@@ -80,26 +80,31 @@ final class AdminApi {
     }
 
     /**
-     * GET /api/export?format=standard|conversational|raw[&labels=votes|aggregated]: TRL JSONL of the A/B votes or of
-     * the training labels aggregation decided (the default under majority and soft), or (raw) every vote, skip and
-     * pair flag with who, when and on what; streamed.
+     * GET /api/export?format=standard|conversational|raw|battles[&labels=votes|aggregated]: TRL JSONL of the A/B
+     * votes or of the training labels aggregation decided (the default under majority and soft), or (raw) every vote,
+     * skip and pair flag with who, when and on what, or (battles) every vote on a battle with both sides' policy
+     * versions; streamed. The TRL formats never include battles unless train_on_battles made labels of them.
      */
     void export(RoutingContext ctx) {
         String format = Responses.query(ctx, "format") == null ? "standard" : Responses.query(ctx, "format");
         if (!FORMATS.contains(format)) {
-            throw ApiError.badRequest("format must be standard, conversational or raw, got '" + format + "'");
+            throw ApiError.badRequest("format must be standard, conversational, raw or battles, got '" + format
+                    + "'");
         }
         String labels = Responses.query(ctx, "labels");
         if (labels != null && !LABELS.contains(labels)) {
             throw ApiError.badRequest("labels must be votes or aggregated, got '" + labels + "'");
         }
         boolean aggregated = labels == null ? aggregatesByDefault : labels.equals("aggregated");
-        String name = "preferences-" + format + (aggregated && !format.equals("raw") ? "-aggregated" : "") + ".jsonl";
+        boolean trl = !format.equals("raw") && !format.equals("battles");
+        String name = "preferences-" + format + (aggregated && trl ? "-aggregated" : "") + ".jsonl";
         BlockingStream.pipe(ctx, context, io, "application/jsonl; charset=utf-8", name,
                 out -> {
                     Writer w = new OutputStreamWriter(out, StandardCharsets.UTF_8);
                     if (format.equals("raw")) {
                         store.exportRaw(w);
+                    } else if (format.equals("battles")) {
+                        store.exportBattles(w);
                     } else {
                         store.exportTrl(format, aggregated, w);
                     }

@@ -51,6 +51,8 @@ public final class HttpVerticle extends VerticleBase {
         CampaignApi campaign = new CampaignApi(s.store(), cfg, s.io(), context);
         QualityApi quality = new QualityApi(new QualityService(s.store(), s.io(), cfg.flagRule()),
                 s.store().quality(), cfg.excludeFlagged(), context);
+        LeaderboardApi leaderboard = new LeaderboardApi(s, context);
+        PolicyApi policy = new PolicyApi(s, context);
         AdminApi admin = new AdminApi(s.store(), s.pool(), s.policies(), vertx.eventBus(), s.io(), context,
                 !s.config().aggregation().equals("each"));
         events = new EventStream();
@@ -105,6 +107,12 @@ public final class HttpVerticle extends VerticleBase {
         bind.route(HttpMethod.GET, "/api/guidelines", accounts::guidelines);
         bind.route(HttpMethod.POST, "/api/guidelines", accounts::writeGuidelines);
         bind.route(HttpMethod.GET, "/api/progress", accounts::progress);
+        bind.route(HttpMethod.GET, "/api/leaderboard", leaderboard::leaderboard);
+        bind.route(HttpMethod.GET, "/api/policy", policy::status);
+        bind.route(HttpMethod.POST, "/api/policy/pin", policy::pin);
+        bind.route(HttpMethod.POST, "/api/policy/unpin", policy::unpin);
+        bind.route(HttpMethod.POST, "/api/policy/rollback", policy::rollback);
+        bind.route(HttpMethod.POST, "/api/policy/release", policy::release);
         if (cfg.benchRoute()) {
             // The framework's ceiling on this server, for load tests: routed like the API, but no work behind it.
             Buffer constant = Buffer.buffer("{\"ok\":true}");

@@ -80,6 +80,7 @@ final class PairsApi {
         boolean gold = goldRate > 0 && ThreadLocalRandom.current().nextDouble() < goldRate;
         Future<Buffer> stored = gold ? leased(who, "gold", false) : Future.succeededFuture();
         stored.compose(b -> b != null ? Future.succeededFuture(b) : leased(who, "policy", true))
+                .compose(b -> b != null ? Future.succeededFuture(b) : leased(who, "battle", true))
                 .compose(b -> b != null ? Future.succeededFuture(b) : fromPool(who, POOL_TRIES))
                 .onSuccess(body -> ctx.response().setStatusCode(200)
                         .putHeader("Content-Type", "application/json; charset=utf-8").end(body))

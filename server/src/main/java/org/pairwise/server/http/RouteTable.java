@@ -88,6 +88,13 @@ final class RouteTable {
             new Route(HttpMethod.GET, "/api/guidelines", Access.PARTICIPANT, Body.NONE),
             new Route(HttpMethod.POST, "/api/guidelines", Access.ADMIN, Body.JSON),
             new Route(HttpMethod.GET, "/api/progress", Access.PARTICIPANT, Body.NONE),
+            // Policy versions (issue 12): the leaderboard and the versions for viewers; pins and rollback (admin).
+            new Route(HttpMethod.GET, "/api/leaderboard", Access.READER, Body.NONE),
+            new Route(HttpMethod.GET, "/api/policy", Access.READER, Body.NONE),
+            new Route(HttpMethod.POST, "/api/policy/pin", Access.ADMIN, Body.JSON),
+            new Route(HttpMethod.POST, "/api/policy/unpin", Access.ADMIN, Body.JSON),
+            new Route(HttpMethod.POST, "/api/policy/rollback", Access.ADMIN, Body.JSON),
+            new Route(HttpMethod.POST, "/api/policy/release", Access.ADMIN, Body.NONE),
             // Only with bench_route: the framework's ceiling, for load tests.
             new Route(HttpMethod.GET, "/api/bench/constant", Access.PUBLIC, Body.NONE));
 

@@ -17,8 +17,8 @@ import org.pairwise.server.store.PreferenceStore.Finalising;
  * handed out k times and no lease is left, and every vote's window has passed; the direction is the plurality of
  * A over B over tie/both-bad (an A/B tie or a tie/both-bad plurality is recorded as the pair's outcome and gives no
  * item), and {@code soft} sets label_smoothing to the minority's share of the A/B votes (cDPO, 2 of 3: 1/3).
- * Gold pairs, battle pairs and pairs flagged harmful give no items; votes of flagged annotators do not count while
- * {@code excludeFlagged} holds.
+ * Gold pairs, battle pairs (unless {@code trainOnBattles}: they are then off-policy pairs) and pairs flagged harmful
+ * give no items; votes of flagged annotators do not count while {@code excludeFlagged} holds.
  *
  * <p>Items are decided once: a vote has at most one item (UNIQUE vote_id) and a pair at most one aggregated item
  * (a partial unique index) plus its {@code aggregated_at}. Votes an earlier pass left out (a flagged annotator's)
@@ -62,7 +62,7 @@ final class Finaliser {
                 INSERT INTO training_items (pair_id, vote_id, chosen, votes, created_at)
                 SELECT v.pair_id, v.id, v.choice, 1, ? FROM preferences v JOIN pairs p ON p.pair_id = v.pair_id
                 WHERE v.id > ? AND v.id <= ? AND v.retracted_at IS NULL AND v.choice IN ('a', 'b')
-                  AND p.kind = 'policy' AND p.flagged_harmful = 0
+                  AND (p.kind = 'policy' OR (p.kind = 'battle' AND ? = 1)) AND p.flagged_harmful = 0
                   AND (p.aggregated_at IS NULL OR p.aggregate_outcome = 'per_vote')
                   AND NOT EXISTS (SELECT 1 FROM training_items t WHERE t.vote_id = v.id)
                   AND (? = 0 OR NOT EXISTS (SELECT 1 FROM annotator_flags af
@@ -71,7 +71,8 @@ final class Finaliser {
         ins.setLong(1, now);
         ins.setLong(2, eachWatermark);
         ins.setLong(3, hi);
-        ins.setInt(4, f.excludeFlagged() ? 1 : 0);
+        ins.setInt(4, f.trainOnBattles() ? 1 : 0);
+        ins.setInt(5, f.excludeFlagged() ? 1 : 0);
         int added = ins.executeUpdate();
         if (hi == Long.MAX_VALUE) {
             PreparedStatement max = tx.prepare("SELECT COALESCE(MAX(id), 0) FROM preferences");
@@ -89,11 +90,12 @@ final class Finaliser {
     private int aggregate(Tx tx, Finalising f, long now) throws SQLException {
         PreparedStatement find = tx.prepare("""
                 SELECT p.pair_id, p.votes_wanted FROM pairs p
-                WHERE p.aggregated_at IS NULL AND p.kind = 'policy' AND p.flagged_harmful = 0
-                  AND EXISTS (SELECT 1 FROM preferences v WHERE v.pair_id = p.pair_id AND v.retracted_at IS NULL)
+                WHERE p.aggregated_at IS NULL AND (p.kind = 'policy' OR (p.kind = 'battle' AND ? = 1))
+                  AND p.flagged_harmful = 0 AND EXISTS (SELECT 1 FROM preferences v WHERE v.pair_id = p.pair_id AND v.retracted_at IS NULL)
                   AND NOT EXISTS (SELECT 1 FROM training_items t WHERE t.pair_id = p.pair_id)
                 ORDER BY p.created_at LIMIT ?""");
-        find.setInt(1, PAIRS_PER_PASS);
+        find.setInt(1, f.trainOnBattles() ? 1 : 0);
+        find.setInt(2, PAIRS_PER_PASS);
         List<Candidate> candidates = new ArrayList<>();
         try (ResultSet rs = find.executeQuery()) {
             while (rs.next()) {

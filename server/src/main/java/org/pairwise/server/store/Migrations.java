@@ -120,7 +120,11 @@ final class Migrations {
                         created_at INTEGER NOT NULL,
                         created_by TEXT
                     )""")),
-            new Migration(3, "assignment, skips, flags, gold, aggregation, undo", CampaignSchema.STATEMENTS));
+            new Migration(3, "assignment, skips, flags, gold, aggregation, undo", CampaignSchema.STATEMENTS),
+            // Battle and gold pairs' votes are never (battles: not by default) trained: the stats subtract them from
+            // the votes waiting for the trainer, reading only these pairs, so the count stays as cheap as before.
+            new Migration(4, "index of the pairs that are not policy pairs (battles, gold)", List.of(
+                    "CREATE INDEX pairs_not_policy ON pairs(pair_id) WHERE kind <> 'policy'")));
 
     private Migrations() {}
 

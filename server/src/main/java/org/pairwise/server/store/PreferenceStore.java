@@ -231,8 +231,15 @@ public interface PreferenceStore extends AutoCloseable {
         }
     }
 
-    /** The finaliser's settings: aggregation, undo_window, and whether flagged annotators' votes are left out. */
-    record Finalising(Aggregation aggregation, long undoWindowMillis, boolean excludeFlagged) {}
+    /**
+     * The finaliser's settings: aggregation, undo_window, whether flagged annotators' votes are left out, and whether
+     * battle votes become training items (train_on_battles; off-policy pairs then).
+     */
+    record Finalising(Aggregation aggregation, long undoWindowMillis, boolean excludeFlagged, boolean trainOnBattles) {
+        public Finalising(Aggregation aggregation, long undoWindowMillis, boolean excludeFlagged) {
+            this(aggregation, undoWindowMillis, excludeFlagged, false);
+        }
+    }
 
     /** Writes the training items whose labels are final now; returns how many. */
     CompletableFuture<Integer> finalise(Finalising settings);
@@ -298,6 +305,27 @@ public interface PreferenceStore extends AutoCloseable {
      */
     CompletableFuture<Boolean> addContinuation(Continuation continuation, PairRecord pair, int votesWanted,
                                                long leaseMillis);
+
+    // ---- battles between policy versions (issue 12) ----
+
+    /**
+     * Stores a battle: side A sampled by policy version aPolicyVersion, side B by bPolicyVersion (different), wanted
+     * from k annotators like any pair; the record's policyVersion is the version served when it was made.
+     */
+    CompletableFuture<Void> addBattlePair(PairRecord pair, int votesWanted, int aPolicyVersion, int bPolicyVersion);
+
+    /** A counted vote on a battle: the versions on the sides shown as A and B, and the choice. */
+    record BattleVote(String pairId, int aPolicyVersion, int bPolicyVersion, Choice choice, String annotator,
+                      long createdAtMillis) {}
+
+    /** Live votes on battles in vote order; flagged annotators' left out when excludeFlagged. */
+    CompletableFuture<List<BattleVote>> battleVotes(boolean excludeFlagged);
+
+    /** The newest policy pairs sampled by this version, newest first, at most limit (the KL guard's samples). */
+    CompletableFuture<List<PairRecord>> recentPairs(int policyVersion, int limit);
+
+    /** Streams every vote on a battle (withdrawn ones too) as JSONL with both versions. Blocking: on a worker. */
+    void exportBattles(Writer out) throws java.io.IOException;
 
     /** Annotator accounts, invites, sessions and guidelines, in the same database. */
     AccountStore accounts();

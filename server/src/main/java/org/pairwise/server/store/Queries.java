@@ -116,8 +116,12 @@ final class Queries {
             long prompts = count(c, "SELECT COUNT(*) FROM prompts");
             long pairs = count(c, "SELECT COUNT(*) FROM pairs");
             long votes = count(c, "SELECT COUNT(*) FROM preferences");
+            // Votes on policy pairs only: gold and battle votes are never (battles: not by default) trained on. Their
+            // count is read from the few non-policy pairs (CROSS JOIN: SQLite keeps that order, index pairs_not_policy).
             long untrained = count(c, "SELECT COUNT(*) FROM preferences"
-                    + " WHERE trained_at_version IS NULL AND choice IN ('a', 'b')");
+                    + " WHERE trained_at_version IS NULL AND choice IN ('a', 'b')")
+                    - count(c, "SELECT COUNT(*) FROM pairs p CROSS JOIN preferences v WHERE v.pair_id = p.pair_id"
+                    + " AND p.kind <> 'policy' AND v.trained_at_version IS NULL AND v.choice IN ('a', 'b')");
             Map<String, Long> byChoice = new LinkedHashMap<>();
             for (Choice ch : Choice.values()) {
                 byChoice.put(ch.wire(), 0L);

@@ -36,6 +36,23 @@ final class RawExport {
             SELECT f.id, f.pair_id, f.annotator, f.comment, f.created_at, p.kind, p.policy_version
             FROM pair_flags f JOIN pairs p ON p.pair_id = f.pair_id WHERE f.id > ? ORDER BY f.id LIMIT ?""";
 
+    private static final String BATTLES = """
+            SELECT v.id, v.pair_id, v.annotator, v.choice, v.comment, v.created_at, v.changed_at, v.retracted_at,
+                   v.guideline_version, v.trained_at_version, p.a_policy_version, p.b_policy_version,
+                   p.policy_version AS served_policy_version, p.prompt_text, p.a_text, p.b_text
+            FROM preferences v JOIN pairs p ON p.pair_id = v.pair_id
+            WHERE p.kind = 'battle' AND v.id > ? ORDER BY v.id LIMIT ?""";
+
+    /** Every vote on a battle ({@code type} battle_vote) with both sides' texts and versions; the lines written. */
+    static long exportBattles(Path file, Writer out) throws IOException {
+        try (Connection c = Sqlite.openReader(file).conn(); JsonGenerator gen = JSON.createGenerator(out)) {
+            gen.setRootValueSeparator(null);
+            return table(c, gen, "battle_vote", BATTLES);
+        } catch (SQLException e) {
+            throw new IOException("battle export failed: " + e.getMessage(), e);
+        }
+    }
+
     /** Returns the number of lines written. */
     static long export(Path file, Writer out) throws IOException {
         long written = 0;

@@ -197,6 +197,33 @@ public final class SqlitePreferenceStore implements PreferenceStore {
     }
 
     @Override
+    public CompletableFuture<Void> addBattlePair(PairRecord pair, int votesWanted, int aPolicyVersion,
+                                                 int bPolicyVersion) {
+        Objects.requireNonNull(pair.pairId(), "pairId");
+        if (votesWanted < 1 || aPolicyVersion == bPolicyVersion) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException("a battle needs votesWanted >= 1 and "
+                    + "two different policy versions"));
+        }
+        long createdAt = pair.createdAtMillis() > 0 ? pair.createdAtMillis() : System.currentTimeMillis();
+        return writer.submit(Battles.add(pair, createdAt, votesWanted, aPolicyVersion, bPolicyVersion));
+    }
+
+    @Override
+    public CompletableFuture<List<BattleVote>> battleVotes(boolean excludeFlagged) {
+        return readers.submit(c -> Battles.votes(c, excludeFlagged));
+    }
+
+    @Override
+    public CompletableFuture<List<PairRecord>> recentPairs(int policyVersion, int limit) {
+        return readers.submit(c -> Battles.recentPairs(c, policyVersion, limit));
+    }
+
+    @Override
+    public void exportBattles(Writer out) throws IOException {
+        RawExport.exportBattles(file, out);
+    }
+
+    @Override
     public AccountStore accounts() {
         return accounts;
     }

@@ -1,11 +1,15 @@
 package org.pairwise.server.train;
 
+import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.pairwise.accel.Backend;
 import org.pairwise.model.lora.LoraAdapter;
 
@@ -13,9 +17,14 @@ import org.pairwise.model.lora.LoraAdapter;
  * Published policy versions as PEFT adapter directories, {@code DATA_DIR/policy/version-N}. A directory is written
  * whole (temporary name, then an atomic rename) and never changed afterwards, so the generator can load it and
  * {@code GET /api/adapter} can zip it while training goes on. Version 0 is the starting adapter, or none.
+ *
+ * <p>The newest {@code keep} versions stay on disk (battles and rollback need them), and so do pinned ones: the admin
+ * pins a version under a name ({@code POST /api/policy/pin}), kept in {@code pins.json} beside the versions, so it
+ * stays a battle opponent however far training goes. Version 0 is never deleted (it is not in this directory).
  */
 public final class PublishedPolicies {
     private static final String PREFIX = "version-";
+    private static final String PINS = "pins.json";
 
     private final Path root;
     private final Path initial;
@@ -62,12 +71,59 @@ public final class PublishedPolicies {
         }
     }
 
-    private void prune(int newest) throws IOException {
+    private synchronized void prune(int newest) throws IOException {
+        var pinned = pins().values();
         for (Path d : versions()) {
-            if (number(d) <= newest - keep) {
+            if (number(d) <= newest - keep && !pinned.contains(number(d))) {
                 deleteRecursively(d);
             }
         }
+    }
+
+    /** The versions a battle or a rollback can load now: 0, then every version on disk, oldest first. */
+    public synchronized List<Integer> kept() throws IOException {
+        List<Integer> out = new ArrayList<>(List.of(0));
+        for (Path d : versions()) {
+            out.add(number(d));
+        }
+        return out;
+    }
+
+    /** Pins version under name (a name pinned before moves); the version must be kept. */
+    public synchronized void pin(String name, int version) throws IOException {
+        if (!kept().contains(version)) {
+            throw new IllegalArgumentException("policy version " + version + " is not kept on disk");
+        }
+        Map<String, Integer> p = pins();
+        p.put(name, version);
+        writePins(p);
+    }
+
+    /** Removes a pin; false when there was none of that name. */
+    public synchronized boolean unpin(String name) throws IOException {
+        Map<String, Integer> p = pins();
+        if (p.remove(name) == null) {
+            return false;
+        }
+        writePins(p);
+        return true;
+    }
+
+    /** Pinned versions by name, in the order they were pinned. */
+    public synchronized Map<String, Integer> pins() throws IOException {
+        Path f = root.resolve(PINS);
+        Map<String, Integer> out = new LinkedHashMap<>();
+        if (Files.isRegularFile(f)) {
+            new JsonObject(Files.readString(f)).forEach(e -> out.put(e.getKey(), ((Number) e.getValue()).intValue()));
+        }
+        return out;
+    }
+
+    private void writePins(Map<String, Integer> pins) throws IOException {
+        Files.createDirectories(root);
+        Path tmp = root.resolve(PINS + ".tmp");
+        Files.writeString(tmp, new JsonObject(new LinkedHashMap<>(pins)).encodePrettily());
+        Files.move(tmp, root.resolve(PINS), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
     private List<Path> versions() throws IOException {

@@ -40,6 +40,7 @@ public final class TrainerLoop {
     private static final int HISTORY = 10_000;
     private static final long MAX_YIELD_MS = 10_000;
     private static final long MAX_BACKOFF_MS = 5_000;
+    private static final long GUARD_EVERY_MS = 1_000;
 
     /** Where a step's results go (the trainer verticle puts them on the event bus). */
     public interface Events {
@@ -48,6 +49,9 @@ public final class TrainerLoop {
         void policy(int version, int step, Path adapterDir);
 
         void state(JsonObject state);
+
+        /** Serve this kept version instead of the newest (a guard tripped, or a rollback); dir null: the base. */
+        default void serve(int version, Path adapterDir) {}
     }
 
     private final ContinualTrainer trainer;
@@ -57,6 +61,10 @@ public final class TrainerLoop {
     private final long windowMs;
     private final PreferenceStore.Finalising finalising;
     private final BooleanSupplier generatorBusy;
+    private final PolicyGuard guard;
+    private long guardCheckedAt;
+    /** The version the generator was last told to serve: the newest announced, or the guard's or a rollback's. */
+    private volatile int servedVersion;
     private final Semaphore signal = new Semaphore(0);
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private final List<JsonObject> history = new ArrayList<>();
@@ -81,8 +89,10 @@ public final class TrainerLoop {
     private record Marks(List<Long> itemIds, int policyVersion) {}
 
     public TrainerLoop(ContinualTrainer trainer, Backend backend, PreferenceStore store, PublishedPolicies policies,
-                       long windowMs, PreferenceStore.Finalising finalising, BooleanSupplier generatorBusy) {
+                       long windowMs, PreferenceStore.Finalising finalising, BooleanSupplier generatorBusy,
+                       PolicyGuard guard) {
         this.trainer = trainer;
+        this.guard = guard;
         this.finalising = finalising;
         this.backend = backend;
         this.store = store;
@@ -108,6 +118,7 @@ public final class TrainerLoop {
         lastItemId = r.queuePosition();
         checkpointedStep = r.step();
         announcedVersion = r.policyVersion();
+        servedVersion = r.policyVersion();
         synchronized (history) {
             for (Map<String, Object> line : trainer.history()) {
                 history.add(new JsonObject(new java.util.LinkedHashMap<>(line)));
@@ -139,10 +150,68 @@ public final class TrainerLoop {
     public JsonObject status() {
         Condition c = condition;
         JsonObject s = new JsonObject().put("state", c.state()).put("paused", paused).put("steps", trainer.steps())
-                .put("policy_version", announcedVersion).put("last_vote_id", lastVoteId)
+                .put("policy_version", announcedVersion).put("served_version", servedVersion)
+                .put("last_vote_id", lastVoteId)
                 .put("last_item_id", lastItemId).put("aggregation", finalising.aggregation().wire())
                 .put("votes_per_step", trainer.votesPerStep()).put("batch_window_ms", windowMs);
+        s.put("guard", guard.status());
         return c.error() == null ? s : s.put("error", c.error());
+    }
+
+    /** Every KL measurement of the guard, oldest first (the dashboard's chart). */
+    public JsonArray klHistory() {
+        return guard.klHistory();
+    }
+
+    /**
+     * Serves a kept version from the next generation on and holds publishing until {@link #release} (the admin's
+     * rollback). Blocking (lists the kept versions): call on a worker. Throws IllegalArgumentException for a version
+     * not kept.
+     */
+    public JsonObject rollBack(int version, String by) throws IOException {
+        if (!policies.kept().contains(version)) {
+            throw new IllegalArgumentException("policy version " + version + " is not kept on disk (kept: "
+                    + policies.kept() + ")");
+        }
+        guard.hold("rolled back to v" + version + " by " + by + "; publishing held until released", version);
+        serve(version);
+        JsonObject s = status();
+        events.state(s);
+        return s;
+    }
+
+    /** Lets publishing go on after a guard trip or a rollback: the trainer's next version is published. */
+    public JsonObject release() {
+        guard.release();
+        wake();
+        JsonObject s = status();
+        events.state(s);
+        return s;
+    }
+
+    private void serve(int version) {
+        servedVersion = version;
+        events.serve(version, policies.existing(version));
+    }
+
+    /** Looks at the served version now and then; a trip holds publishing and serves the version it names. */
+    private void checkGuard() {
+        long now = System.currentTimeMillis();
+        if (now - guardCheckedAt < GUARD_EVERY_MS) {
+            return;
+        }
+        guardCheckedAt = now;
+        try {
+            PolicyGuard.Hold h = guard.check(servedVersion, policies.kept());
+            if (h != null) {
+                LOG.warn("publishing held: {}; serving v{}", h.reason(), h.serving());
+                serve(h.serving());
+                events.state(status());
+            }
+        } catch (Exception e) {
+            // A guard that cannot look (a store hiccup) looks again later; it never stops training.
+            LOG.warn("the policy guard could not check v{}: {}", announcedVersion, e.toString());
+        }
     }
 
     /** Logged steps with a step number above {@code since}, oldest first. */
@@ -176,6 +245,7 @@ public final class TrainerLoop {
             while (running) {
                 try {
                     settle();
+                    checkGuard();
                     if (paused) {
                         setState("paused");
                         signal.tryAcquire(1, TimeUnit.SECONDS);
@@ -296,12 +366,13 @@ public final class TrainerLoop {
      */
     private void settle() throws Exception {
         int version = trainer.policyVersion();
-        if (version > announcedVersion) {
+        if (version > announcedVersion && guard.holding() == null) {
             if (trainer.steps() > checkpointedStep) {
                 writeCheckpoint();
             }
             Path dir = policies.save(trainer.adapter(), backend, version);
             announcedVersion = version;
+            servedVersion = version;
             events.policy(version, trainer.steps(), dir);
         }
         if (checkpointRow != null) {

@@ -50,6 +50,12 @@ public final class TrainerVerticle extends VerticleBase {
             public void state(JsonObject state) {
                 bus.publish(Addresses.TRAINER_STATE, state);
             }
+
+            @Override
+            public void serve(int version, Path adapterDir) {
+                bus.publish(Addresses.POLICY_SERVE, new JsonObject().put("policy_version", version)
+                        .put("adapter_dir", adapterDir == null ? null : adapterDir.toString()));
+            }
         });
         return Future.all(votes.completion(), control.completion());
     }

@@ -101,6 +101,14 @@ class RouteAccessTest {
             new Expect("GET", "/api/guidelines", null, 401, 401, 200, 200, 200),
             new Expect("POST", "/api/guidelines", "{}", 401, 401, 401, 401, 400),
             new Expect("GET", "/api/progress", null, 401, 401, 200, 200, 200),
+            // Policy versions: the leaderboard and the kept versions for viewers and the admin; pins and rollback
+            // for the admin (an empty body is refused after the admin check; release with nothing held is a no-op).
+            new Expect("GET", "/api/leaderboard", null, 401, 401, 403, 200, 200),
+            new Expect("GET", "/api/policy", null, 401, 401, 403, 200, 200),
+            new Expect("POST", "/api/policy/pin", "{}", 401, 401, 401, 401, 400),
+            new Expect("POST", "/api/policy/unpin", "{}", 401, 401, 401, 401, 400),
+            new Expect("POST", "/api/policy/rollback", "{}", 401, 401, 401, 401, 400),
+            new Expect("POST", "/api/policy/release", null, 401, 401, 401, 401, 200),
             new Expect("GET", "/", null, 200, 200, 200, 200, 200),
             new Expect("GET", "/dashboard.html", null, 200, 200, 200, 200, 200));
 
