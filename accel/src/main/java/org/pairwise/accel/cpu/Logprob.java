@@ -40,34 +40,9 @@ final class Logprob {
             par.forRange(parts, 1, 2L * M * C * V, (p0, p1) -> {
                 Panels.Block blk = new Panels.Block(par.scratch, vc, C, M);
                 try {
-                    float[] cmax = new float[blk.np], csum = new float[blk.np], cexp = new float[blk.np];
                     for (int p = p0; p < p1; p++) {
-                        double[] m = pm[p], s = ps[p], sum = psum[p];
-                        java.util.Arrays.fill(m, Double.NEGATIVE_INFINITY);
-                        for (int ch = p * perPart; ch < Math.min(chunks, (p + 1) * perPart); ch++) {
-                            int v0 = ch * vc, nv = Math.min(vc, V - v0);
-                            blk.compute(xp, w, v0, nv);
-                            float[] ct = blk.ct;
-                            int np = blk.np;
-                            for (int r = 0; r < M; r++) {
-                                int t = targets[rows[r]] - v0;
-                                if (t >= 0 && t < nv) {
-                                    tgt[r] = ct[t * np + r];
-                                }
-                            }
-                            columnMaxAndSum(ct, np, nv, cmax, csum);
-                            for (int r = 0; r < M; r++) {
-                                sum[r] += csum[r];
-                                double nm = Math.max(m[r], cmax[r]);
-                                s[r] *= Math.exp(m[r] - nm);
-                                m[r] = nm;
-                                cmax[r] = (float) nm;
-                            }
-                            columnExpSum(ct, np, nv, cmax, cexp);
-                            for (int r = 0; r < M; r++) {
-                                s[r] += cexp[r];
-                            }
-                        }
+                        int ch0 = p * perPart, ch1 = Math.min(chunks, (p + 1) * perPart);
+                        partial(blk, xp, w, rows, targets, V, ch0, ch1, tgt, pm[p], ps[p], psum[p]);
                     }
                 } finally {
                     blk.release();
@@ -91,6 +66,38 @@ final class Logprob {
             lse[n] = (float) l;
             logp[n] = (float) (tgt[r] - l);
             logitSum[n] = (float) sum;
+        }
+    }
+
+    // One part's running max m, sum of exp(l - m) s, and sum of logits, per row, over vocabulary chunks ch0..ch1; the
+    // target logit goes to tgt for the rows whose target falls in them.
+    private static void partial(Panels.Block blk, float[] xp, CpuWeight w, int[] rows, int[] targets, int V, int ch0,
+                                int ch1, float[] tgt, double[] m, double[] s, double[] sum) {
+        int M = rows.length, vc = blk.rb, np = blk.np;
+        float[] cmax = new float[np], csum = new float[np], cexp = new float[np];
+        java.util.Arrays.fill(m, Double.NEGATIVE_INFINITY);
+        for (int ch = ch0; ch < ch1; ch++) {
+            int v0 = ch * vc, nv = Math.min(vc, V - v0);
+            blk.compute(xp, w, v0, nv);
+            float[] ct = blk.ct;
+            for (int r = 0; r < M; r++) {
+                int t = targets[rows[r]] - v0;
+                if (t >= 0 && t < nv) {
+                    tgt[r] = ct[t * np + r];
+                }
+            }
+            columnMaxAndSum(ct, np, nv, cmax, csum);
+            for (int r = 0; r < M; r++) {
+                sum[r] += csum[r];
+                double nm = Math.max(m[r], cmax[r]);
+                s[r] *= Math.exp(m[r] - nm);
+                m[r] = nm;
+                cmax[r] = (float) nm;
+            }
+            columnExpSum(ct, np, nv, cmax, cexp);
+            for (int r = 0; r < M; r++) {
+                s[r] += cexp[r];
+            }
         }
     }
 
