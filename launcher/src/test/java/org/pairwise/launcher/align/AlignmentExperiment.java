@@ -91,9 +91,21 @@ public final class AlignmentExperiment {
     /** One DPO step as the trainer logged it, placed on the vote axis by the last vote it trained on. */
     public record Step(int step, int votes, Map<String, Double> metrics) {}
 
-    /** Everything a run found; {@code word} is null when no word was tracked. */
+    /**
+     * Everything a run found; {@code word} is null when no word was tracked, {@code leaderboard} ({@code GET
+     * /api/leaderboard} after a battle evaluation of the checkpoints' versions) null when none was run.
+     */
     public record Result(String rule, String word, int votesCast, Map<Choice, Integer> choices, double seconds,
-                         boolean timedOut, List<Checkpoint> checkpoints, List<Step> steps) {
+                         boolean timedOut, List<Checkpoint> checkpoints, List<Step> steps, JsonObject leaderboard) {
+        public Result withLeaderboard(JsonObject board) {
+            return new Result(rule, word, votesCast, choices, seconds, timedOut, checkpoints, steps, board);
+        }
+
+        /** The leaderboard's standing of a policy version, or null when there is no leaderboard or it is not on it. */
+        public JsonObject standing(int version) {
+            return leaderboard == null ? null : AlignmentExperiment.standing(leaderboard, version);
+        }
+
         public Checkpoint first() {
             return checkpoints.getFirst();
         }
@@ -126,6 +138,16 @@ public final class AlignmentExperiment {
         public double lengthWelchT() {
             return Stats.welchT(last().measurement().chars(), first().measurement().chars());
         }
+    }
+
+    /** A policy version's standing on a {@code GET /api/leaderboard} answer, or null when it is not on it. */
+    static JsonObject standing(JsonObject board, int version) {
+        for (Object o : board.getJsonArray("standings")) {
+            if (((JsonObject) o).getInteger("policy_version") == version) {
+                return (JsonObject) o;
+            }
+        }
+        return null;
     }
 
     private static final Duration CATCH_UP = Duration.ofSeconds(180);
@@ -207,7 +229,7 @@ public final class AlignmentExperiment {
             }
             List<Step> steps = steps(api.trainingSteps(firstStep), voteIds);
             return new Result(settings.rule().spec(), settings.word(), cast, choices,
-                    (System.nanoTime() - t0) / 1e9, timedOut, checkpoints, steps);
+                    (System.nanoTime() - t0) / 1e9, timedOut, checkpoints, steps, null);
         } finally {
             PublishedAdapter.deleteRecursively(scratch);
         }

@@ -2,8 +2,13 @@ package org.pairwise.launcher.align;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -12,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
@@ -109,17 +115,65 @@ class AlignmentProofTest {
      */
     static final double LENGTH_T_BAR = -8;
 
+    /**
+     * The battle evaluation after the word run: the server restarted on the same data with every pair a blind battle
+     * of the last version against v0 (half the time) or a checkpoint's pinned version, voted by the same rule. 400
+     * votes meet each of the five pinned checkpoints about 40 times.
+     */
+    static final int BATTLE_VOTES = 400;
+
     Result run(String rule, int votes, int checkpointEvery) throws Exception {
+        return run(rule, votes, checkpointEvery, 0);
+    }
+
+    /** A run; with {@code battles} > 0 each checkpoint's version is pinned and then judged in that many battles. */
+    Result run(String rule, int votes, int checkpointEvery, int battles) throws Exception {
         ServeConfig cfg = config();
-        try (PairwiseServer server = PairwiseServer.start(cfg); PolicyProbe probe = PolicyProbe.open(cfg, 2, 7)) {
+        Result r;
+        try (PairwiseServer server = PairwiseServer.start(cfg); PolicyProbe probe = PolicyProbe.open(cfg, 2, 7);
+             ServerApi admin = new ServerApi(URI.create(server.url() + "/"), server.adminToken(), null)) {
             var settings = AlignmentExperiment.Settings.forServer(server, PreferenceRule.parse(rule), WORD, votes,
                     checkpointEvery, TIME_LIMIT, SAMPLES, 1);
-            Result r = new AlignmentExperiment(settings, probe).run(c -> System.out.println(line(rule, c)));
-            synchronized (RESULTS) {
-                RESULTS.add(r);
-            }
+            r = new AlignmentExperiment(settings, probe).run(c -> {
+                System.out.println(line(rule, c));
+                if (battles > 0 && c.policyVersion() > 0) {
+                    pin(admin, c);
+                }
+            });
             checkCommon(r, votes);
-            return r;
+        }
+        if (battles > 0) {
+            try (PairwiseServer server = PairwiseServer.start(cfg.withOverrides(Map.of("eval_fraction", "1",
+                    "keep_versions", "1")));
+                 ServerApi api = new ServerApi(URI.create(server.url() + "/"), server.adminToken(), null)) {
+                BattleLeaderboardTest.vote(api, PreferenceRule.parse(rule), battles, new SplittableRandom(11),
+                        "judge-" + rule);
+                r = r.withLeaderboard(api.adminGet("/api/leaderboard"));
+            }
+            for (AlignmentExperiment.Checkpoint c : r.checkpoints()) {
+                JsonObject s = r.standing(c.policyVersion());
+                System.out.println("[alignment " + rule + "] votes " + c.votes() + ", v" + c.policyVersion() + ": "
+                        + (s == null ? "not on the leaderboard" : String.format(Locale.ROOT, "%.0f [%.0f, %.0f], "
+                        + "%d battles", s.getDouble("rating"), s.getDouble("low"), s.getDouble("high"),
+                        s.getInteger("battles"))));
+            }
+        }
+        synchronized (RESULTS) {
+            RESULTS.add(r);
+        }
+        return r;
+    }
+
+    /** Keeps a checkpoint's version for the battles after the run, named by the votes it had seen. */
+    private static void pin(ServerApi admin, AlignmentExperiment.Checkpoint c) {
+        try {
+            admin.adminPost("/api/policy/pin", new JsonObject().put("version", c.policyVersion())
+                    .put("name", "votes-" + c.votes()));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
         }
     }
 
@@ -145,9 +199,18 @@ class AlignmentProofTest {
 
     @Test
     void votesForTheWordDoubleItsRate() throws Exception {
-        Result r = run("contains:" + WORD, 300, 50);
+        Result r = run("contains:" + WORD, 300, 50, BATTLE_VOTES);
         assertTrue(r.wordRateAtLeastDoubled(), "rate of '" + WORD + "' before " + r.first().measurement().wordRate()
                 + ", after " + r.last().measurement().wordRate());
+        // Every checkpoint's version was judged (the claims about the leaderboard are BattleLeaderboardTest's).
+        // (the battles served among the run's pairs, at the default eval_fraction, count too)
+        assertTrue(r.leaderboard().getInteger("counted_votes") >= BATTLE_VOTES, r.leaderboard().encode());
+        for (AlignmentExperiment.Checkpoint c : r.checkpoints()) {
+            JsonObject s = r.standing(c.policyVersion());
+            assertNotNull(s, "v" + c.policyVersion() + " is not on the leaderboard: " + r.leaderboard().encode());
+            assertTrue(s.getDouble("low") <= s.getDouble("rating") && s.getDouble("rating") <= s.getDouble("high"),
+                    s.encode());
+        }
     }
 
     @Test

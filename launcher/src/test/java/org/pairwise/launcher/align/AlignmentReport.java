@@ -50,6 +50,12 @@ public final class AlignmentReport {
                 o.put("word_rate", new JsonObject().put("with_word", p.successes()).put("n", p.n())
                         .put("rate", p.rate()).put("ci95_low", p.low()).put("ci95_high", p.high()));
             }
+            JsonObject standing = r.standing(c.policyVersion());
+            if (standing != null) {
+                o.put("strength", new JsonObject().put("rating", standing.getDouble("rating"))
+                        .put("ci95_low", standing.getDouble("low")).put("ci95_high", standing.getDouble("high"))
+                        .put("battles", standing.getInteger("battles")));
+            }
             cps.add(o);
         }
         JsonArray steps = new JsonArray();
@@ -66,7 +72,8 @@ public final class AlignmentReport {
         }
         return new JsonObject().put("rule", r.rule()).put("word", r.word()).put("votes", r.votesCast())
                 .put("choices", choices).put("seconds", r.seconds()).put("timed_out", r.timedOut())
-                .put("verdict", verdict).put("checkpoints", cps).put("steps", steps);
+                .put("verdict", verdict).put("checkpoints", cps).put("steps", steps)
+                .put("leaderboard", r.leaderboard());
     }
 
     private static JsonObject mean(Stats.Mean m) {
@@ -127,16 +134,26 @@ public final class AlignmentReport {
                     .append(r.wordRateAtLeastDoubled() ? "yes" : "no").append("</b>. ");
         }
         b.append("Length fell with disjoint 95% intervals: <b>").append(r.lengthFell() ? "yes" : "no")
-                .append("</b> (Welch t = ").append(fmt(r.lengthWelchT(), 2)).append(").</p>\n<div class=charts>");
-        for (String chart : List.of("rate", "length", "kl", "rewards")) {
-            if (!chart.equals("rate") || r.word() != null) {
+                .append("</b> (Welch t = ").append(fmt(r.lengthWelchT(), 2)).append(").</p>\n");
+        if (r.leaderboard() != null) {
+            leaderboard(b, r);
+        }
+        b.append("<div class=charts>");
+        for (String chart : List.of("rate", "length", "kl", "strength", "rewards")) {
+            boolean shown = switch (chart) {
+                case "rate" -> r.word() != null;
+                case "strength" -> r.leaderboard() != null;
+                default -> true;
+            };
+            if (shown) {
                 b.append("<div id=\"run").append(i).append('-').append(chart).append("\"></div>");
             }
         }
         b.append("</div>\n<table><tr><th>votes</th><th>version</th><th>steps</th><th>s</th>")
                 .append(r.word() != null ? "<th>rate (95% CI)</th>" : "")
-                .append("<th>chars</th><th>KL</th><th>rewards/margins</th><th>rewards/accuracies</th><th>loss</th>"
-                        + "</tr>\n");
+                .append("<th>chars</th><th>KL</th>")
+                .append(r.leaderboard() != null ? "<th>strength (95% CI, battles)</th>" : "")
+                .append("<th>rewards/margins</th><th>rewards/accuracies</th><th>loss</th></tr>\n");
         for (Checkpoint c : r.checkpoints()) {
             PolicyProbe.Measurement m = c.measurement();
             b.append("<tr><td class=n>").append(c.votes()).append("</td><td class=n>").append(c.policyVersion())
@@ -147,6 +164,12 @@ public final class AlignmentReport {
             }
             b.append("<td class=n>").append(fmt(m.chars().mean(), 1)).append("</td><td class=n>")
                     .append(fmt(m.kl().mean(), 2)).append("</td>");
+            if (r.leaderboard() != null) {
+                JsonObject st = r.standing(c.policyVersion());
+                b.append("<td class=n>").append(st == null ? "" : fmt(st.getDouble("rating"), 0) + " ["
+                        + fmt(st.getDouble("low"), 0) + ", " + fmt(st.getDouble("high"), 0) + "] ("
+                        + st.getInteger("battles") + ")").append("</td>");
+            }
             for (String k : List.of("rewards/margins", "rewards/accuracies", "loss")) {
                 Double v = c.trainer().get(k);
                 b.append("<td class=n>").append(v == null ? "" : fmt(v, 3)).append("</td>");
@@ -154,6 +177,26 @@ public final class AlignmentReport {
             b.append("</tr>\n");
         }
         b.append("</table></section>\n");
+    }
+
+    /** The battle evaluation in words: how many votes, and the last version against the reference. */
+    private static void leaderboard(StringBuilder b, Result r) {
+        JsonObject board = r.leaderboard();
+        b.append("<p>Battles: ").append(board.getInteger("counted_votes")).append(" blind battle votes by the same "
+                + "rule, Bradley-Terry strengths on the Elo-like scale (v0 = 1000) with bootstrap 95% intervals ("
+                + board.getValue("method", "") + ").");
+        JsonArray vs = board.getJsonArray("vs_reference", new JsonArray());
+        for (int k = 0; k < vs.size(); k++) {
+            JsonObject line = vs.getJsonObject(k);
+            if (line.getInteger("policy_version") == r.last().policyVersion() && line.getValue("win_rate") != null) {
+                b.append(" v").append(line.getInteger("policy_version")).append(" against v0: win rate ")
+                        .append(fmt(line.getDouble("win_rate"), 3)).append(" [").append(fmt(line.getDouble("low"), 3))
+                        .append(", ").append(fmt(line.getDouble("high"), 3)).append("] (")
+                        .append(line.getInteger("wins")).append("-").append(line.getInteger("losses")).append(", ")
+                        .append(line.getInteger("ties")).append(" ties).");
+            }
+        }
+        b.append("</p>\n");
     }
 
     private static String rate(Stats.Proportion p) {
@@ -224,6 +267,14 @@ public final class AlignmentReport {
                 { label: '95% low', color: '#fcae91', band: true, data: cp.map(c => c.kl.ci95_low) },
                 { label: '95% high', color: '#fcae91', band: true, data: cp.map(c => c.kl.ci95_high) }],
                 'nats / response');
+              const judged = cp.filter(c => c.strength);
+              if (judged.length) {
+                chart(`run${i}-strength`, 'leaderboard strength of each checkpoint', judged.map(c => c.votes), [
+                  { label: 'rating', color: '#8c564b', data: judged.map(c => c.strength.rating) },
+                  { label: '95% low', color: '#c49c94', band: true, data: judged.map(c => c.strength.ci95_low) },
+                  { label: '95% high', color: '#c49c94', band: true, data: judged.map(c => c.strength.ci95_high) }],
+                  'Elo-like (v0 = 1000)');
+              }
               const st = r.steps;
               chart(`run${i}-rewards`, 'trainer (per DPO step)', st.map(s => s.votes), [
                 { label: 'rewards/margins', color: '#9467bd', data: st.map(s => s.metrics['rewards/margins'] ?? null) },

@@ -40,7 +40,18 @@ class AlignmentReportTest {
                         Map.of("rewards/margins", 0.12, "rewards/accuracies", 0.6, "loss", 0.68)));
         List<Step> steps = List.of(new Step(1, 8, Map.of("rewards/margins", 0.01, "rewards/accuracies", 0.5)),
                 new Step(2, 16, Map.of("rewards/margins", 0.2, "rewards/accuracies", 0.75)));
-        return new Result("contains:big", "big", 100, Map.of(Choice.A, 55, Choice.B, 45), 9.5, false, cps, steps);
+        return new Result("contains:big", "big", 100, Map.of(Choice.A, 55, Choice.B, 45), 9.5, false, cps, steps,
+                null);
+    }
+
+    /** The leaderboard a battle evaluation of those checkpoints' versions answered (the shape of GET /api/leaderboard). */
+    private static JsonObject board() {
+        return new JsonObject("""
+                {"method": "newton", "counted_votes": 40, "standings": [
+                  {"policy_version": 12, "rating": 1123.4, "low": 1050.2, "high": 1201.9, "battles": 40},
+                  {"policy_version": 0, "rating": 1000.0, "low": 1000.0, "high": 1000.0, "battles": 40}],
+                 "vs_reference": [{"policy_version": 12, "wins": 27, "losses": 11, "ties": 2, "win_rate": 0.7,
+                  "low": 0.55, "high": 0.82}]}""");
     }
 
     @Test
@@ -53,8 +64,24 @@ class AlignmentReportTest {
         assertTrue(html.contains("id=\"run0-rate\"") && html.contains("id=\"run0-kl\"")
                 && html.contains("id=\"run0-rewards\"") && html.contains("id=\"run0-length\""));
         assertTrue(html.contains("0.200 [") && html.contains("0.900 ["), "before/after rates in the table");
+        assertFalse(html.contains("id=\"run0-strength\""), "no leaderboard, no strength chart");
         // Three script elements (uPlot, data and drawing code in one, closing tags balanced).
         assertEquals(html.split("<script>", -1).length - 1, html.split("</script>", -1).length - 1);
+    }
+
+    @Test
+    void aBattleEvaluationAddsEachCheckpointsStrengthToTheTableTheChartAndTheJson() throws Exception {
+        Result r = result().withLeaderboard(board());
+        String html = AlignmentReport.html(List.of(r));
+        assertTrue(html.contains("id=\"run0-strength\""), "the strength chart");
+        assertTrue(html.contains("<td class=n>1123 [1050, 1202] (40)</td>"), "v12's strength in the table");
+        assertTrue(html.contains("<td class=n>1000 [1000, 1000] (40)</td>"), "v0's, the anchor");
+        assertTrue(html.contains("v12 against v0: win rate 0.700 [0.550, 0.820] (27-11, 2 ties)"), html);
+        JsonObject cp = AlignmentReport.json(r).getJsonArray("checkpoints").getJsonObject(1);
+        assertEquals(1123.4, cp.getJsonObject("strength").getDouble("rating"), 1e-12);
+        assertEquals(1050.2, cp.getJsonObject("strength").getDouble("ci95_low"), 1e-12);
+        assertEquals(40, cp.getJsonObject("strength").getInteger("battles"));
+        assertEquals(40, AlignmentReport.json(r).getJsonObject("leaderboard").getInteger("counted_votes"));
     }
 
     @Test

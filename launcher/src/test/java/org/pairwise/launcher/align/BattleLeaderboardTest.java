@@ -100,12 +100,11 @@ class BattleLeaderboardTest {
     }
 
     static JsonObject standing(JsonObject board, int version) {
-        for (Object o : board.getJsonArray("standings")) {
-            if (((JsonObject) o).getInteger("policy_version") == version) {
-                return (JsonObject) o;
-            }
+        JsonObject s = AlignmentExperiment.standing(board, version);
+        if (s == null) {
+            throw new AssertionError("no v" + version + " on the leaderboard " + board.encode());
         }
-        throw new AssertionError("no v" + version + " on the leaderboard " + board.encode());
+        return s;
     }
 
     @Test
