@@ -133,7 +133,8 @@ public final class PairwiseServer implements AutoCloseable {
             // The guard's reference is version 0 (the starting adapter, or the base), scored on the trainer's model.
             PolicyGuard guard = new PolicyGuard(new PolicyGuard.Settings(cfg.maxKl(), cfg.klPairs(),
                     cfg.minBattleWinRate(), cfg.excludeFlagged()), store, new SequenceScorer(trainModel, 4096),
-                    initialAdapter == null ? null : LoraAdapter.load(initialAdapter, engine.config(), trainBackend));
+                    initialAdapter == null ? null : LoraAdapter.load(initialAdapter, engine.config(), trainBackend),
+                    policies.holdRecord());
             TrainerLoop loop = new TrainerLoop(trainer, trainBackend, store, policies, cfg.batchWindowMs(),
                     cfg.finalising(), pool::busy, guard);
             opened.push(() -> loop.stop().get(120, TimeUnit.SECONDS));
@@ -142,10 +143,11 @@ public final class PairwiseServer implements AutoCloseable {
             opened.push(new QualityControl(store, cfg.flagRule()).start());
 
             ContinualTrainer.Resumed resumed = loop.resume();
-            Path policyDir = policies.existing(resumed.policyVersion());
+            // The trainer's newest version, or the one a hold on publishing names.
+            Path policyDir = policies.existing(loop.servedVersion());
             if (policyDir != null) {
                 generator.setPolicy(LoraAdapter.load(policyDir, engine.config(), engine.backend()),
-                        resumed.policyVersion());
+                        loop.servedVersion());
             }
             if (cfg.prompts() == null) {
                 pool.loadPrompts(PromptSet.builtin(), PromptSet.BUILTIN_SOURCE);

@@ -23,7 +23,7 @@ import org.pairwise.server.config.ServeConfig;
 /**
  * An adversarial annotator joins a run halfway and trips the KL guard; publishing stops, the served version stays
  * the last good one, the trainer's state says why; an admin rollback serves the chosen version from the next
- * generation on. On stories260K with the alignment proof's settings. The first half (an honest {@code contains:big}
+ * generation on, and the hold it sets outlives a restart until the admin releases it. On stories260K with the alignment proof's settings. The first half (an honest {@code contains:big}
  * annotator) runs with the guard off and measures how far honest training moved the policy (the guard's own KL
  * measurement of the served version, {@code kl} of GET /api/leaderboard); the server is restarted on the same data
  * dir with {@code max_kl} one nat above that, and the adversary ({@code avoids:big}: it prefers what the honest one
@@ -32,7 +32,7 @@ import org.pairwise.server.config.ServeConfig;
 class GuardRailsTest {
     static final double MARGIN_NATS = 1.0;
     static final int HONEST_VOTES = 120;
-    static final int MAX_ADVERSARY_ROUNDS = 80;
+    static final int MAX_ADVERSARY_ROUNDS = 160;  // 13-71 rounds seen; it stops as soon as the guard trips
     static final Duration WAIT = Duration.ofSeconds(60);
 
     @TempDir
@@ -54,7 +54,14 @@ class GuardRailsTest {
         return new ServerApi(URI.create(server.url() + "/"), server.adminToken(), null);
     }
 
-    /** Waits for the trainer to take every vote, then for the guard to measure the served version; its KL. */
+    /** Measurements the honest level of KL is the median of: one from 8 responses is noisy (0.98-7.81 seen). */
+    static final int HONEST_KL_POINTS = 5;
+
+    /**
+     * Waits for the trainer to take every vote, then for the guard to measure the served version; the median KL of
+     * its last few measurements (the newest versions'), so that one high estimate does not set a max_kl that the
+     * adversary's policy would never reach.
+     */
     static double klOfServed(ServerApi api) throws Exception {
         JsonObject s = api.awaitStats(x -> x.getLong("untrained_ab_votes") == 0, WAIT, "the trainer to catch up");
         int served = s.getInteger("policy_version");
@@ -63,7 +70,12 @@ class GuardRailsTest {
             JsonArray kl = api.adminGet("/api/leaderboard?rounds=0").getJsonArray("kl");
             for (int i = 0; i < kl.size(); i++) {
                 if (kl.getJsonObject(i).getInteger("policy_version") == served) {
-                    return kl.getJsonObject(i).getDouble("kl");
+                    double[] last = new double[Math.min(HONEST_KL_POINTS, kl.size())];
+                    for (int j = 0; j < last.length; j++) {
+                        last[j] = kl.getJsonObject(kl.size() - 1 - j).getDouble("kl");
+                    }
+                    java.util.Arrays.sort(last);
+                    return last[last.length / 2];
                 }
             }
             Thread.sleep(100);
@@ -120,6 +132,18 @@ class GuardRailsTest {
             assertTrue(r.getJsonObject("guard").getString("reason").startsWith("rolled back to v0"), r.encode());
             api.awaitStats(x -> x.getInteger("policy_version") == 0, WAIT, "the generator to serve v0");
             assertEquals(0, api.nextPair().getInteger("policy_version"), "the next pair is v0's");
+        }
+
+        // The hold outlives the process: after a restart v0 is still served and publishing still held, until the
+        // admin releases it.
+        try (PairwiseServer server = PairwiseServer.start(config(maxKl)); ServerApi api = api(server)) {
+            JsonObject g = guard(api);
+            assertEquals("held", g.getString("publishing"), g.encode());
+            assertTrue(g.getString("reason").startsWith("rolled back to v0"), g.encode());
+            assertEquals(0, api.stats().getInteger("policy_version"), "v0 is served after the restart");
+            assertEquals(0, api.nextPair().getInteger("policy_version"));
+            JsonObject released = api.adminPost("/api/policy/release", new JsonObject());
+            assertEquals("on", released.getJsonObject("guard").getString("publishing"), released.encode());
         }
     }
 }

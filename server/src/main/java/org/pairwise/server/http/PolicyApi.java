@@ -84,7 +84,7 @@ final class PolicyApi {
     }
 
     void release(RoutingContext ctx) {
-        Responses.json(ctx, 200, trainer.release());
+        blocking(ctx, () -> files(trainer::release));
     }
 
     private static int version(JsonObject body) {

@@ -2,6 +2,7 @@ package org.pairwise.server.train;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import org.pairwise.model.engine.Generation;
@@ -30,8 +31,9 @@ import org.pairwise.trainer.online.KlEstimate;
  *
  * A trip holds publishing (the trainer keeps training, but announces nothing) and names the version to serve
  * instead: the one it lost to, or for KL the newest kept version before it. An admin rollback holds publishing too;
- * {@link #release} (POST /api/policy/release) lets the next version out. The hold is in memory: a restart clears it.
- * Trainer thread only, except the status readers.
+ * {@link #release} (POST /api/policy/release) lets the next version out. The hold is kept where {@link HoldRecord}
+ * says (policy/hold.json beside the versions), so a restart, even after kill -9, still serves the version the hold
+ * names and still holds publishing. Trainer thread only, except the status readers.
  */
 public final class PolicyGuard {
     /** maxKl, minBattleWinRate: 0 = that test is off; excludeFlagged: battle votes of flagged annotators left out. */
@@ -41,7 +43,41 @@ public final class PolicyGuard {
     public record KlPoint(int version, double mean, double standardError, int responses, long time) {}
 
     /** Why publishing is held, since when, and the version served instead. */
-    public record Hold(String reason, long since, int serving) {}
+    public record Hold(String reason, long since, int serving) {
+        JsonObject json() {
+            return new JsonObject().put("reason", reason).put("since", since).put("serving", serving);
+        }
+
+        static Hold of(JsonObject o) {
+            return new Hold(o.getString("reason"), o.getLong("since"), o.getInteger("serving"));
+        }
+    }
+
+    /** Where a hold outlives the process: read once at start, written on every trip or hold, removed on release. */
+    public interface HoldRecord {
+        /** The hold in force, or null. */
+        JsonObject read() throws IOException;
+
+        /** Writes it (null: removes it), durably before returning. */
+        void write(JsonObject hold) throws IOException;
+
+        /** A record that forgets with the process (tests of the guard's rules). */
+        static HoldRecord inMemory() {
+            return new HoldRecord() {
+                private JsonObject held;
+
+                @Override
+                public JsonObject read() {
+                    return held;
+                }
+
+                @Override
+                public void write(JsonObject hold) {
+                    held = hold;
+                }
+            };
+        }
+    }
 
     private static final int KL_HISTORY = 1000;
     /** Versions before the served one the KL guard still measures when the served one has too few pairs yet. */
@@ -52,15 +88,23 @@ public final class PolicyGuard {
     private final SequenceScorer scorer;
     private final LoraAdapter reference;
     private final List<KlPoint> kl = new ArrayList<>();
+    private final HoldRecord record;
     private volatile Hold hold;
     private int klMeasured = -1;
 
-    /** scorer: the reference's scorer (the trainer's model); reference: version 0's adapter, null for the base. */
-    public PolicyGuard(Settings settings, PreferenceStore store, SequenceScorer scorer, LoraAdapter reference) {
+    /**
+     * scorer: the reference's scorer (the trainer's model); reference: version 0's adapter, null for the base;
+     * record: where a hold is kept (the one it holds, if any, is in force from the start).
+     */
+    public PolicyGuard(Settings settings, PreferenceStore store, SequenceScorer scorer, LoraAdapter reference,
+                       HoldRecord record) throws IOException {
         this.settings = settings;
         this.store = store;
         this.scorer = scorer;
         this.reference = reference;
+        this.record = record;
+        JsonObject held = record.read();
+        this.hold = held == null ? null : Hold.of(held);
     }
 
     /**
@@ -114,20 +158,34 @@ public final class PolicyGuard {
         return out;
     }
 
-    private Hold trip(String reason, int previous) {
-        hold = new Hold(reason, System.currentTimeMillis(), previous);
+    private Hold trip(String reason, int previous) throws IOException {
+        setHold(new Hold(reason, System.currentTimeMillis(), previous));
         return hold;
     }
 
+    /**
+     * Fails safe: a hold is in force in memory before it is written (a full disk leaves publishing held, though not
+     * after a restart), and a release takes effect only once the record is gone.
+     */
+    private synchronized void setHold(Hold h) throws IOException {
+        if (h != null) {
+            hold = h;
+            record.write(h.json());
+        } else {
+            record.write(null);
+            hold = null;
+        }
+    }
+
     /** Holds publishing with this reason while {@code serving} is served (an admin rollback). */
-    public void hold(String reason, int serving) {
-        hold = new Hold(reason, System.currentTimeMillis(), serving);
+    public void hold(String reason, int serving) throws IOException {
+        setHold(new Hold(reason, System.currentTimeMillis(), serving));
     }
 
     /** Lets publishing go on; returns whether it was held. */
-    public boolean release() {
+    public boolean release() throws IOException {
         boolean was = hold != null;
-        hold = null;
+        setHold(null);
         return was;
     }
 

@@ -20,11 +20,13 @@ import org.pairwise.model.lora.LoraAdapter;
  *
  * <p>The newest {@code keep} versions stay on disk (battles and rollback need them), and so do pinned ones: the admin
  * pins a version under a name ({@code POST /api/policy/pin}), kept in {@code pins.json} beside the versions, so it
- * stays a battle opponent however far training goes. Version 0 is never deleted (it is not in this directory).
+ * stays a battle opponent however far training goes. Version 0 is never deleted (it is not in this directory). The
+ * guard's hold on publishing, if any, is {@code hold.json} here too ({@link #holdRecord}).
  */
 public final class PublishedPolicies {
     private static final String PREFIX = "version-";
     private static final String PINS = "pins.json";
+    private static final String HOLD = "hold.json";
 
     private final Path root;
     private final Path initial;
@@ -120,10 +122,47 @@ public final class PublishedPolicies {
     }
 
     private void writePins(Map<String, Integer> pins) throws IOException {
+        writeJson(PINS, new JsonObject(new LinkedHashMap<>(pins)));
+    }
+
+    /** The guard's hold, kept in hold.json beside the versions, so a restart still holds publishing. */
+    public PolicyGuard.HoldRecord holdRecord() {
+        return new PolicyGuard.HoldRecord() {
+            @Override
+            public JsonObject read() throws IOException {
+                Path f = root.resolve(HOLD);
+                if (!Files.isRegularFile(f)) {
+                    return null;
+                }
+                try {
+                    return new JsonObject(Files.readString(f));
+                } catch (io.vertx.core.json.DecodeException e) {
+                    throw new IOException(f + " is not the JSON of a hold (fix it, or delete it to let publishing "
+                            + "go on)");
+                }
+            }
+
+            @Override
+            public void write(JsonObject hold) throws IOException {
+                if (hold == null) {
+                    Files.deleteIfExists(root.resolve(HOLD));
+                } else {
+                    writeJson(HOLD, hold);
+                }
+            }
+        };
+    }
+
+    /** Written to a temporary file, forced to disk, and moved into place: a crash leaves the old file or the new. */
+    private synchronized void writeJson(String name, JsonObject o) throws IOException {
         Files.createDirectories(root);
-        Path tmp = root.resolve(PINS + ".tmp");
-        Files.writeString(tmp, new JsonObject(new LinkedHashMap<>(pins)).encodePrettily());
-        Files.move(tmp, root.resolve(PINS), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        Path tmp = root.resolve(name + ".tmp");
+        try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.TRUNCATE_EXISTING, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(o.encodePrettily().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            ch.force(true);
+        }
+        Files.move(tmp, root.resolve(name), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
     private List<Path> versions() throws IOException {

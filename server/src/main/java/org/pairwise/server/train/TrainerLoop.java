@@ -119,6 +119,16 @@ public final class TrainerLoop {
         checkpointedStep = r.step();
         announcedVersion = r.policyVersion();
         servedVersion = r.policyVersion();
+        PolicyGuard.Hold held = guard.holding();
+        if (held != null) {
+            if (held.serving() <= r.policyVersion() && policies.kept().contains(held.serving())) {
+                servedVersion = held.serving();
+                LOG.info("publishing is held ({}): serving v{}", held.reason(), servedVersion);
+            } else {
+                LOG.warn("publishing is held ({}), but v{} is no longer kept: serving v{}", held.reason(),
+                        held.serving(), servedVersion);
+            }
+        }
         synchronized (history) {
             for (Map<String, Object> line : trainer.history()) {
                 history.add(new JsonObject(new java.util.LinkedHashMap<>(line)));
@@ -127,6 +137,11 @@ public final class TrainerLoop {
         LOG.info("trainer resumed at step {}, policy version {}, after vote {}", r.step(), r.policyVersion(),
                 r.lastVoteId());
         return r;
+    }
+
+    /** The version generation serves: the published one, or the one a hold names (known after {@link #resume}). */
+    public int servedVersion() {
+        return servedVersion;
     }
 
     public void start(Events events) {
@@ -181,7 +196,7 @@ public final class TrainerLoop {
     }
 
     /** Lets publishing go on after a guard trip or a rollback: the trainer's next version is published. */
-    public JsonObject release() {
+    public JsonObject release() throws IOException {
         guard.release();
         wake();
         JsonObject s = status();

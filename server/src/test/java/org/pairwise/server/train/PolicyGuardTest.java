@@ -1,10 +1,12 @@
 package org.pairwise.server.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.UUID;
@@ -87,9 +89,13 @@ class PolicyGuardTest {
                 g.second().tokenIds(), b, g.second().finishReason(), true, version, "{}", 0);
     }
 
-    static PolicyGuard guard(double maxKl, double minWinRate) {
+    static PolicyGuard guard(double maxKl, double minWinRate) throws IOException {
+        return guard(maxKl, minWinRate, PolicyGuard.HoldRecord.inMemory());
+    }
+
+    static PolicyGuard guard(double maxKl, double minWinRate, PolicyGuard.HoldRecord record) throws IOException {
         return new PolicyGuard(new PolicyGuard.Settings(maxKl, 6, minWinRate, true), store,
-                new SequenceScorer(engine.model(), 4096), null);
+                new SequenceScorer(engine.model(), 4096), null, record);
     }
 
     @Test
@@ -138,6 +144,42 @@ class PolicyGuardTest {
         assertEquals(5, h.serving());
         assertTrue(h.reason().contains("won 0 of 10 battles against v5"), h.reason());
         assertTrue(h.reason().contains("0.28"), h.reason());
+    }
+
+    @Test
+    void aHoldOutlivesTheGuardInHoldJsonAndAReleaseRemovesIt() throws Exception {
+        Path root = dir.resolve("policy-hold");
+        PublishedPolicies policies = new PublishedPolicies(root, null, 5);
+        double low = 0.25 * meanTokens - 1.959963984540054 * shiftedSe;
+        PolicyGuard tripped = guard(low - 0.01, 0, policies.holdRecord());
+        PolicyGuard.Hold h = tripped.check(2, List.of(0, 1, 2));
+        assertNotNull(h);
+        assertTrue(java.nio.file.Files.isRegularFile(root.resolve("hold.json")));
+
+        // A new process: the guard it builds over the same directory holds publishing for the same reason.
+        PolicyGuard restarted = guard(low - 0.01, 0, new PublishedPolicies(root, null, 5).holdRecord());
+        assertEquals(h, restarted.holding());
+        assertEquals("held", restarted.status().getString("publishing"));
+        assertNull(restarted.check(2, List.of(0, 1, 2)), "while held the guard does not look again");
+
+        assertTrue(restarted.release());
+        assertFalse(java.nio.file.Files.exists(root.resolve("hold.json")));
+        assertNull(guard(low - 0.01, 0, policies.holdRecord()).holding(), "released for good");
+
+        // A rollback's hold is kept the same way.
+        restarted.hold("rolled back to v1 by the admin", 1);
+        assertEquals(1, guard(0, 0, policies.holdRecord()).holding().serving());
+    }
+
+    @Test
+    void aHoldFileThatIsNotJsonStopsTheStartWithWhatToDo() throws Exception {
+        Path root = dir.resolve("policy-bad");
+        java.nio.file.Files.createDirectories(root);
+        java.nio.file.Files.writeString(root.resolve("hold.json"), "{\"reason\": ");
+        var e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+                () -> guard(0, 0, new PublishedPolicies(root, null, 5).holdRecord()));
+        assertTrue(e.getMessage().endsWith("is not the JSON of a hold (fix it, or delete it to let publishing go on)"),
+                e.getMessage());
     }
 
     static void battle(int aVersion, int bVersion, Choice c) {
