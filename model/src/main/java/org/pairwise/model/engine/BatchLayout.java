@@ -75,25 +75,33 @@ public final class BatchLayout {
      * more sequences have the same prompt of at least two tokens; otherwise (or when none shares) padded.
      */
     public static BatchLayout of(List<Sequence> seqs, boolean sharePrompts) {
-        int B = seqs.size(), T = 0;
+        int B = seqs.size(), T = 0, whole = 0;
         for (Sequence s : seqs) {
             T = Math.max(T, s.ids().length);
+            whole += s.ids().length;
         }
-        // Sequences grouped by their prompt but its last token: the rows they can share.
+        // Sequences grouped by their prompt but its last token: the rows they can share. members[b]: the group of
+        // the sequence b that comes first in it, null for every other sequence.
         Map<Prefix, List<Integer>> groups = new HashMap<>();
-        boolean any = false;
-        if (sharePrompts) {
-            for (int b = 0; b < B; b++) {
-                Sequence s = seqs.get(b);
-                if (s.promptLength() >= 2) {
-                    List<Integer> g = groups.computeIfAbsent(new Prefix(Arrays.copyOf(s.ids(), s.promptLength() - 1)),
-                            k -> new ArrayList<>());
-                    g.add(b);
-                    any |= g.size() > 1;
-                }
+        for (int b = 0; sharePrompts && b < B; b++) {
+            Sequence s = seqs.get(b);
+            if (s.promptLength() >= 2) {
+                groups.computeIfAbsent(new Prefix(Arrays.copyOf(s.ids(), s.promptLength() - 1)),
+                        k -> new ArrayList<>()).add(b);
             }
         }
-        if (!any) {
+        int[][] members = new int[B][];
+        int[] sharedLength = new int[B];
+        int saved = 0;
+        for (Map.Entry<Prefix, List<Integer>> e : groups.entrySet()) {
+            List<Integer> g = e.getValue();
+            if (g.size() > 1) {
+                members[g.getFirst()] = g.stream().mapToInt(Integer::intValue).toArray();
+                g.forEach(m -> sharedLength[m] = e.getKey().ids.length);
+                saved += (g.size() - 1) * e.getKey().ids.length;
+            }
+        }
+        if (saved == 0) {
             int[] tokens = new int[B * T];
             for (int b = 0; b < B; b++) {
                 System.arraycopy(seqs.get(b).ids(), 0, tokens, b * T, seqs.get(b).ids().length);
@@ -102,32 +110,24 @@ public final class BatchLayout {
         }
         List<Segment> segs = new ArrayList<>();
         int[][] rowOf = new int[B][];
-        int[] tokens = new int[rows(seqs, groups)];
+        int[] tokens = new int[whole - saved];
         int row = 0;
-        boolean[] placed = new boolean[B];
         for (int b = 0; b < B; b++) {
             int[] ids = seqs.get(b).ids();
+            int own = sharedLength[b];
             if (rowOf[b] == null) {
                 rowOf[b] = new int[ids.length];
             }
-            int own = 0;
-            List<Integer> g = seqs.get(b).promptLength() >= 2
-                    ? groups.get(new Prefix(Arrays.copyOf(ids, seqs.get(b).promptLength() - 1))) : null;
-            if (g != null && g.size() > 1) {
-                own = seqs.get(b).promptLength() - 1;
-                if (!placed[b]) {
-                    int[] members = g.stream().mapToInt(Integer::intValue).toArray();
-                    segs.add(new Segment(row, own, 0, members));
-                    System.arraycopy(ids, 0, tokens, row, own);
-                    for (int m : members) {
-                        placed[m] = true;
-                        rowOf[m] = new int[seqs.get(m).ids().length];
-                        for (int t = 0; t < own; t++) {
-                            rowOf[m][t] = row + t;
-                        }
+            if (members[b] != null) {
+                segs.add(new Segment(row, own, 0, members[b]));
+                System.arraycopy(ids, 0, tokens, row, own);
+                for (int m : members[b]) {
+                    rowOf[m] = new int[seqs.get(m).ids().length];
+                    for (int t = 0; t < own; t++) {
+                        rowOf[m][t] = row + t;
                     }
-                    row += own;
                 }
+                row += own;
             }
             segs.add(new Segment(row, ids.length - own, own, new int[] {b}));
             System.arraycopy(ids, own, tokens, row, ids.length - own);
@@ -137,17 +137,6 @@ public final class BatchLayout {
             row += ids.length - own;
         }
         return new BatchLayout(B, T, 0, true, segs, tokens, rowOf);
-    }
-
-    private static int rows(List<Sequence> seqs, Map<Prefix, List<Integer>> groups) {
-        int n = 0;
-        for (Sequence s : seqs) {
-            n += s.ids().length;
-        }
-        for (Map.Entry<Prefix, List<Integer>> e : groups.entrySet()) {
-            n -= (e.getValue().size() - 1) * e.getKey().ids.length;
-        }
-        return n;
     }
 
     private record Prefix(int[] ids) {
