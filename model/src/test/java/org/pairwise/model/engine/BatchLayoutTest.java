@@ -8,8 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -30,21 +28,6 @@ import org.pairwise.model.lora.LoraGradients;
  * three completions of one prompt (three copies of its rows in attention's view) beside a sequence of its own.
  */
 class BatchLayoutTest {
-    static Backend be;
-
-    @TempDir
-    Path dir;
-
-    @BeforeAll
-    static void open() {
-        be = new CpuBackend(2);
-    }
-
-    @AfterAll
-    static void close() {
-        be.close();
-    }
-
     static final int[] PROMPT = {1, 17, 5, 33};
     static final List<Sequence> SEQS = List.of(seq(PROMPT, 60, 2, 9), seq(new int[] {3, 8}, 11, 12, 13),
             seq(PROMPT, 41), seq(PROMPT, 41, 3, 30, 2, 7));
@@ -79,10 +62,10 @@ class BatchLayoutTest {
 
     @ParameterizedTest(name = "gradient checkpointing {0}")
     @ValueSource(booleans = {false, true})
-    void sharedForwardAndBackwardEqualThePaddedBatch(boolean checkpointing) throws Exception {
+    void sharedForwardAndBackwardEqualThePaddedBatch(boolean checkpointing, @TempDir Path dir) throws Exception {
         ModelConfig c = TestCheckpoints.qwen2(71);
         LoraConfig lc = new LoraConfig(2, 3, LoraConfig.ALL_TARGETS, 0, false, "test");
-        try (Checkpoint base = TestCheckpoints.random(c, 29, DType.F32)) {
+        try (Backend be = new CpuBackend(2); Checkpoint base = TestCheckpoints.random(c, 29, DType.F32)) {
             LoraForwardTest.writeAdapter(dir, c, lc, 5);
             LlamaModel model = LlamaModel.load(base, be);
             LoraAdapter adapter = LoraAdapter.load(dir, c, be);
@@ -93,8 +76,8 @@ class BatchLayoutTest {
                 assertEquals(paddedScores.get(b).tokens(), sharedScores.get(b).tokens());
                 assertEquals(paddedScores.get(b).logitsSum(), sharedScores.get(b).logitsSum(), 1e-3, "logits " + b);
             }
-            float[][] got = gradients(model, adapter, c, BatchLayout.of(SEQS, true), checkpointing);
-            float[][] want = gradients(model, adapter, c, BatchLayout.of(SEQS, false), checkpointing);
+            float[][] got = gradients(be, model, adapter, c, BatchLayout.of(SEQS, true), checkpointing);
+            float[][] want = gradients(be, model, adapter, c, BatchLayout.of(SEQS, false), checkpointing);
             double norm = 0;
             for (float[] w : want) {
                 for (float x : w) {
@@ -112,7 +95,7 @@ class BatchLayoutTest {
 
     // The LoRA gradients of sum over scored positions (b,t) of g(b,t) log p, g the same pseudo-random numbers for
     // either layout.
-    static float[][] gradients(LlamaModel model, LoraAdapter adapter, ModelConfig c, BatchLayout lay,
+    static float[][] gradients(Backend be, LlamaModel model, LoraAdapter adapter, ModelConfig c, BatchLayout lay,
                                boolean checkpointing) {
         int N = lay.rows(), B = lay.sequences(), T = lay.length();
         Activations a = model.newTrainingActivations(N, B, T, checkpointing);
