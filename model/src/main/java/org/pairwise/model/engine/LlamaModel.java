@@ -10,7 +10,8 @@ import org.pairwise.model.lora.LoraAdapter;
 /**
  * The Llama-family decoder forward: batched prefill over whole sequences and KV-cached decode share one code path
  * ({@link #forward}); scoring reads log-probs through the fused lm-head kernel, generation reads last-row logits.
- * Letters: B sequences, T new positions each, N = B*T, C hidden, V vocabulary.
+ * Letters: B sequences, T new positions each, N rows (B*T, or fewer where prompts are shared: {@link BatchLayout}),
+ * C hidden, V vocabulary.
  */
 public final class LlamaModel {
     private final ModelConfig cfg;
