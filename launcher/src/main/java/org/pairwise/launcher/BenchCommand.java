@@ -109,6 +109,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--gradient-checkpointing", description = "DPO: recompute layer activations in backward.")
     boolean gradientCheckpointing;
 
+    @Option(names = "--share-prompt", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "DPO: compute each pair's prompt once for chosen and rejected (share_prompt); "
+                    + "--no-share-prompt computes it for each, for comparison. Default: ${DEFAULT-VALUE}.")
+    boolean sharePrompt;
+
     @Option(names = "--warmup", defaultValue = "1",
             description = "DPO: untimed steps before the timed ones. Default: ${DEFAULT-VALUE}.")
     int warmup;
@@ -205,6 +210,7 @@ final class BenchCommand implements Callable<Integer> {
             r.put("shape", shape);
             r.put("dtype", dtype.name());
             r.put("gradient_checkpointing", gradientCheckpointing);
+            r.put("share_prompt", sharePrompt);
             r.put("threads", threads > 0 ? threads : Runtime.getRuntime().availableProcessors());
             r.put("pairs", pairs);
             r.put("sequences", seqs);
@@ -256,7 +262,8 @@ final class BenchCommand implements Callable<Integer> {
         return DpoConfig.defaults().withOverrides(Map.of("lora_r", Integer.toString(loraR),
                 "lora_alpha", Long.toString((long) loraAlpha), "lora_dropout", "0", "learning_rate", "5e-6",
                 "lr_scheduler_type", "constant", "max_length", "null",
-                "gradient_checkpointing", Boolean.toString(gradientCheckpointing)));
+                "gradient_checkpointing", Boolean.toString(gradientCheckpointing),
+                "share_prompt", Boolean.toString(sharePrompt)));
     }
 
     /** Pairs of random ids: chosen and rejected share the prompt and differ in the completion, as real pairs do. */

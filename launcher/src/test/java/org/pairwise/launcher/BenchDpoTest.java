@@ -25,6 +25,25 @@ class BenchDpoTest {
     }
 
     @Test
+    void noSharePromptComputesEachSequenceWholeToTheSameLoss() throws Exception {
+        JsonNode shared = dpoBench(), whole = dpoBench("--no-share-prompt");
+        assertTrue(shared.get("share_prompt").asBoolean(), shared.toString());
+        assertEquals(false, whole.get("share_prompt").asBoolean(), whole.toString());
+        // the same pairs after the same warm-up step
+        assertEquals(whole.get("loss").asDouble(), shared.get("loss").asDouble(), 1e-6);
+    }
+
+    private static JsonNode dpoBench(String... extra) throws Exception {
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("bench", "--dpo", "--shape", "small",
+                "--pairs", "2", "--prompt-length", "7", "--completion-length", "3", "--warmup", "1", "--repeats", "1",
+                "--lora-r", "4", "--lora-alpha", "8", "--threads", "2", "--no-breakdown"));
+        args.addAll(java.util.List.of(extra));
+        CliTest.Result r = CliTest.run(args.toArray(String[]::new));
+        assertEquals(0, r.code(), r.err());
+        return Json.MAPPER.readTree(r.out().strip());
+    }
+
+    @Test
     void aFractionalLoraAlphaIsRefusedInOneLine() {
         CliTest.assertOneLineError(CliTest.run("bench", "--dpo", "--lora-alpha", "16.5"),
                 "--lora-alpha must be a whole number");

@@ -16,7 +16,7 @@ public final class Activations {
     final Tensor[] xIn;    // (N,C) residual stream entering layer l
     final Tensor[] xn1;    // (N,C) input_layernorm(xIn)
     final Tensor[] rstd1;  // (N)
-    final Tensor[] q;      // (N,NH*HS) after RoPE
+    final Tensor[] q;      // (B,T,NH*HS) after RoPE, in attention's view of the batch (BatchLayout)
     final Tensor[] attOut; // (N,NH*HS) attention output before o_proj
     final Tensor[] att;    // (B,NH,T,T) attention probabilities (training only; null in inference)
     final Tensor[] xMid;   // (N,C) residual stream after attention
@@ -42,9 +42,19 @@ public final class Activations {
     Tensor loraMid;
     Tensor loraOut;
     int loraRank;
+    // Shared-prompt scratch: q (N,NH*HS) before it is copied into attention's view, and attention's output (B,T,NH*HS)
+    // before it is gathered into rows; allocated when a shared layout first runs.
+    Tensor qRows;
+    Tensor attOutView;
+    private final Backend be;
+    private final long viewRows;
 
-    private Activations(Backend be, ModelConfig c, int maxN, int maxB, boolean training, boolean checkpointed) {
+    // maxN rows for the row-wise layers; attention's view of up to maxB sequences of maxT positions
+    private Activations(Backend be, ModelConfig c, int maxN, int maxB, int maxT, boolean training,
+                        boolean checkpointed) {
+        this.be = be;
         this.maxN = maxN;
+        this.viewRows = (long) maxB * maxT;
         this.training = training;
         this.checkpointed = checkpointed;
         boolean keep = training && !checkpointed;
@@ -53,11 +63,9 @@ public final class Activations {
         xIn = perLayer(be, L, n * C, training);  // kept per layer even when checkpointed
         xn1 = perLayer(be, L, n * C, keep);
         rstd1 = perLayer(be, L, n, keep);
-        q = perLayer(be, L, n * QD, keep);
+        q = perLayer(be, L, viewRows * QD, keep);
         attOut = perLayer(be, L, n * QD, keep);
-        // Training batches are B sequences of T = maxN / B positions; the probabilities are (B,NH,T,T).
-        long T = training ? maxN / maxB : 0;
-        att = training ? perLayer(be, L, (long) maxB * c.numHeads() * T * T, keep) : new Tensor[L];
+        att = training ? perLayer(be, L, (long) maxB * c.numHeads() * maxT * maxT, keep) : new Tensor[L];
         xMid = training ? perLayer(be, L, n * C, keep) : xIn;
         xn2 = perLayer(be, L, n * C, keep);
         rstd2 = perLayer(be, L, n, keep);
@@ -75,14 +83,32 @@ public final class Activations {
         logitSum = be.allocate(n);
     }
 
-    /** Shared buffers for scoring and generation: one layer's worth, reused by every layer. */
+    /** Shared buffers for scoring and generation: one layer's worth, reused by every layer; B*T at most maxN. */
     static Activations inference(Backend be, ModelConfig c, int maxN) {
-        return new Activations(be, c, maxN, 1, false, false);
+        return new Activations(be, c, maxN, 1, maxN, false, false);
     }
 
-    /** Buffers for B sequences of T positions that the backward pass can read (or rebuild, when checkpointed). */
-    static Activations training(Backend be, ModelConfig c, int B, int T, boolean checkpointed) {
-        return new Activations(be, c, B * T, B, true, checkpointed);
+    /**
+     * Buffers for up to maxN rows of B sequences of T positions that the backward pass can read (or rebuild, when
+     * checkpointed).
+     */
+    static Activations training(Backend be, ModelConfig c, int maxN, int B, int T, boolean checkpointed) {
+        return new Activations(be, c, maxN, B, T, true, checkpointed);
+    }
+
+    /** Whether a layout fits: its rows, and its attention view's positions (and probabilities, in training). */
+    boolean fits(BatchLayout lay, int numHeads) {
+        long view = (long) lay.sequences * lay.length;
+        return lay.rows <= maxN && view <= viewRows
+                && (!training || view * numHeads * lay.length <= att[0].size());
+    }
+
+    // The shared-prompt scratch, allocated on first use.
+    void ensureViewScratch(int qDim) {
+        if (qRows == null) {
+            qRows = be.allocate((long) maxN * qDim);
+            attOutView = be.allocate(viewRows * qDim);
+        }
     }
 
     private static Tensor[] perLayer(Backend be, int layers, long size, boolean distinct) {

@@ -27,6 +27,9 @@ public final class LlamaBackward {
     private final Tensor dmlp;    // (N,I)
     private Tensor loraMid;       // (N,r) scaling * A x, recomputed
     private Tensor dLoraMid;      // (N,r)
+    // Shared layouts: attention's gradients in its own view (B,T,...), and one copy's dk or dv in rows (N,KV*HS)
+    private Tensor dattOutView, dqView, dkView, dvView, dkvCopy;
+    private long viewRows;
 
     public LlamaBackward(LlamaModel model, int maxN) {
         this.model = model;
@@ -52,19 +55,28 @@ public final class LlamaBackward {
      */
     public void backward(Activations a, KvCache cache, int[] targets, Tensor dlogp, int B, int T, LoraAdapter ad,
                          LoraGradients grads) {
+        backward(a, cache, BatchLayout.padded(new int[B * T], B, T, 0), targets, dlogp, ad, grads);
+    }
+
+    /**
+     * As above for the last forward over a {@link BatchLayout}: targets and dlogp are per row (N). A shared row's
+     * gradient is the sum over the sequences that read it, through their attention to its keys and values.
+     */
+    public void backward(Activations a, KvCache cache, BatchLayout lay, int[] targets, Tensor dlogp, LoraAdapter ad,
+                         LoraGradients grads) {
         if (!a.training) {
             throw new IllegalArgumentException("backward needs training activations (the forward kept no layer state)");
         }
         ModelConfig c = model.config();
         LlamaWeights w = model.weights();
-        int N = B * T, C = c.hiddenSize(), QD = c.qDim(), KVD = c.kvDim(), I = c.intermediateSize();
+        int N = lay.rows, B = lay.sequences, T = lay.length;
+        int C = c.hiddenSize(), QD = c.qDim(), KVD = c.kvDim(), I = c.intermediateSize();
         int NH = c.numHeads(), KV = c.numKvHeads(), HS = c.headDim();
         if (N > maxN) {
             throw new IllegalArgumentException(N + " positions exceed the backward buffers' " + maxN);
         }
-        int[] positions = new int[N];
-        for (int n = 0; n < N; n++) {
-            positions[n] = n % T;
+        if (lay.shared) {
+            ensureViewBuffers((long) B * T, c);
         }
         be.zero(dxn);
         be.logprobBackward(dxn, dlogp, a.xn, w.lmHead(), a.lse, targets, N, C, c.vocabSize());
@@ -73,7 +85,7 @@ public final class LlamaBackward {
         for (int l = c.numLayers() - 1; l >= 0; l--) {
             LlamaWeights.Layer L = w.layers()[l];
             if (a.checkpointed) {
-                model.layerForward(a, cache, l, positions, B, T, 0, ad, false);
+                model.layerForward(a, cache, l, lay, ad, false);
             }
             // MLP block: x_out = x_mid + down(silu(gate(xn2)) * up(xn2)); dx holds d x_out = d down's output.
             be.zero(dmlp);
@@ -92,12 +104,9 @@ public final class LlamaBackward {
             be.zero(dattOut);
             be.matmulBackward(dattOut, null, dx, L.wo(), N, QD, C);
             lora(ad, grads, l, "o_proj", dx, a.attOut[l], dattOut, N);
-            be.zero(dq);
-            be.zero(dk);
-            be.zero(dv);
-            be.attentionBackward(dq, dk, dv, dattOut, a.att[l], a.q[l], cache.k[l], cache.v[l], B, T, NH, KV, HS);
-            be.ropeBackward(dq, positions, model.rope(), N, NH, HS);
-            be.ropeBackward(dk, positions, model.rope(), N, KV, HS);
+            attentionBackward(a, cache, lay, l, c);
+            be.ropeBackward(dq, lay.positions, model.rope(), N, NH, HS);
+            be.ropeBackward(dk, lay.positions, model.rope(), N, KV, HS);
             be.zero(dxn);
             be.matmulBackward(dxn, null, dq, L.wq(), N, C, QD);
             lora(ad, grads, l, "q_proj", dq, a.xn1[l], dxn, N);
@@ -106,6 +115,42 @@ public final class LlamaBackward {
             be.matmulBackward(dxn, null, dv, L.wv(), N, C, KVD);
             lora(ad, grads, l, "v_proj", dv, a.xn1[l], dxn, N);
             be.rmsnormBackward(dx, null, dxn, a.xIn[l], a.rstd1[l], L.attnNorm(), N, C);
+        }
+    }
+
+    // dq (N,QD), dk, dv (N,KVD) = attention's gradients from dattOut (N,QD). A shared layout runs the kernel on its
+    // view: each row's output gradient goes to the copy whose output the row read (the other copies' outputs were
+    // not read: zero), and each row's dq, dk, dv is the sum over its copies.
+    private void attentionBackward(Activations a, KvCache cache, BatchLayout lay, int l, ModelConfig c) {
+        int B = lay.sequences, T = lay.length, NH = c.numHeads(), KV = c.numKvHeads(), HS = c.headDim();
+        int QD = c.qDim(), KVD = c.kvDim();
+        if (!lay.shared) {
+            be.zero(dq);
+            be.zero(dk);
+            be.zero(dv);
+            be.attentionBackward(dq, dk, dv, dattOut, a.att[l], a.q[l], cache.k[l], cache.v[l], B, T, NH, KV, HS);
+            return;
+        }
+        be.zero(dattOutView);
+        lay.scatter(be, dattOutView, T, dattOut, QD, false);
+        be.zero(dqView);
+        be.zero(dkView);
+        be.zero(dvView);
+        be.attentionBackward(dqView, dkView, dvView, dattOutView, a.att[l], a.q[l], cache.k[l], cache.v[l], B, T, NH,
+                KV, HS);
+        lay.gatherSum(be, dq, dqView, dattOut, QD);
+        lay.gatherSum(be, dk, dkView, dkvCopy, KVD);
+        lay.gatherSum(be, dv, dvView, dkvCopy, KVD);
+    }
+
+    private void ensureViewBuffers(long rows, ModelConfig c) {
+        if (dqView == null || viewRows < rows) {
+            viewRows = rows;
+            dattOutView = be.allocate(rows * c.qDim());
+            dqView = be.allocate(rows * c.qDim());
+            dkView = be.allocate(rows * c.kvDim());
+            dvView = be.allocate(rows * c.kvDim());
+            dkvCopy = be.allocate((long) maxN * c.kvDim());
         }
     }
 

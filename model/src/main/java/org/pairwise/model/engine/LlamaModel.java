@@ -10,7 +10,8 @@ import org.pairwise.model.lora.LoraAdapter;
 /**
  * The Llama-family decoder forward: batched prefill over whole sequences and KV-cached decode share one code path
  * ({@link #forward}); scoring reads log-probs through the fused lm-head kernel, generation reads last-row logits.
- * Letters: B sequences, T new positions each, N = B*T, C hidden, V vocabulary.
+ * Letters: B sequences, T new positions each, N rows (B*T, or fewer where prompts are shared: {@link BatchLayout}),
+ * C hidden, V vocabulary.
  */
 public final class LlamaModel {
     private final ModelConfig cfg;
@@ -75,7 +76,12 @@ public final class LlamaModel {
      * gradient checkpointing, only each layer's input (the rest is recomputed one layer at a time in backward).
      */
     public Activations newTrainingActivations(int B, int T, boolean gradientCheckpointing) {
-        return Activations.training(be, cfg, B, T, gradientCheckpointing);
+        return newTrainingActivations(B * T, B, T, gradientCheckpointing);
+    }
+
+    /** As {@link #newTrainingActivations(int, int, boolean)} for layouts of up to maxN rows ({@link BatchLayout}). */
+    public Activations newTrainingActivations(int maxN, int B, int T, boolean gradientCheckpointing) {
+        return Activations.training(be, cfg, maxN, B, T, gradientCheckpointing);
     }
 
     LlamaWeights weights() {
@@ -101,59 +107,81 @@ public final class LlamaModel {
      * versions, or the reference, without sharing state.
      */
     public void forward(Activations a, KvCache cache, int[] tokens, int B, int T, int pos0, LoraAdapter adapter) {
-        int N = B * T;
-        int C = cfg.hiddenSize(), NH = cfg.numHeads();
-        if (N > a.maxN) {
-            throw new IllegalArgumentException(N + " positions exceed the activations' " + a.maxN);
+        if ((long) B * T > tokens.length) {
+            throw new IllegalArgumentException(B + " x " + T + " positions but " + tokens.length + " tokens");
+        }
+        forward(a, cache, BatchLayout.padded(tokens, B, T, pos0), adapter);
+    }
+
+    /**
+     * The decoder over a batch laid out by {@link BatchLayout} (shared prompts computed once), writing every
+     * sequence's keys and values into the cache; leaves the final-normed hidden states (N,C) of its rows in the
+     * activations.
+     */
+    public void forward(Activations a, KvCache cache, BatchLayout lay, LoraAdapter adapter) {
+        int N = lay.rows, B = lay.sequences, T = lay.length, pos0 = lay.pos0;
+        int C = cfg.hiddenSize();
+        if (!a.fits(lay, cfg.numHeads())) {
+            throw new IllegalArgumentException(N + " rows of " + B + " x " + T + " positions exceed the activations' "
+                    + a.maxN + " rows" + (a.training ? " or (B,NH,T,T) attention probabilities" : ""));
         }
         if (B > cache.batch || pos0 + T > cache.maxT) {
             throw new IllegalArgumentException("positions " + pos0 + ".." + (pos0 + T) + " of " + B
                     + " sequences exceed the cache (" + cache.batch + " x " + cache.maxT + ")");
         }
-        checkTokens(tokens, N);
-        if (a.training && (pos0 != 0 || cache.maxT != T || (long) B * NH * T * T > a.att[0].size())) {
-            throw new IllegalArgumentException("a training forward runs whole sequences: pos0 0, a cache of exactly "
-                    + "T positions, and activations with room for (B,NH,T,T) attention probabilities");
+        checkTokens(lay.tokens, N);
+        if (a.training && (pos0 != 0 || cache.maxT != T)) {
+            throw new IllegalArgumentException("a training forward runs whole sequences: pos0 0 and a cache of "
+                    + "exactly T positions");
         }
-        int[] positions = new int[N];
-        for (int n = 0; n < N; n++) {
-            positions[n] = pos0 + n % T;
+        if (lay.shared && (pos0 != 0 || cache.maxT != T)) {
+            throw new IllegalArgumentException("a shared layout runs whole sequences: pos0 0 and a cache of exactly "
+                    + "T positions");
         }
-        be.embeddingForward(a.xIn[0], tokens, w.embed(), N, C);
+        be.embeddingForward(a.xIn[0], lay.tokens, w.embed(), N, C);
         for (int l = 0; l < w.layers().length; l++) {
-            layerForward(a, cache, l, positions, B, T, pos0, adapter, true);
+            layerForward(a, cache, l, lay, adapter, true);
         }
         be.rmsnormForward(a.xn, a.rstdOut, a.xOut, w.finalNorm(), cfg.rmsNormEps(), N, C);
     }
 
     /**
-     * Layer l over (B,T) positions: reads a.xIn[l], keeps its state in a's layer-l buffers and the cache, and, when
-     * writeNext, writes the residual stream after the layer into a.xIn[l+1] (or a.xOut). Gradient checkpointing calls
-     * it again in backward with writeNext false, to rebuild a layer's state from its kept input.
+     * Layer l over the layout's N rows: reads a.xIn[l], keeps its state in a's layer-l buffers and the cache, and,
+     * when writeNext, writes the residual stream after the layer into a.xIn[l+1] (or a.xOut). Gradient checkpointing
+     * calls it again in backward with writeNext false, to rebuild a layer's state from its kept input.
      */
-    void layerForward(Activations a, KvCache cache, int l, int[] positions, int B, int T, int pos0,
-                      LoraAdapter adapter, boolean writeNext) {
-        int N = B * T;
+    void layerForward(Activations a, KvCache cache, int l, BatchLayout lay, LoraAdapter adapter, boolean writeNext) {
+        int N = lay.rows, B = lay.sequences, T = lay.length;
         int C = cfg.hiddenSize(), QD = cfg.qDim(), KVD = cfg.kvDim(), I = cfg.intermediateSize();
         int NH = cfg.numHeads(), KV = cfg.numKvHeads(), HS = cfg.headDim();
         long NC = (long) N * C;
         LlamaWeights.Layer L = w.layers()[l];
         Tensor x = a.xIn[l];
+        if (lay.shared) {
+            a.ensureViewScratch(QD);
+        }
+        // q is computed in rows and, for a shared layout, copied into attention's view (B,T,QD) afterwards.
+        Tensor q = lay.shared ? a.qRows : a.q[l];
+        Tensor attOut = lay.shared ? a.attOutView : a.attOut[l];
         be.rmsnormForward(a.xn1[l], a.rstd1[l], x, L.attnNorm(), cfg.rmsNormEps(), N, C);
-        be.matmulForward(a.q[l], a.xn1[l], L.wq(), L.bq(), N, C, QD);
-        lora(adapter, a, l, "q_proj", a.q[l], a.xn1[l], N);
+        be.matmulForward(q, a.xn1[l], L.wq(), L.bq(), N, C, QD);
+        lora(adapter, a, l, "q_proj", q, a.xn1[l], N);
         be.matmulForward(a.k, a.xn1[l], L.wk(), L.bk(), N, C, KVD);
         lora(adapter, a, l, "k_proj", a.k, a.xn1[l], N);
         be.matmulForward(a.v, a.xn1[l], L.wv(), L.bv(), N, C, KVD);
         lora(adapter, a, l, "v_proj", a.v, a.xn1[l], N);
-        be.ropeForward(a.q[l], positions, rope, N, NH, HS);
-        be.ropeForward(a.k, positions, rope, N, KV, HS);
-        for (int b = 0; b < B; b++) {
-            long dst = ((long) b * cache.maxT + pos0) * KVD;
-            be.copy(cache.k[l], dst, a.k, (long) b * T * KVD, (long) T * KVD);
-            be.copy(cache.v[l], dst, a.v, (long) b * T * KVD, (long) T * KVD);
+        be.ropeForward(q, lay.positions, rope, N, NH, HS);
+        be.ropeForward(a.k, lay.positions, rope, N, KV, HS);
+        lay.scatter(be, cache.k[l], cache.maxT, a.k, KVD, true);
+        lay.scatter(be, cache.v[l], cache.maxT, a.v, KVD, true);
+        if (lay.shared) {
+            lay.scatter(be, a.q[l], T, q, QD, true);
         }
-        be.attentionForward(a.attOut[l], a.att[l], a.q[l], cache.k[l], cache.v[l], B, T, pos0, cache.maxT, NH, KV, HS);
+        be.attentionForward(attOut, a.att[l], a.q[l], cache.k[l], cache.v[l], B, T, lay.pos0, cache.maxT, NH, KV,
+                HS);
+        if (lay.shared) {
+            lay.gather(be, a.attOut[l], attOut, QD);
+        }
         be.matmulForward(a.proj, a.attOut[l], L.wo(), null, N, QD, C);
         lora(adapter, a, l, "o_proj", a.proj, a.attOut[l], N);
         Tensor mid = a.xMid[l];

@@ -30,11 +30,18 @@ public final class SequenceScorer {
 
     private final LlamaModel model;
     private final int maxBatchTokens;
+    private final boolean sharePrompts;
 
-    /** maxBatchTokens bounds B*T of one batch (activation memory). */
+    /** maxBatchTokens bounds B*T of one batch (activation memory); equal prompts in a batch are computed once. */
     public SequenceScorer(LlamaModel model, int maxBatchTokens) {
+        this(model, maxBatchTokens, true);
+    }
+
+    /** sharePrompts false computes every sequence's prompt on its own (padded batches, for comparison). */
+    public SequenceScorer(LlamaModel model, int maxBatchTokens, boolean sharePrompts) {
         this.model = model;
         this.maxBatchTokens = maxBatchTokens;
+        this.sharePrompts = sharePrompts;
     }
 
     public List<Score> score(List<Sequence> sequences) {
@@ -66,38 +73,43 @@ public final class SequenceScorer {
     private List<Score> scoreBatch(List<Sequence> batch, int T, LoraAdapter adapter) {
         checkLength(T);
         int B = batch.size();
-        int N = B * T;
-        int[] tokens = new int[N];
-        int[] targets = new int[N];
-        java.util.Arrays.fill(targets, -1);
-        for (int b = 0; b < B; b++) {
-            int[] ids = batch.get(b).ids();
-            System.arraycopy(ids, 0, tokens, b * T, ids.length);
-            // Position t predicts token t+1; only completion tokens count.
-            for (int t = batch.get(b).promptLength() - 1; t + 1 < ids.length; t++) {
-                targets[b * T + t] = ids[t + 1];
-            }
-        }
-        Activations act = model.newActivations(N);
+        BatchLayout lay = BatchLayout.of(batch, sharePrompts);
+        int N = lay.rows();
+        int[] targets = targets(batch, lay);
+        Activations act = model.newActivations(B * T);
         KvCache cache = model.newCache(B, T);
-        model.forward(act, cache, tokens, B, T, 0, adapter);
+        model.forward(act, cache, lay, adapter);
         float[] logp = new float[N];
         float[] logitSums = new float[N];
         model.tokenLogprobs(act, targets, N, logp, logitSums);
         List<Score> scores = new ArrayList<>(B);
         for (int b = 0; b < B; b++) {
             double sum = 0, logits = 0;
-            int count = 0;
-            for (int t = 0; t < T; t++) {
-                if (targets[b * T + t] >= 0) {
-                    sum += logp[b * T + t];
-                    logits += logitSums[b * T + t];
-                    count++;
-                }
+            int[] ids = batch.get(b).ids();
+            for (int t = batch.get(b).promptLength() - 1; t + 1 < ids.length; t++) {
+                int r = lay.row(b, t);
+                sum += logp[r];
+                logits += logitSums[r];
             }
-            scores.add(new Score(sum, count, logits));
+            scores.add(new Score(sum, ids.length - batch.get(b).promptLength(), logits));
         }
         return scores;
+    }
+
+    /**
+     * The next-token target of every row of a layout of these sequences: row (b, t) predicts ids[t+1] where that is a
+     * completion token, -1 (masked) elsewhere: prompt positions before the last, pads.
+     */
+    public static int[] targets(List<Sequence> seqs, BatchLayout lay) {
+        int[] targets = new int[lay.rows()];
+        java.util.Arrays.fill(targets, -1);
+        for (int b = 0; b < seqs.size(); b++) {
+            int[] ids = seqs.get(b).ids();
+            for (int t = seqs.get(b).promptLength() - 1; t + 1 < ids.length; t++) {
+                targets[lay.row(b, t)] = ids[t + 1];
+            }
+        }
+        return targets;
     }
 
     private void checkLength(int T) {

@@ -63,6 +63,7 @@ public record DpoConfig(
         int replayPairsPerStep,
         double voteDecayGamma,
         boolean gradientCheckpointing,
+        boolean sharePrompt,
         boolean disableDropout,
         int loraR,
         int loraAlpha,
@@ -145,6 +146,9 @@ public record DpoConfig(
                     + "gamma^(current policy version - the pair's version) (NS-DPO's decay), gamma in (0, 1]; 1 = off"),
             Field.of("gradient_checkpointing", Type.BOOLEAN, true, "recompute layer activations in backward instead "
                     + "of keeping them (TRL's default; transformers' is false)").trl(DPO),
+            Field.of("share_prompt", Type.BOOLEAN, true, "ours, not TRL's: a pair's chosen and rejected completions "
+                    + "attend to one computation of their shared prompt (forward, backward and reference); false "
+                    + "computes the prompt for each, as TRL does, with the same results to float rounding"),
             Field.of("disable_dropout", Type.BOOLEAN, true, "no dropout in policy or reference, LoRA's included (TRL "
                     + "disables every dropout module of the PEFT model), so lora_dropout is then only recorded in "
                     + "the adapter config").trl(DPO),

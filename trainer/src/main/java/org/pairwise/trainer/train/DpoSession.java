@@ -113,8 +113,8 @@ public final class DpoSession {
                 config.loraAlpha(), config.loraTargetModules(), config.loraDropout(), config.useRslora(), baseModel),
                 model.config(), be, config.seed());
         LoraAdapter frozen = initial != null ? initial.copy(be) : config.syncRefModel() ? policy.copy(be) : null;
-        ReferenceLogps reference = new ReferenceLogps(new SequenceScorer(model, options.referenceBatchTokens()), frozen,
-                options.referenceCacheEntries());
+        ReferenceLogps reference = new ReferenceLogps(new SequenceScorer(model, options.referenceBatchTokens(),
+                config.sharePrompt()), frozen, options.referenceCacheEntries());
         return new DpoSession(model, config, schedule, policy, reference, options.logHistory());
     }
 
@@ -137,7 +137,8 @@ public final class DpoSession {
                 config.adamEpsilon(), config.weightDecay(), config.maxGradNorm());
         this.loss = new DpoLoss(config.lossParams());
         this.reference = reference;
-        this.step = new DpoStep(model, policy, grads, loss, reference, config.gradientCheckpointing());
+        this.step = new DpoStep(model, policy, grads, loss, reference, config.gradientCheckpointing(),
+                config.sharePrompt());
         if (config.syncRefModel() && reference.adapter() == null) {
             throw new IllegalArgumentException("sync_ref_model needs a reference adapter to update, not the base "
                     + "model");

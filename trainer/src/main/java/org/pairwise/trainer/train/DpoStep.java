@@ -5,9 +5,11 @@ import java.util.Arrays;
 import java.util.List;
 import org.pairwise.accel.Backend;
 import org.pairwise.model.engine.Activations;
+import org.pairwise.model.engine.BatchLayout;
 import org.pairwise.model.engine.KvCache;
 import org.pairwise.model.engine.LlamaBackward;
 import org.pairwise.model.engine.LlamaModel;
+import org.pairwise.model.engine.SequenceScorer;
 import org.pairwise.model.engine.SequenceScorer.Score;
 import org.pairwise.model.engine.SequenceScorer.Sequence;
 import org.pairwise.model.lora.LoraAdapter;
@@ -21,7 +23,9 @@ import org.pairwise.trainer.dpo.PairBatch;
  * One micro-batch of DPO: the 2B sequences (B chosen, then B rejected, each prompt ++ completion) go through the
  * policy once with layer state kept, the reference log-probs come from {@link ReferenceLogps}, the loss gives
  * d(loss)/d(sequence log-prob), and the backward pass spreads each over that sequence's completion positions and
- * accumulates into the LoRA gradients. Letters: B pairs, S = 2B sequences, T padded length, N = S*T.
+ * accumulates into the LoRA gradients. With share_prompt a pair's prompt is computed once for both completions
+ * ({@link BatchLayout}): the rows shrink from S*T to about B*(prompt + 2 completions). Letters: B pairs, S = 2B
+ * sequences, T the longest, N rows.
  */
 public final class DpoStep {
     /** What one micro-batch produced: the loss's view, its output, the logits sums for TRL's metric, tokens seen. */
@@ -33,16 +37,24 @@ public final class DpoStep {
     private final LoraGradients grads;
     private final DpoLoss loss;
     private final ReferenceLogps reference;
+    private final boolean gradientCheckpointing;
+    private final boolean sharePrompt;
     private Activations act;
     private LlamaBackward backward;
-    private int capS, capT;
+    private int capN, capS, capT;
 
-    private final boolean gradientCheckpointing;
-
+    /** A step that computes each pair's shared prompt once ({@link BatchLayout}). */
     public DpoStep(LlamaModel model, LoraAdapter policy, LoraGradients grads, DpoLoss loss, ReferenceLogps reference,
                    boolean gradientCheckpointing) {
+        this(model, policy, grads, loss, reference, gradientCheckpointing, true);
+    }
+
+    /** sharePrompt false runs chosen and rejected as two whole padded sequences each (share_prompt). */
+    public DpoStep(LlamaModel model, LoraAdapter policy, LoraGradients grads, DpoLoss loss, ReferenceLogps reference,
+                   boolean gradientCheckpointing, boolean sharePrompt) {
         this.model = model;
         this.gradientCheckpointing = gradientCheckpointing;
+        this.sharePrompt = sharePrompt;
         this.be = model.backend();
         this.policy = policy;
         this.grads = grads;
@@ -87,19 +99,12 @@ public final class DpoStep {
             throw new IllegalArgumentException("a sequence of " + T + " tokens exceeds the model's context of " + max
                     + "; lower max_length");
         }
-        ensureCapacity(S, T);
-        int N = S * T;
-        int[] tokenIds = new int[N], targets = new int[N];
-        Arrays.fill(targets, -1);
-        for (int s = 0; s < S; s++) {
-            int[] ids = seqs.get(s).ids();
-            System.arraycopy(ids, 0, tokenIds, s * T, ids.length);
-            for (int t = seqs.get(s).promptLength() - 1; t + 1 < ids.length; t++) {
-                targets[s * T + t] = ids[t + 1];
-            }
-        }
+        BatchLayout lay = BatchLayout.of(seqs, sharePrompt);
+        int N = lay.rows();
+        ensureCapacity(N, S, T);
+        int[] targets = SequenceScorer.targets(seqs, lay);
         KvCache cache = model.newCache(S, T);
-        model.forward(act, cache, tokenIds, S, T, 0, policy);
+        model.forward(act, cache, lay, policy);
         float[] logp = new float[N], logitSum = new float[N];
         model.tokenLogprobs(act, targets, N, logp, logitSum);
         double[] seqLogp = new double[S], seqLogits = new double[S];
@@ -107,12 +112,12 @@ public final class DpoStep {
         int[] completion = new int[S];
         long V = model.config().vocabSize();
         for (int s = 0; s < S; s++) {
-            for (int t = 0; t < T; t++) {
-                if (targets[s * T + t] >= 0) {
-                    seqLogp[s] += logp[s * T + t];
-                    seqLogits[s] += logitSum[s * T + t];
-                    completion[s]++;
-                }
+            Sequence q = seqs.get(s);
+            for (int t = q.promptLength() - 1; t + 1 < q.ids().length; t++) {
+                int r = lay.row(s, t);
+                seqLogp[s] += logp[r];
+                seqLogits[s] += logitSum[r];
+                completion[s]++;
             }
             counts[s] = completion[s] * V;
         }
@@ -134,24 +139,24 @@ public final class DpoStep {
             float[] dlogp = new float[N];
             for (int s = 0; s < S; s++) {
                 double d = s < B ? out.dChosen[s] : out.dRejected[s - B];
-                for (int t = 0; t < T; t++) {
-                    if (targets[s * T + t] >= 0) {
-                        dlogp[s * T + t] = (float) d;
-                    }
+                Sequence q = seqs.get(s);
+                for (int t = q.promptLength() - 1; t + 1 < q.ids().length; t++) {
+                    dlogp[lay.row(s, t)] = (float) d;
                 }
             }
-            this.backward.backward(act, cache, targets, be.upload(dlogp), S, T, policy, grads);
+            this.backward.backward(act, cache, lay, targets, be.upload(dlogp), policy, grads);
         }
         return new Result(batch, out, logits, tokens);
     }
 
     // Activation buffers grow to the largest micro-batch seen and are reused: a step allocates no layer state.
-    private void ensureCapacity(int S, int T) {
-        if (act == null || S > capS || T > capT) {
+    private void ensureCapacity(int N, int S, int T) {
+        if (act == null || N > capN || S > capS || T > capT) {
+            capN = Math.max(N, capN);
             capS = Math.max(S, capS);
             capT = Math.max(T, capT);
-            act = model.newTrainingActivations(capS, capT, gradientCheckpointing);
-            backward = new LlamaBackward(model, capS * capT);
+            act = model.newTrainingActivations(capN, capS, capT, gradientCheckpointing);
+            backward = new LlamaBackward(model, capN);
         }
     }
 }
