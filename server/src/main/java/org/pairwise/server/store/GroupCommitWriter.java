@@ -37,19 +37,12 @@ import org.slf4j.LoggerFactory;
 final class GroupCommitWriter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(GroupCommitWriter.class);
 
-    /** What the writer needs from a database: SQLite's is {@link Sqlite.Writer}. */
+    /** What the writer needs from a database: SQLite's is {@link Sqlite.Writer}, PostgreSQL's {@link Postgres}. */
     interface Database {
         /** A fresh read-write connection, set up for the writer. */
         Connection open() throws SQLException;
 
-        /** The statement that starts a write transaction. */
-        String begin();
-
-        /** Whether the failure is the write's own (a constraint): it fails that write alone, the batch goes on. */
-        boolean isWriteError(SQLException e);
-
-        /** Whether the database ran out of space. */
-        boolean isDiskFull(SQLException e);
+        Dialect dialect();
     }
 
     /** A unit of work on the writer's connection, inside the open transaction. */
@@ -61,10 +54,12 @@ final class GroupCommitWriter implements AutoCloseable {
     /** The writer's view of its connection: prepared statements are cached because the same few run per write. */
     static final class Tx {
         private final Connection conn;
+        private final Dialect dialect;
         private final Map<String, PreparedStatement> statements = new HashMap<>();
 
-        private Tx(Connection conn) {
+        private Tx(Connection conn, Dialect dialect) {
             this.conn = conn;
+            this.dialect = dialect;
         }
 
         PreparedStatement prepare(String sql) throws SQLException {
@@ -77,7 +72,7 @@ final class GroupCommitWriter implements AutoCloseable {
         }
 
         long lastInsertRowid() throws SQLException {
-            try (ResultSet rs = prepare("SELECT last_insert_rowid()").executeQuery()) {
+            try (ResultSet rs = prepare(dialect.lastInsertId()).executeQuery()) {
                 rs.next();
                 return rs.getLong(1);
             }
@@ -132,7 +127,7 @@ final class GroupCommitWriter implements AutoCloseable {
             throw new IllegalArgumentException("capacity and batch size must be positive");
         }
         this.db = db;
-        this.tx = first == null ? null : new Tx(first);
+        this.tx = first == null ? null : new Tx(first, db.dialect());
         this.boundedCapacity = boundedCapacity;
         this.maxBatch = maxBatch;
         // Daemon: an unclosed store must not keep a CLI alive; nothing acknowledged is at risk, since
@@ -233,7 +228,7 @@ final class GroupCommitWriter implements AutoCloseable {
     private void runOutsideTransaction(Pending<?> p) {
         try {
             if (tx == null) {
-                tx = new Tx(db.open());
+                tx = new Tx(db.open(), db.dialect());
             }
             complete(p, p.work().run(tx), null);
         } catch (SQLException | RuntimeException e) {
@@ -252,16 +247,16 @@ final class GroupCommitWriter implements AutoCloseable {
         Throwable[] failures = new Throwable[batch.size()];
         try {
             if (tx == null) {
-                tx = new Tx(db.open());
+                tx = new Tx(db.open(), db.dialect());
             }
-            tx.exec(db.begin());
+            tx.exec(db.dialect().beginWrite());
             for (int i = 0; i < batch.size(); i++) {
                 tx.exec("SAVEPOINT w");
                 try {
                     results[i] = batch.get(i).work().run(tx);
                     tx.exec("RELEASE w");
                 } catch (SQLException | RuntimeException e) {
-                    if (e instanceof SQLException sql && !db.isWriteError(sql)) {
+                    if (e instanceof SQLException sql && !db.dialect().isWriteError(sql)) {
                         throw sql;  // not this write's fault (space, I/O): the transaction may be gone already
                     }
                     failures[i] = e instanceof SQLException sql
@@ -299,7 +294,7 @@ final class GroupCommitWriter implements AutoCloseable {
 
     /** Rolls back what can be, closes the connection and its statements, and says what the callers are told. */
     private StoreUnavailableException discard(SQLException cause, int writes) {
-        boolean full = db.isDiskFull(cause);
+        boolean full = db.dialect().isDiskFull(cause);
         if (failedInARow++ == 0) {
             LOG.warn("the preference store cannot take writes ({} writes failed; retrying with every new write)",
                     writes, cause);

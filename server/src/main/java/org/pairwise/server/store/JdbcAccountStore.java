@@ -11,14 +11,14 @@ import java.util.concurrent.CompletableFuture;
 import org.pairwise.server.store.GroupCommitWriter.Tx;
 
 /** {@link AccountStore} on the preference store's writer and read pool. */
-final class SqliteAccountStore implements AccountStore {
+final class JdbcAccountStore implements AccountStore {
     private static final String ACCOUNT_COLUMNS =
             "a.id, a.name, a.role, a.status, a.token_hash IS NOT NULL, a.created_at, a.updated_at";
 
     private final GroupCommitWriter writer;
     private final ReadPool readers;
 
-    SqliteAccountStore(GroupCommitWriter writer, ReadPool readers) {
+    JdbcAccountStore(GroupCommitWriter writer, ReadPool readers) {
         this.writer = writer;
         this.readers = readers;
     }
