@@ -18,6 +18,9 @@ import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 import org.pairwise.server.store.PreferenceStore.Choice;
 import org.pairwise.server.store.PreferenceStore.PairRecord;
@@ -27,22 +30,27 @@ import org.pairwise.server.store.PreferenceStore.VoteRequest;
 import org.pairwise.server.store.PreferenceStore.VoteResult;
 import org.pairwise.trainer.data.PreferencePair;
 
+@ParameterizedClass
+@EnumSource(StoreKind.class)
 class TrainingQueriesTest {
+    @Parameter
+    StoreKind kind;
+    StoreKind.StoreUnderTest db;
     @TempDir
     Path dir;
-    Path file;
-    SqlitePreferenceStore store;
+    JdbcPreferenceStore store;
 
     @BeforeEach
-    void open() {
-        file = dir.resolve("p.db");
-        store = new SqlitePreferenceStore(file, 1024);
+    void open() throws Exception {
+        db = kind.fresh(dir);
+        store = db.open(1024);
         Fixtures.addPairs(store, 3); // p0, p1, p2 at policy versions 0, 1, 2
     }
 
     @AfterEach
-    void close() {
+    void close() throws Exception {
         store.close();
+        db.close();
     }
 
     private long vote(String pairId, Choice choice, String annotator) {
@@ -70,13 +78,16 @@ class TrainingQueriesTest {
     }
 
     @Test
-    void tokenArraysAreLittleEndianBlobsThatSqliteCanMeasure() throws Exception {
+    void tokenArraysAreLittleEndianBlobsThatTheDatabaseCanMeasure() throws Exception {
         long promptId = store.addPrompt("test", "q", null).join();
         store.addPair(new PairRecord("edge", promptId, "q", new int[0], "a", new int[] {1, 256}, new float[] {1f},
                 null, "b", null, null, null, true, 0, null, 0)).join();
-        try (Connection c = Fixtures.jdbc(file); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT hex(a_token_ids), hex(a_logprobs), length(prompt_ids),"
-                     + " b_token_ids IS NULL FROM pairs WHERE pair_id = 'edge'")) {
+        // BLOB (SQLite) and BYTEA (PostgreSQL) hold the same bytes; only the name of the hex function differs.
+        String hex = kind == StoreKind.SQLITE ? "hex(%s)" : "upper(encode(%s, 'hex'))";
+        try (Connection c = db.jdbc(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT " + hex.formatted("a_token_ids") + ", "
+                     + hex.formatted("a_logprobs") + ", length(prompt_ids), CASE WHEN b_token_ids IS NULL THEN 1"
+                     + " ELSE 0 END FROM pairs WHERE pair_id = 'edge'")) {
             rs.next();
             assertEquals("0100000000010000", rs.getString(1));
             assertEquals("0000803F", rs.getString(2)); // 1.0f

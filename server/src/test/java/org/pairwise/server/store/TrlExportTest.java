@@ -14,11 +14,19 @@ import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 import org.pairwise.server.store.PreferenceStore.Choice;
 import org.pairwise.server.store.PreferenceStore.VoteRequest;
 
+@ParameterizedClass
+@EnumSource(StoreKind.class)
 class TrlExportTest {
+    @Parameter
+    StoreKind kind;
+    StoreKind.StoreUnderTest db;
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String MESSAGES =
             "[{\"role\":\"system\",\"content\":\"Answer in \\\"quotes\\\".\"},{\"role\":\"user\",\"content\":\"hi\\nthere\"}]";
@@ -27,13 +35,14 @@ class TrlExportTest {
 
     @TempDir
     Path dir;
-    SqlitePreferenceStore store;
+    JdbcPreferenceStore store;
     /** What each exported line must say, in vote id order: {pair index, a wins}. */
     final List<int[]> expected = new ArrayList<>();
 
     @BeforeEach
-    void fill() {
-        store = new SqlitePreferenceStore(dir.resolve("p.db"), VOTES);
+    void fill() throws Exception {
+        db = kind.fresh(dir);
+        store = db.open(VOTES);
         long plain = store.addPrompt("test", "plain prompt", null).join();
         long chat = store.addPrompt("upload", "hi there", MESSAGES).join();
         for (int n = 0; n < PAIRS; n++) {
@@ -53,8 +62,9 @@ class TrlExportTest {
     }
 
     @AfterEach
-    void close() {
+    void close() throws Exception {
         store.close();
+        db.close();
     }
 
     private List<JsonNode> export(String format) throws Exception {
