@@ -132,6 +132,17 @@ public abstract sealed class JdbcPreferenceStore implements PreferenceStore
     }
 
     @Override
+    public CompletableFuture<Void> recordPolicyVersion(PolicyVersion version) {
+        long at = version.publishedAtMillis() > 0 ? version.publishedAtMillis() : System.currentTimeMillis();
+        return writer.submit(Writes.recordPolicyVersion(version, at));
+    }
+
+    @Override
+    public CompletableFuture<List<PolicyVersion>> policyVersions() {
+        return readers.submit(Queries::policyVersions);
+    }
+
+    @Override
     public CompletableFuture<List<NamedVote>> namedVotes() {
         return readers.submit(QualityQueries::namedVotes);
     }

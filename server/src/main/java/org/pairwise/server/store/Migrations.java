@@ -125,7 +125,15 @@ final class Migrations {
             // Battle and gold pairs' votes are never (battles: not by default) trained: the stats subtract them from
             // the votes waiting for the trainer, reading only these pairs, so the count stays as cheap as before.
             new Migration(4, "index of the pairs that are not policy pairs (battles, gold)", List.of(
-                    "CREATE INDEX pairs_not_policy ON pairs(pair_id) WHERE kind <> 'policy'")));
+                    "CREATE INDEX pairs_not_policy ON pairs(pair_id) WHERE kind <> 'policy'")),
+            // Published versions in the database, beside the checkpoints: what every node of a shared store reads.
+            new Migration(5, "published policy versions", List.of("""
+                    CREATE TABLE policy_versions (
+                        version      INTEGER PRIMARY KEY,
+                        step         INTEGER NOT NULL,
+                        path         TEXT    NOT NULL,
+                        published_at INTEGER NOT NULL
+                    )""")));
 
     private Migrations() {}
 

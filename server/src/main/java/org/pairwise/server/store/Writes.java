@@ -8,6 +8,7 @@ import java.util.Objects;
 import org.pairwise.server.store.GroupCommitWriter.Tx;
 import org.pairwise.server.store.GroupCommitWriter.Work;
 import org.pairwise.server.store.PreferenceStore.PairRecord;
+import org.pairwise.server.store.PreferenceStore.PolicyVersion;
 import org.pairwise.server.store.PreferenceStore.TrainerCheckpoint;
 import org.pairwise.server.store.PreferenceStore.VoteRecord;
 import org.pairwise.server.store.PreferenceStore.VoteRequest;
@@ -153,6 +154,19 @@ final class Writes {
             ps.setLong(3, c.lastVoteId());
             ps.setString(4, c.path());
             ps.setLong(5, createdAt);
+            ps.executeUpdate();
+            return null;
+        };
+    }
+
+    static Work<Void> recordPolicyVersion(PolicyVersion v, long publishedAt) {
+        return tx -> {
+            PreparedStatement ps = tx.prepare("INSERT INTO policy_versions (" + Rows.POLICY_VERSION_COLUMNS + ")"
+                    + " VALUES (?, ?, ?, ?) ON CONFLICT (version) DO NOTHING");
+            ps.setInt(1, v.version());
+            ps.setLong(2, v.step());
+            ps.setString(3, v.path());
+            ps.setLong(4, publishedAt);
             ps.executeUpdate();
             return null;
         };

@@ -6,18 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.io.TempDir;
 import org.pairwise.server.auth.Secrets;
 import org.pairwise.server.store.AccountStore.AccountConflict;
 import org.pairwise.server.store.AccountStore.Redemption;
@@ -30,22 +25,7 @@ import org.pairwise.server.store.AccountStore.Refusal;
  */
 @ParameterizedClass
 @EnumSource(StoreKind.class)
-class AccountStoreTest {
-    @Parameter
-    StoreKind kind;
-    StoreKind.StoreUnderTest db;
-    @TempDir
-    Path dir;
-
-    @BeforeEach
-    void freshStore() throws Exception {
-        db = kind.fresh(dir);
-    }
-
-    @AfterEach
-    void dropStore() throws Exception {
-        db.close();
-    }
+class AccountStoreTest extends StoreContract {
 
     @Test
     void ofManySimultaneousRedemptionsOfOneCodeExactlyOneOpensASession() throws Exception {

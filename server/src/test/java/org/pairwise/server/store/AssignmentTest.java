@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -25,10 +24,8 @@ import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.io.TempDir;
 import org.pairwise.server.store.PreferenceStore.Choice;
 import org.pairwise.server.store.PreferenceStore.LeasedPair;
 import org.pairwise.server.store.PreferenceStore.VoteRequest;
@@ -36,26 +33,19 @@ import org.pairwise.server.store.PreferenceStore.VoteRequest;
 /** Leases on a real SQLite file: at most k people per pair, nobody twice, pairs short of votes first, expiry. */
 @ParameterizedClass
 @EnumSource(StoreKind.class)
-class AssignmentTest {
-    @Parameter
-    StoreKind kind;
-    StoreKind.StoreUnderTest db;
+class AssignmentTest extends StoreContract {
     private static final long MINUTE = 60_000;
 
-    @TempDir
-    Path dir;
     JdbcPreferenceStore store;
 
     @BeforeEach
     void open() throws Exception {
-        db = kind.fresh(dir);
         store = db.open(10_000);
     }
 
     @AfterEach
     void close() throws Exception {
         store.close();
-        db.close();
     }
 
     private List<String> pairs(int n, int k) {

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -12,13 +11,9 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.io.TempDir;
 import org.pairwise.server.quality.FlagRule;
 import org.pairwise.server.quality.QualityControl;
 import org.pairwise.server.quality.QualityControl.Decision;
@@ -37,25 +32,10 @@ import org.pairwise.server.store.PreferenceStore.VoteRequest;
  */
 @ParameterizedClass
 @EnumSource(StoreKind.class)
-class AutoFlagTest {
-    @Parameter
-    StoreKind kind;
-    StoreKind.StoreUnderTest db;
+class AutoFlagTest extends StoreContract {
     static final double Z = 1.959963984540054;
     static final Finalising EACH = new Finalising(PreferenceStore.Aggregation.EACH, 0, true);
 
-    @TempDir
-    Path dir;
-
-    @BeforeEach
-    void freshStore() throws Exception {
-        db = kind.fresh(dir);
-    }
-
-    @AfterEach
-    void dropStore() throws Exception {
-        db.close();
-    }
 
     /**
      * The largest p with n(p̂ − p)² ≤ z²p(1 − p) (the Wilson interval's upper end), by bisection between p̂ and 1:

@@ -7,17 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.json.JsonObject;
 import java.io.StringWriter;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.io.TempDir;
 import org.pairwise.server.store.PreferenceStore.Aggregation;
 import org.pairwise.server.store.PreferenceStore.BattleVote;
 import org.pairwise.server.store.PreferenceStore.Choice;
@@ -33,18 +30,12 @@ import org.pairwise.server.store.PreferenceStore.VoteResult;
  */
 @ParameterizedClass
 @EnumSource(StoreKind.class)
-class BattleStoreTest {
-    @Parameter
-    StoreKind kind;
-    StoreKind.StoreUnderTest db;
-    @TempDir
-    Path dir;
+class BattleStoreTest extends StoreContract {
     JdbcPreferenceStore store;
     long promptId;
 
     @BeforeEach
     void open() throws Exception {
-        db = kind.fresh(dir);
         openAt(db);
     }
 
@@ -57,7 +48,6 @@ class BattleStoreTest {
     @AfterEach
     void close() throws Exception {
         store.close();
-        db.close();
     }
 
     private void battle(String id, int n, int k, int aVersion, int bVersion) {

@@ -6,11 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import java.io.StringWriter;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -19,10 +17,8 @@ import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.io.TempDir;
 import org.pairwise.server.store.PreferenceStore.Aggregation;
 import org.pairwise.server.store.PreferenceStore.Choice;
 import org.pairwise.server.store.PreferenceStore.Continuation;
@@ -42,21 +38,15 @@ import org.pairwise.server.store.PreferenceStore.VoteResult;
  */
 @ParameterizedClass
 @EnumSource(StoreKind.class)
-class ConversationsTest {
-    @Parameter
-    StoreKind kind;
-    StoreKind.StoreUnderTest db;
+class ConversationsTest extends StoreContract {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long LEASE = 600_000;
 
-    @TempDir
-    Path dir;
     JdbcPreferenceStore store;
 
     /** One text prompt and its pair p0, wanted once. */
     @BeforeEach
     void open() throws Exception {
-        db = kind.fresh(dir);
         store = db.open(10_000);
         long prompt = store.addPrompt("test", "prompt 0", null).join();
         store.addPair(Fixtures.pair("p0", prompt, 0, 0), 1).join();
@@ -65,7 +55,6 @@ class ConversationsTest {
     @AfterEach
     void close() throws Exception {
         store.close();
-        db.close();
     }
 
     private long vote(String pair, Choice c, String who) {

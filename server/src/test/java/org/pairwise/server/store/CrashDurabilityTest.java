@@ -15,22 +15,15 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.io.TempDir;
 
 @ParameterizedClass
 @EnumSource(StoreKind.class)
-class CrashDurabilityTest {
-    @Parameter
-    StoreKind kind;
-    @TempDir
-    Path dir;
+class CrashDurabilityTest extends StoreContract {
 
     @Test
     void everyAcknowledgedVoteSurvivesSigkill() throws Exception {
-        StoreKind.StoreUnderTest db = kind.fresh(dir);
         String spec = switch (db.location()) {
             case StoreLocation.SqliteFile f -> "sqlite:" + f.file();
             case StoreLocation.PostgresDatabase d -> db.pg().url(d.database());
@@ -80,8 +73,6 @@ class CrashDurabilityTest {
             System.out.printf("crash (%s): %d votes acknowledged before SIGKILL, %d stored%n", kind,
                     acknowledged.size(), stored.size());
             assertEquals(stored.size(), store.stats().join().votes());
-        } finally {
-            db.close();
         }
     }
 }

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -23,13 +22,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.io.TempDir;
 import org.pairwise.server.store.PreferenceStore.Choice;
 import org.pairwise.server.store.PreferenceStore.StoreBusyException;
 import org.pairwise.server.store.PreferenceStore.VoteRequest;
@@ -37,22 +32,7 @@ import org.pairwise.server.store.PreferenceStore.VoteResult;
 
 @ParameterizedClass
 @EnumSource(StoreKind.class)
-class GroupCommitTest {
-    @Parameter
-    StoreKind kind;
-    StoreKind.StoreUnderTest db;
-    @TempDir
-    Path dir;
-
-    @BeforeEach
-    void freshStore() throws Exception {
-        db = kind.fresh(dir);
-    }
-
-    @AfterEach
-    void dropStore() throws Exception {
-        db.close();
-    }
+class GroupCommitTest extends StoreContract {
 
     private static VoteRequest vote(String pairId, String key) {
         return new VoteRequest(pairId, Choice.A, null, key, null);

@@ -3,7 +3,6 @@ package org.pairwise.server.store;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.Statement;
@@ -15,13 +14,9 @@ import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.io.TempDir;
 import org.pairwise.server.quality.AnnotatorStats;
 import org.pairwise.server.quality.FleissKappa;
 import org.pairwise.server.quality.HandExample;
@@ -37,25 +32,10 @@ import org.pairwise.server.store.PreferenceStore.VoteRequest;
  */
 @ParameterizedClass
 @EnumSource(StoreKind.class)
-class QualityStoreTest {
-    @Parameter
-    StoreKind kind;
-    StoreKind.StoreUnderTest db;
+class QualityStoreTest extends StoreContract {
     static final ExecutorService COMPUTE = Executors.newSingleThreadExecutor();
     static final long START = 1_700_000_000_000L;
 
-    @TempDir
-    Path dir;
-
-    @BeforeEach
-    void freshStore() throws Exception {
-        db = kind.fresh(dir);
-    }
-
-    @AfterEach
-    void dropStore() throws Exception {
-        db.close();
-    }
 
     @AfterAll
     static void stop() {

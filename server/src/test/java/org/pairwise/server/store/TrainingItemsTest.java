@@ -11,10 +11,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.io.TempDir;
 import org.pairwise.server.store.PreferenceStore.Aggregation;
 import org.pairwise.server.store.PreferenceStore.Choice;
 import org.pairwise.server.store.PreferenceStore.Finalising;
@@ -32,22 +30,16 @@ import org.pairwise.trainer.data.PreferencePair;
  */
 @ParameterizedClass
 @EnumSource(StoreKind.class)
-class TrainingItemsTest {
-    @Parameter
-    StoreKind kind;
-    StoreKind.StoreUnderTest db;
+class TrainingItemsTest extends StoreContract {
     private static final Finalising EACH = new Finalising(Aggregation.EACH, 0, true);
     private static final Finalising MAJORITY = new Finalising(Aggregation.MAJORITY, 0, true);
     private static final Finalising SOFT = new Finalising(Aggregation.SOFT, 0, true);
 
-    @TempDir
-    Path dir;
     JdbcPreferenceStore store;
     long promptId;
 
     @BeforeEach
     void open() throws Exception {
-        db = kind.fresh(dir);
         store = db.open(10_000);
         promptId = store.addPrompt("test", "the prompt", null).join();
     }
@@ -55,7 +47,6 @@ class TrainingItemsTest {
     @AfterEach
     void close() throws Exception {
         store.close();
-        db.close();
     }
 
     private void pair(String id, int n, int k) {

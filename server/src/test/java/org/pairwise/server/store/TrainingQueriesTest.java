@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -18,12 +17,11 @@ import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.io.TempDir;
 import org.pairwise.server.store.PreferenceStore.Choice;
 import org.pairwise.server.store.PreferenceStore.PairRecord;
+import org.pairwise.server.store.PreferenceStore.PolicyVersion;
 import org.pairwise.server.store.PreferenceStore.TrainerCheckpoint;
 import org.pairwise.server.store.PreferenceStore.VoteRecord;
 import org.pairwise.server.store.PreferenceStore.VoteRequest;
@@ -32,17 +30,11 @@ import org.pairwise.trainer.data.PreferencePair;
 
 @ParameterizedClass
 @EnumSource(StoreKind.class)
-class TrainingQueriesTest {
-    @Parameter
-    StoreKind kind;
-    StoreKind.StoreUnderTest db;
-    @TempDir
-    Path dir;
+class TrainingQueriesTest extends StoreContract {
     JdbcPreferenceStore store;
 
     @BeforeEach
     void open() throws Exception {
-        db = kind.fresh(dir);
         store = db.open(1024);
         Fixtures.addPairs(store, 3); // p0, p1, p2 at policy versions 0, 1, 2
     }
@@ -50,7 +42,6 @@ class TrainingQueriesTest {
     @AfterEach
     void close() throws Exception {
         store.close();
-        db.close();
     }
 
     private long vote(String pairId, Choice choice, String annotator) {
@@ -192,6 +183,18 @@ class TrainingQueriesTest {
         assertEquals(90, latest.lastVoteId());
         assertEquals("ckpt/step-200", latest.path());
         assertTrue(latest.createdAtMillis() > 0);
+    }
+
+    @Test
+    void publishedVersionsAreRecordedOnceEachInVersionOrder() {
+        assertEquals(List.of(), store.policyVersions().join());
+        store.recordPolicyVersion(new PolicyVersion(2, 20, "policy/v2", 5_000)).join();
+        store.recordPolicyVersion(new PolicyVersion(1, 10, "policy/v1", 0)).join();
+        store.recordPolicyVersion(new PolicyVersion(2, 99, "policy/again", 6_000)).join();  // the first record stays
+        List<PolicyVersion> all = store.policyVersions().join();
+        assertEquals(List.of(1, 2), all.stream().map(PolicyVersion::version).toList());
+        assertEquals(new PolicyVersion(2, 20, "policy/v2", 5_000), all.get(1));
+        assertTrue(all.getFirst().publishedAtMillis() > 0, "0 means now");
     }
 
     @Test

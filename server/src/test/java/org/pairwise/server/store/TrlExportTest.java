@@ -7,41 +7,32 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.StringWriter;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.io.TempDir;
 import org.pairwise.server.store.PreferenceStore.Choice;
 import org.pairwise.server.store.PreferenceStore.VoteRequest;
 
 @ParameterizedClass
 @EnumSource(StoreKind.class)
-class TrlExportTest {
-    @Parameter
-    StoreKind kind;
-    StoreKind.StoreUnderTest db;
+class TrlExportTest extends StoreContract {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String MESSAGES =
             "[{\"role\":\"system\",\"content\":\"Answer in \\\"quotes\\\".\"},{\"role\":\"user\",\"content\":\"hi\\nthere\"}]";
     private static final int PAIRS = 30;
     private static final int VOTES = 3000; // three export chunks
 
-    @TempDir
-    Path dir;
     JdbcPreferenceStore store;
     /** What each exported line must say, in vote id order: {pair index, a wins}. */
     final List<int[]> expected = new ArrayList<>();
 
     @BeforeEach
     void fill() throws Exception {
-        db = kind.fresh(dir);
         store = db.open(VOTES);
         long plain = store.addPrompt("test", "plain prompt", null).join();
         long chat = store.addPrompt("upload", "hi there", MESSAGES).join();
@@ -64,7 +55,6 @@ class TrlExportTest {
     @AfterEach
     void close() throws Exception {
         store.close();
-        db.close();
     }
 
     private List<JsonNode> export(String format) throws Exception {

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -16,27 +15,19 @@ import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.io.TempDir;
 import org.pairwise.server.store.PreferenceStore.Choice;
 import org.pairwise.server.store.PreferenceStore.VoteRequest;
 import org.pairwise.server.store.PreferenceStore.VoteResult;
 
 @ParameterizedClass
 @EnumSource(StoreKind.class)
-class VoteDedupeTest {
-    @Parameter
-    StoreKind kind;
-    StoreKind.StoreUnderTest db;
-    @TempDir
-    Path dir;
+class VoteDedupeTest extends StoreContract {
     JdbcPreferenceStore store;
 
     @BeforeEach
     void open() throws Exception {
-        db = kind.fresh(dir);
         store = db.open(4096);
         Fixtures.addPairs(store, 3);
     }
@@ -44,7 +35,6 @@ class VoteDedupeTest {
     @AfterEach
     void close() throws Exception {
         store.close();
-        db.close();
     }
 
     private VoteResult vote(String pairId, Choice choice, String annotator, String key) {

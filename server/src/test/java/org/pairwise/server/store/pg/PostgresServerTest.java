@@ -29,7 +29,7 @@ import org.pairwise.server.store.StoreLocation;
 /**
  * A server over real HTTP on loopback whose store is a PostgreSQL database (the URL without its password, which comes
  * from store_password_file): votes in, trained on, exported; everything is in the database (no SQLite file in the
- * data dir), and a restart on the same database resumes from the trainer checkpoint recorded there.
+ * data dir; checkpoint and published-version rows), and a restart on the same database resumes after the last step.
  */
 @ExtendWith(VertxExtension.class)
 class PostgresServerTest {
@@ -79,6 +79,8 @@ class PostgresServerTest {
                 assertEquals(2, count(st, "SELECT COUNT(*) FROM preferences WHERE id IN (" + votes[0] + ", "
                         + votes[1] + ") AND trained_at_version IS NOT NULL"));
                 assertTrue(count(st, "SELECT COUNT(*) FROM trainer_checkpoints") >= 2, "a checkpoint row per step");
+                assertEquals(2, count(st, "SELECT COUNT(*) FROM policy_versions WHERE version IN (1, 2)"),
+                        "each published version has its row");
                 assertEquals(votes[1], count(st, "SELECT last_vote_id FROM trainer_checkpoints ORDER BY id DESC"
                         + " LIMIT 1"));
             }
