@@ -7,15 +7,17 @@
 #   jdbc/statement     one writer thread; per batch BEGIN, one INSERT per vote awaited in turn, COMMIT (the store's
 #                      writer today: a vote's checks and insert are statements in its transaction)
 #   jdbc/batch         the same, the batch's INSERTs sent as one JDBC batch
+#   jdbc/rewrite       the same with reWriteBatchedInserts=true (the driver folds a batch into multi-row INSERTs)
 #   vertx/statement    one writer thread; per batch a Vert.x transaction, one INSERT per vote awaited in turn
 #   vertx/pipelined    the same, every INSERT of the batch sent at once (the reactive client pipelines them)
 #   vertx/batch        the same, executeBatch
 # CLIENTS closed-loop clients each send their next vote once the last is acknowledged (after its COMMIT); each shape
-# runs VOTES votes after a warm-up. Prints votes/s, p50 and p99 acknowledgement latency.
-# Usage: bench/pg-client-bench.sh   (env: CLIENTS=64 VOTES=20000 VERTX=5.0.7 PGJDBC=42.7.14)
+# runs VOTES votes after a warm-up, ROUNDS times, the shapes' order rotating each round (a busy machine's noise
+# falls on all of them). Prints each run's votes/s, p50 and p99 acknowledgement latency, then each shape's median.
+# Usage: bench/pg-client-bench.sh   (env: CLIENTS=64 VOTES=20000 ROUNDS=3 VERTX=5.0.7 PGJDBC=42.7.14)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-CLIENTS=${CLIENTS:-64} VOTES=${VOTES:-20000} VERTX=${VERTX:-5.0.7} PGJDBC=${PGJDBC:-42.7.14}
+CLIENTS=${CLIENTS:-64} VOTES=${VOTES:-20000} ROUNDS=${ROUNDS:-3} VERTX=${VERTX:-5.0.7} PGJDBC=${PGJDBC:-42.7.14}
 PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)}
 WORK=$(mktemp -d /tmp/pairwise-pg-client-bench.XXXXXX)
 chmod 755 "$WORK"
@@ -72,6 +74,7 @@ public class Bench {
 
     public static void main(String[] a) throws Exception {
         int port = Integer.parseInt(a[0]), clients = Integer.parseInt(a[1]), votes = Integer.parseInt(a[2]);
+        int rounds = Integer.parseInt(a[3]);
         String url = "jdbc:postgresql://127.0.0.1:" + port + "/postgres?user=bench";
         try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement()) {
             st.execute("CREATE TABLE votes (id BIGSERIAL PRIMARY KEY, pair_id TEXT NOT NULL, choice TEXT NOT NULL,"
@@ -83,9 +86,14 @@ public class Bench {
                 .connectingTo(new PgConnectOptions().setPort(port).setHost("127.0.0.1").setDatabase("postgres")
                         .setUser("bench").setPipeliningLimit(256)).using(vertx).build();
         Connection jdbc = DriverManager.getConnection(url);
+        Connection rewriting = DriverManager.getConnection(url + "&reWriteBatchedInserts=true");
+        // One prepared statement per connection, kept, as the store's writer keeps its statements.
+        PreparedStatement plain = jdbc.prepareStatement(INSERT.replaceAll("\\$\\d", "?"));
+        PreparedStatement rewritten = rewriting.prepareStatement(INSERT.replaceAll("\\$\\d", "?"));
         Map<String, Writer> shapes = new LinkedHashMap<>();
-        shapes.put("jdbc/statement", b -> jdbcTx(jdbc, b, false));
-        shapes.put("jdbc/batch", b -> jdbcTx(jdbc, b, true));
+        shapes.put("jdbc/statement", b -> jdbcTx(jdbc, plain, b, false));
+        shapes.put("jdbc/batch", b -> jdbcTx(jdbc, plain, b, true));
+        shapes.put("jdbc/rewrite", b -> jdbcTx(rewriting, rewritten, b, true));
         shapes.put("vertx/statement", b -> pool.withTransaction(conn -> {
             Future<?> f = Future.succeededFuture();
             for (Vote v : b) {
@@ -104,12 +112,29 @@ public class Bench {
                 .executeBatch(b.stream().map(Bench::tuple).toList())).toCompletionStage().toCompletableFuture().get());
         System.out.printf("%-16s %8s %9s %9s %9s %10s%n", "client", "clients", "votes/s", "p50 ms", "p99 ms",
                 "votes/tx");
-        int round = 0;
-        for (var e : shapes.entrySet()) {
-            run(e.getValue(), clients, votes / 4, "warm" + round);  // JIT, prepared statements, the table's pages
-            double[] r = run(e.getValue(), clients, votes, "run" + round++);
-            System.out.printf("%-16s %8d %9.0f %9.2f %9.2f %10.1f%n", e.getKey(), clients, r[0], r[1], r[2], r[3]);
+        List<String> names = new ArrayList<>(shapes.keySet());
+        Map<String, List<double[]>> results = new LinkedHashMap<>();
+        int tag = 0;
+        for (int round = 0; round < rounds; round++) {
+            for (String name : names) {
+                run(shapes.get(name), clients, votes / 4, "w" + tag);  // JIT, prepared statements, the table's pages
+                double[] r = run(shapes.get(name), clients, votes, "r" + tag++);
+                results.computeIfAbsent(name, k -> new ArrayList<>()).add(r);
+                System.out.printf("%-16s %8d %9.0f %9.2f %9.2f %10.1f%n", name, clients, r[0], r[1], r[2], r[3]);
+            }
+            Collections.rotate(names, 1);
         }
+        System.out.println("median of " + rounds + " runs:");
+        for (String name : shapes.keySet()) {
+            double[] m = new double[4];
+            for (int i = 0; i < 4; i++) {
+                int col = i;
+                double[] v = results.get(name).stream().mapToDouble(r -> r[col]).sorted().toArray();
+                m[i] = v[v.length / 2];
+            }
+            System.out.printf("%-16s %8d %9.0f %9.2f %9.2f %10.1f%n", name, clients, m[0], m[1], m[2], m[3]);
+        }
+        rewriting.close();
         jdbc.close();
         pool.close();
         vertx.close();
@@ -119,18 +144,16 @@ public class Bench {
         return Tuple.of(v.pair(), v.choice(), v.annotator(), v.key(), v.at());
     }
 
-    static void jdbcTx(Connection c, List<Vote> b, boolean batched) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(INSERT.replaceAll("\\$\\d", "?"))) {
-            c.setAutoCommit(false);
-            for (Vote v : b) {
-                ps.setString(1, v.pair()); ps.setString(2, v.choice()); ps.setString(3, v.annotator());
-                ps.setString(4, v.key()); ps.setLong(5, v.at());
-                if (batched) ps.addBatch(); else ps.executeUpdate();
-            }
-            if (batched) ps.executeBatch();
-            c.commit();
-            c.setAutoCommit(true);
+    static void jdbcTx(Connection c, PreparedStatement ps, List<Vote> b, boolean batched) throws SQLException {
+        c.setAutoCommit(false);
+        for (Vote v : b) {
+            ps.setString(1, v.pair()); ps.setString(2, v.choice()); ps.setString(3, v.annotator());
+            ps.setString(4, v.key()); ps.setLong(5, v.at());
+            if (batched) ps.addBatch(); else ps.executeUpdate();
         }
+        if (batched) ps.executeBatch();
+        c.commit();
+        c.setAutoCommit(true);
     }
 
     /** The group-commit writer: one thread takes what is queued (at most 512), one transaction, then acks. */
@@ -190,4 +213,4 @@ JAVA
 cd "$WORK/project"
 JAVA_HOME=${JAVA_HOME:-$(bash -c 'ls -d /usr/lib/jvm/*25* | head -1')}
 echo "PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}'), $(nproc) cores, pgjdbc $PGJDBC, vertx-pg-client $VERTX"
-"$JAVA_HOME/bin/java" -cp "target/classes:$(cat cp.txt)" Bench "$PORT" "$CLIENTS" "$VOTES"
+"$JAVA_HOME/bin/java" -cp "target/classes:$(cat cp.txt)" Bench "$PORT" "$CLIENTS" "$VOTES" "$ROUNDS"

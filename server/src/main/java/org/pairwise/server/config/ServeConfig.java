@@ -141,7 +141,7 @@ public record ServeConfig(
             Field.of("train_on_both_bad", Type.BOOLEAN, false, "train on both-bad votes (not supported yet; they "
                     + "are stored and exported)"),
             Field.of("max_body_bytes", Type.INT, 1 << 20, "largest request body; larger ones get 413"),
-            Field.of("write_queue_capacity", Type.INT, 10_000, "votes waiting for the SQLite writer; beyond it "
+            Field.of("write_queue_capacity", Type.INT, 10_000, "votes waiting for the store's writer; beyond it "
                     + "votes get 429"),
             Field.of("cors", Type.STRING.labelled("ORIGIN"), "off", "the origin allowed to call the API cross-site "
                     + "(e.g. https://example.org, or *), or off"),

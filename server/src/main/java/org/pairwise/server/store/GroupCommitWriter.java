@@ -56,6 +56,7 @@ final class GroupCommitWriter implements AutoCloseable {
         private final Connection conn;
         private final Dialect dialect;
         private final Map<String, PreparedStatement> statements = new HashMap<>();
+        private final List<Runnable> afterCommit = new ArrayList<>();
 
         private Tx(Connection conn, Dialect dialect) {
             this.conn = conn;
@@ -69,6 +70,21 @@ final class GroupCommitWriter implements AutoCloseable {
                 statements.put(sql, ps);
             }
             return ps;
+        }
+
+        /**
+         * Runs {@code action} on the writer thread once the transaction holding the current write has committed, and
+         * never if the write or its transaction is rolled back: for state kept in memory beside the database (the
+         * finaliser's watermark), which must not run ahead of what is committed.
+         */
+        void afterCommit(Runnable action) {
+            afterCommit.add(action);
+        }
+
+        private void committed() {
+            List<Runnable> actions = List.copyOf(afterCommit);
+            afterCommit.clear();
+            actions.forEach(Runnable::run);
         }
 
         long lastInsertRowid() throws SQLException {
@@ -230,8 +246,13 @@ final class GroupCommitWriter implements AutoCloseable {
             if (tx == null) {
                 tx = new Tx(db.open(), db.dialect());
             }
-            complete(p, p.work().run(tx), null);
+            Object result = p.work().run(tx);
+            tx.committed();  // outside a transaction each statement commits by itself
+            complete(p, result, null);
         } catch (SQLException | RuntimeException e) {
+            if (tx != null) {
+                tx.afterCommit.clear();
+            }
             p.future().completeExceptionally(e);
         }
     }
@@ -252,6 +273,7 @@ final class GroupCommitWriter implements AutoCloseable {
             tx.exec(db.dialect().beginWrite());
             for (int i = 0; i < batch.size(); i++) {
                 tx.exec("SAVEPOINT w");
+                int hooks = tx.afterCommit.size();
                 try {
                     results[i] = batch.get(i).work().run(tx);
                     tx.exec("RELEASE w");
@@ -261,6 +283,7 @@ final class GroupCommitWriter implements AutoCloseable {
                     }
                     failures[i] = e instanceof SQLException sql
                             ? new StoreException("write failed: " + sql.getMessage(), sql) : e;
+                    tx.afterCommit.subList(hooks, tx.afterCommit.size()).clear();
                     tx.exec("ROLLBACK TO w");
                     tx.exec("RELEASE w");
                 }
@@ -272,6 +295,7 @@ final class GroupCommitWriter implements AutoCloseable {
             batch.forEach(p -> p.future().completeExceptionally(failure));
             return;
         }
+        tx.committed();
         if (failedInARow > 0) {
             LOG.info("the preference store takes writes again, after {} failed transactions", failedInARow);
             failedInARow = 0;

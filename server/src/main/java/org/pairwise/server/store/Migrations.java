@@ -1,16 +1,16 @@
 package org.pairwise.server.store;
 
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
 
 /**
- * Versioned schema, one list for both databases: written in SQLite's words, PostgreSQL's derived by
- * {@link Dialect#ddl}. The version lives in SQLite's {@code PRAGMA user_version} (the file header, so it commits
- * atomically with the DDL) or PostgreSQL's {@value Dialect#VERSION_TABLE} table (DDL is transactional there too). A change to the schema is a new {@link Migration} appended to {@link #ALL}; a migration that has shipped is
- * never edited, because files out there already ran it.
+ * Versioned schema, one list for both databases: written in SQLite's words, PostgreSQL's derived by {@link
+ * Dialect#ddl}. The version lives in SQLite's {@code PRAGMA user_version} (the file header, so it commits atomically
+ * with the DDL) or PostgreSQL's {@value Dialect#VERSION_TABLE} table (DDL is transactional there too). A change to the
+ * schema is a new {@link Migration} appended to {@link #ALL}; a migration that has shipped is never edited, because
+ * files out there already ran it.
  */
 final class Migrations {
 

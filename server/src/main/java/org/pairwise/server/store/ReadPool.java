@@ -13,11 +13,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
- * A few reader threads, each with its own read connection (a JDBC connection is not for sharing between threads
- * at once). Every reader sees the last commit and none waits for the writer (SQLite: under WAL; PostgreSQL: MVCC). Each query is its own short
- * read transaction; and {@link #whileNoneRunning} lets the WAL checkpointer hold new queries back for the moment it
- * needs no reader on the WAL, so reads (a stats query on a large file takes a while) never keep the WAL from
- * restarting, and the writer is not the one that waits for them.
+ * A few reader threads, each with its own read connection (a JDBC connection is not for sharing between threads at
+ * once). Every reader sees the last commit and none waits for the writer (SQLite: under WAL; PostgreSQL: MVCC). Each
+ * query is its own short read transaction; and {@link #whileNoneRunning} lets the WAL checkpointer hold new queries
+ * back for the moment it needs no reader on the WAL, so reads (a stats query on a large file takes a while) never keep
+ * the WAL from restarting, and the writer is not the one that waits for them.
  */
 final class ReadPool implements AutoCloseable {
 

@@ -77,7 +77,8 @@ final class Sqlite {
             if (!isDiskFull(e) || walHoldsFrames(file)) {
                 throw e;
             }
-            return new ReadPool.Reader(readOnly("jdbc:sqlite:" + file.toAbsolutePath().toUri() + "?immutable=1"), true);
+            String immutable = "jdbc:sqlite:" + file.toAbsolutePath().toUri() + "?immutable=1";
+            return new ReadPool.Reader(readOnly(immutable), true);
         }
     }
 

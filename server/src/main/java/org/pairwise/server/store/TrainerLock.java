@@ -64,7 +64,8 @@ public final class TrainerLock implements AutoCloseable {
 
     /** The server process of the holding session (pg_backend_pid), for logs and the cluster's view. */
     public int backendPid() throws SQLException {
-        try (PreparedStatement ps = conn.prepareStatement("SELECT pg_backend_pid()"); ResultSet rs = ps.executeQuery()) {
+        try (PreparedStatement ps = conn.prepareStatement("SELECT pg_backend_pid()");
+             ResultSet rs = ps.executeQuery()) {
             rs.next();
             return rs.getInt(1);
         }

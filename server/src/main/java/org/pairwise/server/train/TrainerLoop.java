@@ -362,9 +362,9 @@ public final class TrainerLoop {
 
     /**
      * Finishes what the last step left: a new policy version is checkpointed first, then written as an adapter
-     * directory, then announced; then the checkpoint row, the version's row and the trained marks go to the store. Each part is done
-     * once; a failure leaves the rest for the next call. Runs before the next step, so the training adapter is still
-     * the one the step published.
+     * directory, then announced; then the checkpoint row, the version's row and the trained marks go to the store.
+     * Each part is done once; a failure leaves the rest for the next call. Runs before the next step, so the training
+     * adapter is still the one the step published.
      */
     private void settle() throws Exception {
         int version = trainer.policyVersion();
