@@ -35,7 +35,9 @@ fsync = on
 synchronous_commit = on
 CONF
 as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGDATA/server.log" -w start >/dev/null
-trap 'as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
+cleanup() { as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+trap 'exit 143' TERM INT
 
 mkdir -p "$WORK/project/src/main/java"
 cat > "$WORK/project/pom.xml" <<POM

@@ -26,6 +26,11 @@ enum Dialect {
         }
 
         @Override
+        boolean savepointPerWrite() {
+            return true;  // in-process, a savepoint costs next to nothing
+        }
+
+        @Override
         String ddl(String sqlite) {
             return sqlite;
         }
@@ -73,6 +78,11 @@ enum Dialect {
         @Override
         String lastInsertId() {
             return "SELECT lastval()";  // the session's last sequence value: the id its last insert drew
+        }
+
+        @Override
+        boolean savepointPerWrite() {
+            return false;  // two round trips to the server per write; a batch where one write fails runs again
         }
 
         @Override
@@ -134,6 +144,12 @@ enum Dialect {
 
     /** The statement that starts a write transaction. */
     abstract String beginWrite();
+
+    /**
+     * Whether the writer puts each write of a batch under its own savepoint up front, or runs the batch without any
+     * and, only when a write fails, again with them (see GroupCommitWriter).
+     */
+    abstract boolean savepointPerWrite();
 
     /** A query returning the id the connection's last insert drew. */
     abstract String lastInsertId();

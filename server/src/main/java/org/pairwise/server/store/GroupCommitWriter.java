@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * The one thread that writes. It takes whatever is queued (up to maxBatch writes), runs it all in one transaction,
  * commits — one fsync for the whole batch under synchronous=FULL — and only then completes the futures, so a
  * completed future means the write is on disk. Each write runs under its own savepoint: one failing write (a foreign
- * key, a constraint) is rolled back alone and fails alone, the rest of the batch still commits.
+ * key, a constraint) is rolled back alone and fails alone, the rest of the batch still commits. Where a savepoint is
+ * a round trip to a server (PostgreSQL), a batch first runs without any, and again with them only if a write failed.
  *
  * <p>Bounded writes (votes from the outside world) are admitted only while fewer than {@code boundedCapacity} of them
  * wait; past that they fail at once with {@link PreferenceStore.StoreBusyException}. Internal writes (prompts, pairs,
@@ -267,28 +268,9 @@ final class GroupCommitWriter implements AutoCloseable {
         Object[] results = new Object[batch.size()];
         Throwable[] failures = new Throwable[batch.size()];
         try {
-            if (tx == null) {
-                tx = new Tx(db.open(), db.dialect());
+            if (!run(batch, results, failures, db.dialect().savepointPerWrite())) {
+                run(batch, results, failures, true);
             }
-            tx.exec(db.dialect().beginWrite());
-            for (int i = 0; i < batch.size(); i++) {
-                tx.exec("SAVEPOINT w");
-                int hooks = tx.afterCommit.size();
-                try {
-                    results[i] = batch.get(i).work().run(tx);
-                    tx.exec("RELEASE w");
-                } catch (SQLException | RuntimeException e) {
-                    if (e instanceof SQLException sql && !db.dialect().isWriteError(sql)) {
-                        throw sql;  // not this write's fault (space, I/O): the transaction may be gone already
-                    }
-                    failures[i] = e instanceof SQLException sql
-                            ? new StoreException("write failed: " + sql.getMessage(), sql) : e;
-                    tx.afterCommit.subList(hooks, tx.afterCommit.size()).clear();
-                    tx.exec("ROLLBACK TO w");
-                    tx.exec("RELEASE w");
-                }
-            }
-            tx.exec("COMMIT");
         } catch (SQLException e) {
             // Nothing of this batch is durable: say so to every caller rather than acknowledge anything.
             StoreUnavailableException failure = discard(e, batch.size());
@@ -305,6 +287,48 @@ final class GroupCommitWriter implements AutoCloseable {
         for (int i = 0; i < batch.size(); i++) {
             complete(batch.get(i), results[i], failures[i]);
         }
+    }
+
+    /**
+     * Runs the batch in one transaction and commits it; false when it must run again isolated. isolated: each write
+     * under its own savepoint, so one that fails is rolled back alone and fails alone. Not isolated: no savepoints,
+     * and the first write that fails rolls the whole transaction back (false); the works touch nothing but the
+     * database and their afterCommit actions, so running them twice is running them once.
+     */
+    private boolean run(List<Pending<?>> batch, Object[] results, Throwable[] failures, boolean isolated)
+            throws SQLException {
+        if (tx == null) {
+            tx = new Tx(db.open(), db.dialect());
+        }
+        tx.exec(db.dialect().beginWrite());
+        for (int i = 0; i < batch.size(); i++) {
+            if (isolated) {
+                tx.exec("SAVEPOINT w");
+            }
+            int hooks = tx.afterCommit.size();
+            try {
+                results[i] = batch.get(i).work().run(tx);
+                if (isolated) {
+                    tx.exec("RELEASE w");
+                }
+            } catch (SQLException | RuntimeException e) {
+                if (e instanceof SQLException sql && !db.dialect().isWriteError(sql)) {
+                    throw sql;  // not this write's fault (space, I/O): the transaction may be gone already
+                }
+                tx.afterCommit.subList(hooks, tx.afterCommit.size()).clear();
+                if (!isolated) {
+                    tx.afterCommit.clear();
+                    tx.exec("ROLLBACK");
+                    return false;
+                }
+                failures[i] = e instanceof SQLException sql
+                        ? new StoreException("write failed: " + sql.getMessage(), sql) : e;
+                tx.exec("ROLLBACK TO w");
+                tx.exec("RELEASE w");
+            }
+        }
+        tx.exec("COMMIT");
+        return true;
     }
 
     @SuppressWarnings("unchecked")
