@@ -18,7 +18,7 @@ import org.pairwise.server.store.SqlitePreferenceStore;
  * Run by bench/store-bench.sh: the product's store below HTTP. CLIENTS closed-loop clients each record their next
  * vote (its own idempotency key; named or anonymous) once the last is acknowledged; VOTES votes after a warm-up of a
  * quarter as many. Prints votes/s, p50 and p99 acknowledgement latency and votes per transaction.
- * Args: STORE (sqlite:PATH or a PostgreSQL URL) CLIENTS VOTES NAMED(true|false)
+ * Args: STORE (sqlite:PATH or a PostgreSQL URL) CLIENTS VOTES NAMED(true|false) LABEL
  */
 public class StoreBench {
     public static void main(String[] a) throws Exception {
@@ -40,8 +40,8 @@ public class StoreBench {
         long tx0 = transactions(store), w0 = writes(store);
         double[] r = run(store, clients, votes, named, "r", pairs);
         double perTx = (double) (writes(store) - w0) / Math.max(1, transactions(store) - tx0);
-        System.out.printf("%-9s %-9s %8d %9.0f %9.2f %9.2f %10.1f%n", spec.startsWith("sqlite:") ? "sqlite"
-                : "postgres", named ? "named" : "anonymous", clients, r[0], r[1], r[2], perTx);
+        System.out.printf("%-12s %-9s %8d %9.0f %9.2f %9.2f %10.1f%n", a[4], named ? "named" : "anonymous",
+                clients, r[0], r[1], r[2], perTx);
         store.close();
     }
 
