@@ -73,6 +73,15 @@ final class GroupCommitWriter implements AutoCloseable {
             return ps;
         }
 
+        /** Runs an insert, update or delete with these parameters (setObject each); returns the rows it changed. */
+        int update(String sql, Object... params) throws SQLException {
+            PreparedStatement ps = prepare(sql);
+            for (int i = 0; i < params.length; i++) {
+                ps.setObject(i + 1, params[i]);
+            }
+            return ps.executeUpdate();
+        }
+
         /**
          * Runs {@code action} on the writer thread once the transaction holding the current write has committed, and
          * never if the write or its transaction is rolled back: for state kept in memory beside the database (the

@@ -147,27 +147,16 @@ final class Writes {
 
     static Work<Void> recordCheckpoint(TrainerCheckpoint c, long createdAt) {
         return tx -> {
-            PreparedStatement ps = tx.prepare("INSERT INTO trainer_checkpoints (" + Rows.CHECKPOINT_COLUMNS + ")"
-                    + " VALUES (?, ?, ?, ?, ?)");
-            ps.setLong(1, c.step());
-            ps.setInt(2, c.policyVersion());
-            ps.setLong(3, c.lastVoteId());
-            ps.setString(4, c.path());
-            ps.setLong(5, createdAt);
-            ps.executeUpdate();
+            tx.update("INSERT INTO trainer_checkpoints (" + Rows.CHECKPOINT_COLUMNS + ") VALUES (?, ?, ?, ?, ?)",
+                    c.step(), c.policyVersion(), c.lastVoteId(), c.path(), createdAt);
             return null;
         };
     }
 
     static Work<Void> recordPolicyVersion(PolicyVersion v, long publishedAt) {
         return tx -> {
-            PreparedStatement ps = tx.prepare("INSERT INTO policy_versions (" + Rows.POLICY_VERSION_COLUMNS + ")"
-                    + " VALUES (?, ?, ?, ?) ON CONFLICT (version) DO NOTHING");
-            ps.setInt(1, v.version());
-            ps.setLong(2, v.step());
-            ps.setString(3, v.path());
-            ps.setLong(4, publishedAt);
-            ps.executeUpdate();
+            tx.update("INSERT INTO policy_versions (" + Rows.POLICY_VERSION_COLUMNS + ") VALUES (?, ?, ?, ?)"
+                    + " ON CONFLICT (version) DO NOTHING", v.version(), v.step(), v.path(), publishedAt);
             return null;
         };
     }
