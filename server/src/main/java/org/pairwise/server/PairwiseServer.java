@@ -38,7 +38,7 @@ import org.pairwise.server.http.ApiServices;
 import org.pairwise.server.http.HttpVerticle;
 import org.pairwise.server.quality.QualityControl;
 import org.pairwise.server.store.PreferenceStore;
-import org.pairwise.server.store.SqlitePreferenceStore;
+import org.pairwise.server.store.StoreLocation;
 import org.pairwise.server.train.PolicyGuard;
 import org.pairwise.server.train.PublishedPolicies;
 import org.pairwise.server.train.TrainerLoop;
@@ -53,12 +53,12 @@ import org.pairwise.trainer.online.ContinualTrainer;
  */
 public final class PairwiseServer implements AutoCloseable {
     /** The SQLite file under data_dir. */
-    public static final String DB_FILE = "pairwise.db";
+    public static final String DB_FILE = StoreLocation.DEFAULT_FILE;
 
     /** Opens the preference store (tests substitute one that misbehaves on purpose). */
     @FunctionalInterface
     public interface StoreOpener {
-        PreferenceStore open(Path dbFile, int writeQueueCapacity) throws Exception;
+        PreferenceStore open(StoreLocation at, int writeQueueCapacity) throws Exception;
     }
 
     private final ServeConfig config;
@@ -82,7 +82,7 @@ public final class PairwiseServer implements AutoCloseable {
     }
 
     public static PairwiseServer start(ServeConfig cfg) throws Exception {
-        return start(cfg, SqlitePreferenceStore::new);
+        return start(cfg, StoreLocation::open);
     }
 
     /**
@@ -93,6 +93,8 @@ public final class PairwiseServer implements AutoCloseable {
     public static PairwiseServer start(ServeConfig cfg, StoreOpener opener) throws Exception {
         Deque<AutoCloseable> opened = new ArrayDeque<>();
         AdminToken token = null;
+        // First: a store password file that cannot be read is bad configuration (exit 2), before anything starts.
+        StoreLocation storeAt = cfg.storeLocation(System.getenv("PGPASSWORD"));
         try {
             Path data = cfg.dataPath();
             DataDir dataDir = DataDir.lock(data);
@@ -110,7 +112,7 @@ public final class PairwiseServer implements AutoCloseable {
             Backend trainBackend = Backends.open(cfg.backend(), cfg.resolvedTrainingThreads());
             opened.push(trainBackend);
             LlamaModel trainModel = LlamaModel.load(engine.checkpoint(), trainBackend);
-            PreferenceStore store = opener.open(data.resolve(DB_FILE), cfg.writeQueueCapacity());
+            PreferenceStore store = opener.open(storeAt, cfg.writeQueueCapacity());
             opened.push(store);
 
             Path initialAdapter = cfg.adapter() == null ? null : Path.of(cfg.adapter());

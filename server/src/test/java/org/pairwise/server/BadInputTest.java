@@ -23,7 +23,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.pairwise.server.TestServers.Client;
 import org.pairwise.server.store.PreferenceStore;
-import org.pairwise.server.store.SqlitePreferenceStore;
 
 /** Every bad request gets its status and a JSON {error, detail}; the server stays up through all of them. */
 @ExtendWith(VertxExtension.class)
@@ -149,8 +148,8 @@ class BadInputTest {
     @Test
     void aFullWriteQueueIs429AndNothingIsSilentlyDropped(@TempDir Path other, Vertx vertx) throws Exception {
         // A store whose writer queue is full: the vote is refused with 429 and Retry-After, never acknowledged.
-        PairwiseServer busy = PairwiseServer.start(TestServers.config(other, Map.of()), (file, capacity) ->
-                fullQueue(new SqlitePreferenceStore(file, capacity)));
+        PairwiseServer busy = PairwiseServer.start(TestServers.config(other, Map.of()), (at, capacity) ->
+                fullQueue(at.open(capacity)));
         try {
             Client c = new Client(WebClient.create(vertx), busy.port(), busy.adminToken());
             String p = c.get("/api/pairs/next").bodyAsJsonObject().getString("pair_id");

@@ -30,6 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.pairwise.server.TestServers.Client;
 import org.pairwise.server.store.FullDisk;
 import org.pairwise.server.store.SqlitePreferenceStore;
+import org.pairwise.server.store.StoreLocation;
 
 /**
  * A running server whose disk fills up: votes get 507 with a JSON error in words (no database text), the trainer
@@ -61,8 +62,8 @@ class DiskFullServerTest {
 
     private void fullDiskIsRefusedCleanlyAndOutlived(Vertx vertx, FullDisk disk) throws Exception {
         var config = TestServers.config(disk.dir(), Map.of("pool_size", "4"));
-        PairwiseServer.StoreOpener opener = (file, capacity) -> new SqlitePreferenceStore(file, capacity,
-                disk.limits());
+        PairwiseServer.StoreOpener opener = (at, capacity) -> new SqlitePreferenceStore(
+                ((StoreLocation.SqliteFile) at).file(), capacity, disk.limits());
         List<String> pairs = new ArrayList<>();
         PairwiseServer server = PairwiseServer.start(config, opener);
         try {

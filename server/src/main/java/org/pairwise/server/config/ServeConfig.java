@@ -14,6 +14,7 @@ import org.pairwise.server.auth.AdminToken;
 import org.pairwise.server.auth.ConfiguredTokens;
 import org.pairwise.server.quality.FlagRule;
 import org.pairwise.server.store.PreferenceStore;
+import org.pairwise.server.store.StoreLocation;
 import org.pairwise.trainer.config.DpoConfig;
 
 /**
@@ -35,6 +36,8 @@ public record ServeConfig(
         String host,
         int port,
         String dataDir,
+        String store,
+        String storePasswordFile,
         String adminToken,
         String annotation,
         List<String> annotatorTokens,
@@ -103,6 +106,12 @@ public record ServeConfig(
             Field.of("port", Type.INT, 8080, "HTTP port (0 = any free port)"),
             Field.of("data_dir", Type.STRING.labelled("DIR"), "data",
                     "SQLite file, checkpoints, published adapters and the admin token"),
+            Field.of("store", Type.STRING.labelled("URL"), null, "where votes are stored: sqlite:PATH (default "
+                    + "sqlite:DATA_DIR/pairwise.db) or postgresql://user:password@host:port/db (a PostgreSQL database, "
+                    + "created empty by you; the password may instead come from PGPASSWORD or store_password_file)")
+                    .allowingNull(),
+            Field.of("store_password_file", Type.STRING.labelled("FILE"), null, "a file whose first line is the "
+                    + "PostgreSQL password, when the --store URL has none (before PGPASSWORD)").allowingNull(),
             Field.of("admin_token", Type.STRING.labelled("TOKEN"), null,
                     "token for the admin routes (Authorization: Bearer TOKEN), at least " + AdminToken.MIN_LENGTH
                     + " characters; none: generated at first start (48 hex digits), stored in DATA_DIR/admin_token "
@@ -132,7 +141,7 @@ public record ServeConfig(
             Field.of("train_on_both_bad", Type.BOOLEAN, false, "train on both-bad votes (not supported yet; they "
                     + "are stored and exported)"),
             Field.of("max_body_bytes", Type.INT, 1 << 20, "largest request body; larger ones get 413"),
-            Field.of("write_queue_capacity", Type.INT, 10_000, "votes waiting for the SQLite writer; beyond it "
+            Field.of("write_queue_capacity", Type.INT, 10_000, "votes waiting for the store's writer; beyond it "
                     + "votes get 429"),
             Field.of("cors", Type.STRING.labelled("ORIGIN"), "off", "the origin allowed to call the API cross-site "
                     + "(e.g. https://example.org, or *), or off"),
@@ -207,6 +216,14 @@ public record ServeConfig(
         nonBlank(backend, "backend");
         nonBlank(host, "host");
         nonBlank(dataDir, "data_dir");
+        try {
+            StoreLocation.parse(store, Path.of(dataDir));
+        } catch (StoreLocation.BadLocation e) {
+            throw bad("store", e.getMessage());
+        }
+        if (storePasswordFile != null && storePasswordFile.isBlank()) {
+            throw bad("store_password_file", "must not be empty");
+        }
         atLeast(0, generationThreads, "generation_threads");
         atLeast(0, trainingThreads, "training_threads");
         if (port < 0 || port > 65535) {
@@ -318,6 +335,20 @@ public record ServeConfig(
 
     public Path dataPath() {
         return Path.of(dataDir);
+    }
+
+    /**
+     * Where the preference store is, its password (for PostgreSQL) resolved: the URL's own, else the first line of
+     * store_password_file, else {@code pgPassword} (PGPASSWORD). Reads that file; a file that cannot be read is bad
+     * configuration.
+     */
+    public StoreLocation storeLocation(String pgPassword) {
+        try {
+            return StoreLocation.parse(store, dataPath(), storePasswordFile == null ? null : Path.of(storePasswordFile),
+                    pgPassword);
+        } catch (StoreLocation.BadLocation e) {
+            throw bad(storePasswordFile == null ? "store" : "store_password_file", e.getMessage());
+        }
     }
 
     /** Where the trainer's checkpoint-N directories go: output_dir, relative to data_dir unless absolute. */

@@ -3,6 +3,8 @@ package org.pairwise.server.store;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import org.pairwise.server.store.GroupCommitWriter.Tx;
 import org.pairwise.server.store.GroupCommitWriter.Work;
@@ -16,21 +18,30 @@ import org.pairwise.server.store.GroupCommitWriter.Work;
 final class Assignments {
     private Assignments() {}
 
-    /** Ends every lease past its time: its slot goes back to the pair, its row stays (that person saw the pair). */
+    /**
+     * Ends every lease past its time: its slot goes back to the pair, its row stays (that person saw the pair). One
+     * lease at a time, each ended by an update that re-checks its state under the row's lock, so when two nodes
+     * expire the same lease at once only one of them gives its slot back.
+     */
     static void expireOverdue(Tx tx, long now) throws SQLException {
-        PreparedStatement give = tx.prepare("""
-                UPDATE pairs SET assigned = assigned - (SELECT COUNT(*) FROM assignments a
-                    WHERE a.pair_id = pairs.pair_id AND a.state = 'leased' AND a.expires_at <= ?)
-                WHERE pair_id IN (SELECT pair_id FROM assignments WHERE state = 'leased' AND expires_at <= ?)""");
-        give.setLong(1, now);
-        give.setLong(2, now);
-        if (give.executeUpdate() == 0) {
-            return;
+        PreparedStatement overdue = tx.prepare(
+                "SELECT pair_id, annotator FROM assignments WHERE state = 'leased' AND expires_at <= ?");
+        overdue.setLong(1, now);
+        List<String[]> leases = new ArrayList<>();
+        try (ResultSet rs = overdue.executeQuery()) {
+            while (rs.next()) {
+                leases.add(new String[] {rs.getString(1), rs.getString(2)});
+            }
         }
-        PreparedStatement end = tx.prepare(
-                "UPDATE assignments SET state = 'expired' WHERE state = 'leased' AND expires_at <= ?");
-        end.setLong(1, now);
-        end.executeUpdate();
+        PreparedStatement end = tx.prepare("UPDATE assignments SET state = 'expired'"
+                + " WHERE pair_id = ? AND annotator = ? AND state = 'leased'");
+        for (String[] lease : leases) {
+            end.setString(1, lease[0]);
+            end.setString(2, lease[1]);
+            if (end.executeUpdate() == 1) {
+                giveSlotBack(tx, lease[0]);
+            }
+        }
     }
 
     /**
@@ -84,13 +95,17 @@ final class Assignments {
         if (!takeSlot(tx, pairId)) {
             return false;
         }
+        // DO NOTHING: another node may hand this person the same pair meanwhile; the primary key then keeps theirs.
         PreparedStatement ins = tx.prepare("INSERT INTO assignments (pair_id, annotator, leased_at, expires_at, state)"
-                + " VALUES (?, ?, ?, ?, 'leased')");
+                + " VALUES (?, ?, ?, ?, 'leased') ON CONFLICT DO NOTHING");
         ins.setString(1, pairId);
         ins.setString(2, annotator);
         ins.setLong(3, now);
         ins.setLong(4, now + leaseMillis);
-        ins.executeUpdate();
+        if (ins.executeUpdate() == 0) {
+            giveSlotBack(tx, pairId);
+            return false;
+        }
         return true;
     }
 

@@ -81,7 +81,8 @@ final class Finaliser {
                 hi = Math.max(eachWatermark, rs.getLong(1));
             }
         }
-        eachWatermark = hi;
+        long reached = hi;
+        tx.afterCommit(() -> eachWatermark = reached);  // a pass whose batch fails to commit leaves it where it was
         return added;
     }
 

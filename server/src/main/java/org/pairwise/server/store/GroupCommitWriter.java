@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * The one thread that writes. It takes whatever is queued (up to maxBatch writes), runs it all in one transaction,
  * commits — one fsync for the whole batch under synchronous=FULL — and only then completes the futures, so a
  * completed future means the write is on disk. Each write runs under its own savepoint: one failing write (a foreign
- * key, a constraint) is rolled back alone and fails alone, the rest of the batch still commits.
+ * key, a constraint) is rolled back alone and fails alone, the rest of the batch still commits. Where a savepoint is
+ * a round trip to a server (PostgreSQL), a batch first runs without any, and again with them only if a write failed.
  *
  * <p>Bounded writes (votes from the outside world) are admitted only while fewer than {@code boundedCapacity} of them
  * wait; past that they fail at once with {@link PreferenceStore.StoreBusyException}. Internal writes (prompts, pairs,
@@ -37,19 +38,12 @@ import org.slf4j.LoggerFactory;
 final class GroupCommitWriter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(GroupCommitWriter.class);
 
-    /** What the writer needs from a database: SQLite's is {@link Sqlite.Writer}. */
+    /** What the writer needs from a database: SQLite's is {@link Sqlite.Writer}, PostgreSQL's {@link Postgres}. */
     interface Database {
         /** A fresh read-write connection, set up for the writer. */
         Connection open() throws SQLException;
 
-        /** The statement that starts a write transaction. */
-        String begin();
-
-        /** Whether the failure is the write's own (a constraint): it fails that write alone, the batch goes on. */
-        boolean isWriteError(SQLException e);
-
-        /** Whether the database ran out of space. */
-        boolean isDiskFull(SQLException e);
+        Dialect dialect();
     }
 
     /** A unit of work on the writer's connection, inside the open transaction. */
@@ -61,10 +55,13 @@ final class GroupCommitWriter implements AutoCloseable {
     /** The writer's view of its connection: prepared statements are cached because the same few run per write. */
     static final class Tx {
         private final Connection conn;
+        private final Dialect dialect;
         private final Map<String, PreparedStatement> statements = new HashMap<>();
+        private final List<Runnable> afterCommit = new ArrayList<>();
 
-        private Tx(Connection conn) {
+        private Tx(Connection conn, Dialect dialect) {
             this.conn = conn;
+            this.dialect = dialect;
         }
 
         PreparedStatement prepare(String sql) throws SQLException {
@@ -76,8 +73,32 @@ final class GroupCommitWriter implements AutoCloseable {
             return ps;
         }
 
+        /** Runs an insert, update or delete with these parameters (setObject each); returns the rows it changed. */
+        int update(String sql, Object... params) throws SQLException {
+            PreparedStatement ps = prepare(sql);
+            for (int i = 0; i < params.length; i++) {
+                ps.setObject(i + 1, params[i]);
+            }
+            return ps.executeUpdate();
+        }
+
+        /**
+         * Runs {@code action} on the writer thread once the transaction holding the current write has committed, and
+         * never if the write or its transaction is rolled back: for state kept in memory beside the database (the
+         * finaliser's watermark), which must not run ahead of what is committed.
+         */
+        void afterCommit(Runnable action) {
+            afterCommit.add(action);
+        }
+
+        private void committed() {
+            List<Runnable> actions = List.copyOf(afterCommit);
+            afterCommit.clear();
+            actions.forEach(Runnable::run);
+        }
+
         long lastInsertRowid() throws SQLException {
-            try (ResultSet rs = prepare("SELECT last_insert_rowid()").executeQuery()) {
+            try (ResultSet rs = prepare(dialect.lastInsertId()).executeQuery()) {
                 rs.next();
                 return rs.getLong(1);
             }
@@ -132,7 +153,7 @@ final class GroupCommitWriter implements AutoCloseable {
             throw new IllegalArgumentException("capacity and batch size must be positive");
         }
         this.db = db;
-        this.tx = first == null ? null : new Tx(first);
+        this.tx = first == null ? null : new Tx(first, db.dialect());
         this.boundedCapacity = boundedCapacity;
         this.maxBatch = maxBatch;
         // Daemon: an unclosed store must not keep a CLI alive; nothing acknowledged is at risk, since
@@ -233,10 +254,15 @@ final class GroupCommitWriter implements AutoCloseable {
     private void runOutsideTransaction(Pending<?> p) {
         try {
             if (tx == null) {
-                tx = new Tx(db.open());
+                tx = new Tx(db.open(), db.dialect());
             }
-            complete(p, p.work().run(tx), null);
+            Object result = p.work().run(tx);
+            tx.committed();  // outside a transaction each statement commits by itself
+            complete(p, result, null);
         } catch (SQLException | RuntimeException e) {
+            if (tx != null) {
+                tx.afterCommit.clear();
+            }
             p.future().completeExceptionally(e);
         }
     }
@@ -251,32 +277,16 @@ final class GroupCommitWriter implements AutoCloseable {
         Object[] results = new Object[batch.size()];
         Throwable[] failures = new Throwable[batch.size()];
         try {
-            if (tx == null) {
-                tx = new Tx(db.open());
+            if (!run(batch, results, failures, db.dialect().savepointPerWrite())) {
+                run(batch, results, failures, true);
             }
-            tx.exec(db.begin());
-            for (int i = 0; i < batch.size(); i++) {
-                tx.exec("SAVEPOINT w");
-                try {
-                    results[i] = batch.get(i).work().run(tx);
-                    tx.exec("RELEASE w");
-                } catch (SQLException | RuntimeException e) {
-                    if (e instanceof SQLException sql && !db.isWriteError(sql)) {
-                        throw sql;  // not this write's fault (space, I/O): the transaction may be gone already
-                    }
-                    failures[i] = e instanceof SQLException sql
-                            ? new StoreException("write failed: " + sql.getMessage(), sql) : e;
-                    tx.exec("ROLLBACK TO w");
-                    tx.exec("RELEASE w");
-                }
-            }
-            tx.exec("COMMIT");
         } catch (SQLException e) {
             // Nothing of this batch is durable: say so to every caller rather than acknowledge anything.
             StoreUnavailableException failure = discard(e, batch.size());
             batch.forEach(p -> p.future().completeExceptionally(failure));
             return;
         }
+        tx.committed();
         if (failedInARow > 0) {
             LOG.info("the preference store takes writes again, after {} failed transactions", failedInARow);
             failedInARow = 0;
@@ -286,6 +296,48 @@ final class GroupCommitWriter implements AutoCloseable {
         for (int i = 0; i < batch.size(); i++) {
             complete(batch.get(i), results[i], failures[i]);
         }
+    }
+
+    /**
+     * Runs the batch in one transaction and commits it; false when it must run again isolated. isolated: each write
+     * under its own savepoint, so one that fails is rolled back alone and fails alone. Not isolated: no savepoints,
+     * and the first write that fails rolls the whole transaction back (false); the works touch nothing but the
+     * database and their afterCommit actions, so running them twice is running them once.
+     */
+    private boolean run(List<Pending<?>> batch, Object[] results, Throwable[] failures, boolean isolated)
+            throws SQLException {
+        if (tx == null) {
+            tx = new Tx(db.open(), db.dialect());
+        }
+        tx.exec(db.dialect().beginWrite());
+        for (int i = 0; i < batch.size(); i++) {
+            if (isolated) {
+                tx.exec("SAVEPOINT w");
+            }
+            int hooks = tx.afterCommit.size();
+            try {
+                results[i] = batch.get(i).work().run(tx);
+                if (isolated) {
+                    tx.exec("RELEASE w");
+                }
+            } catch (SQLException | RuntimeException e) {
+                if (e instanceof SQLException sql && !db.dialect().isWriteError(sql)) {
+                    throw sql;  // not this write's fault (space, I/O): the transaction may be gone already
+                }
+                tx.afterCommit.subList(hooks, tx.afterCommit.size()).clear();
+                if (!isolated) {
+                    tx.afterCommit.clear();
+                    tx.exec("ROLLBACK");
+                    return false;
+                }
+                failures[i] = e instanceof SQLException sql
+                        ? new StoreException("write failed: " + sql.getMessage(), sql) : e;
+                tx.exec("ROLLBACK TO w");
+                tx.exec("RELEASE w");
+            }
+        }
+        tx.exec("COMMIT");
+        return true;
     }
 
     @SuppressWarnings("unchecked")
@@ -299,7 +351,7 @@ final class GroupCommitWriter implements AutoCloseable {
 
     /** Rolls back what can be, closes the connection and its statements, and says what the callers are told. */
     private StoreUnavailableException discard(SQLException cause, int writes) {
-        boolean full = db.isDiskFull(cause);
+        boolean full = db.dialect().isDiskFull(cause);
         if (failedInARow++ == 0) {
             LOG.warn("the preference store cannot take writes ({} writes failed; retrying with every new write)",
                     writes, cause);

@@ -1,15 +1,16 @@
 package org.pairwise.server.store;
 
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
 
 /**
- * Versioned schema. The version lives in {@code PRAGMA user_version} (the file header, so it commits atomically with
- * the DDL). A change to the schema is a new {@link Migration} appended to {@link #ALL}; a migration that has shipped is
- * never edited, because files out there already ran it.
+ * Versioned schema, one list for both databases: written in SQLite's words, PostgreSQL's derived by {@link
+ * Dialect#ddl}. The version lives in SQLite's {@code PRAGMA user_version} (the file header, so it commits atomically
+ * with the DDL) or PostgreSQL's {@value Dialect#VERSION_TABLE} table (DDL is transactional there too). A change to the
+ * schema is a new {@link Migration} appended to {@link #ALL}; a migration that has shipped is never edited, because
+ * files out there already ran it.
  */
 final class Migrations {
 
@@ -124,7 +125,15 @@ final class Migrations {
             // Battle and gold pairs' votes are never (battles: not by default) trained: the stats subtract them from
             // the votes waiting for the trainer, reading only these pairs, so the count stays as cheap as before.
             new Migration(4, "index of the pairs that are not policy pairs (battles, gold)", List.of(
-                    "CREATE INDEX pairs_not_policy ON pairs(pair_id) WHERE kind <> 'policy'")));
+                    "CREATE INDEX pairs_not_policy ON pairs(pair_id) WHERE kind <> 'policy'")),
+            // Published versions in the database, beside the checkpoints: what every node of a shared store reads.
+            new Migration(5, "published policy versions", List.of("""
+                    CREATE TABLE policy_versions (
+                        version      INTEGER PRIMARY KEY,
+                        step         INTEGER NOT NULL,
+                        path         TEXT    NOT NULL,
+                        published_at INTEGER NOT NULL
+                    )""")));
 
     private Migrations() {}
 
@@ -132,11 +141,17 @@ final class Migrations {
         return migrations.isEmpty() ? 0 : migrations.getLast().version();
     }
 
-    /**
-     * Brings the file up to the latest version, one transaction per migration, and returns the version it ended at.
-     * Refuses a file written by a newer build rather than guess at a schema it does not know.
-     */
+    /** SQLite's {@link #migrate(Connection, Dialect, List)}. */
     static int migrate(Connection conn, List<Migration> migrations) throws SQLException {
+        return migrate(conn, Dialect.SQLITE, migrations);
+    }
+
+    /**
+     * Brings the database up to the latest version, one transaction per migration, and returns the version it ended
+     * at. Refuses a database written by a newer build rather than guess at a schema it does not know. The statements
+     * are SQLite's; the dialect translates them ({@link Dialect#ddl}).
+     */
+    static int migrate(Connection conn, Dialect dialect, List<Migration> migrations) throws SQLException {
         for (int i = 0; i < migrations.size(); i++) {
             if (migrations.get(i).version() != i + 1) {
                 throw new IllegalArgumentException("migrations must be numbered 1, 2, 3, ... in order");
@@ -144,23 +159,25 @@ final class Migrations {
         }
         int latest = latestVersion(migrations);
         try (Statement st = conn.createStatement()) {
-            int current = userVersion(st);
+            int current = dialect.schemaVersion(st);
             if (current > latest) {
                 throw new IllegalStateException("the database is at schema version " + current
                         + " but this build knows only up to " + latest + "; use a newer pairwise");
             }
             for (Migration m : migrations.subList(current, migrations.size())) {
-                // IMMEDIATE takes the write lock first, so two processes opening a fresh file cannot both migrate.
-                st.execute("BEGIN IMMEDIATE");
+                // The write lock first (SQLite: IMMEDIATE; PostgreSQL: an advisory lock), so two processes opening a
+                // fresh database cannot both migrate.
+                st.execute(dialect.beginWrite());
                 try {
-                    if (userVersion(st) >= m.version()) {
+                    dialect.lockSchema(st);
+                    if (dialect.schemaVersion(st) >= m.version()) {
                         st.execute("ROLLBACK");
                         continue;
                     }
                     for (String sql : m.statements()) {
-                        st.execute(sql);
+                        st.execute(dialect.ddl(sql));
                     }
-                    st.execute("PRAGMA user_version = " + m.version());
+                    dialect.setSchemaVersion(st, m.version());
                     st.execute("COMMIT");
                 } catch (SQLException | RuntimeException e) {
                     try {
@@ -171,14 +188,11 @@ final class Migrations {
                     throw e;
                 }
             }
-            return userVersion(st);
+            return dialect.schemaVersion(st);
         }
     }
 
     static int userVersion(Statement st) throws SQLException {
-        try (ResultSet rs = st.executeQuery("PRAGMA user_version")) {
-            rs.next();
-            return rs.getInt(1);
-        }
+        return Dialect.SQLITE.schemaVersion(st);
     }
 }

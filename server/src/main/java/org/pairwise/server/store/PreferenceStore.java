@@ -145,6 +145,21 @@ public interface PreferenceStore extends AutoCloseable {
     CompletableFuture<Optional<TrainerCheckpoint>> latestCheckpoint();
 
     /**
+     * A published policy version: its number, the optimizer step that made it, where its adapter directory was
+     * written (on the publishing node) and when. Every node reads the same list from a shared store.
+     */
+    record PolicyVersion(int version, long step, String path, long publishedAtMillis) {}
+
+    /**
+     * Records a published version durably (completes after its commit). A version is published once: recording the
+     * same number again keeps the first record.
+     */
+    CompletableFuture<Void> recordPolicyVersion(PolicyVersion version);
+
+    /** Every recorded version, oldest first. */
+    CompletableFuture<List<PolicyVersion>> policyVersions();
+
+    /**
      * Streams every A/B vote as TRL JSONL to out ("standard": prompt/chosen/rejected strings; "conversational":
      * message lists), reading the table in chunks: never the whole table in memory. Blocking: call on a worker.
      */

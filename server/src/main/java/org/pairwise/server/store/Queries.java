@@ -106,6 +106,18 @@ final class Queries {
         }
     }
 
+    static List<PreferenceStore.PolicyVersion> policyVersions(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT " + Rows.POLICY_VERSION_COLUMNS + " FROM policy_versions ORDER BY version");
+             ResultSet rs = ps.executeQuery()) {
+            List<PreferenceStore.PolicyVersion> out = new ArrayList<>();
+            while (rs.next()) {
+                out.add(Rows.policyVersion(rs));
+            }
+            return out;
+        }
+    }
+
     /**
      * byAnnotator leaves out anonymous votes (no name to key them by); they are in the totals. One read transaction,
      * so the numbers agree with each other even while votes keep arriving.

@@ -5,13 +5,11 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.StreamWriteFeature;
 import java.io.IOException;
 import java.io.Writer;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
-import java.sql.Types;
 
 /**
  * Every vote (withdrawn ones too, with retracted_at), skip and pair flag as JSONL, one object a line with its
@@ -44,8 +42,8 @@ final class RawExport {
             WHERE p.kind = 'battle' AND v.id > ? ORDER BY v.id LIMIT ?""";
 
     /** Every vote on a battle ({@code type} battle_vote) with both sides' texts and versions; the lines written. */
-    static long exportBattles(Path file, Writer out) throws IOException {
-        try (Connection c = Sqlite.openReader(file).conn(); JsonGenerator gen = JSON.createGenerator(out)) {
+    static long exportBattles(ReadPool.Connector source, Writer out) throws IOException {
+        try (Connection c = source.open().conn(); JsonGenerator gen = JSON.createGenerator(out)) {
             gen.setRootValueSeparator(null);
             return table(c, gen, "battle_vote", BATTLES);
         } catch (SQLException e) {
@@ -54,9 +52,9 @@ final class RawExport {
     }
 
     /** Returns the number of lines written. */
-    static long export(Path file, Writer out) throws IOException {
+    static long export(ReadPool.Connector source, Writer out) throws IOException {
         long written = 0;
-        try (Connection c = Sqlite.openReader(file).conn(); JsonGenerator gen = JSON.createGenerator(out)) {
+        try (Connection c = source.open().conn(); JsonGenerator gen = JSON.createGenerator(out)) {
             gen.setRootValueSeparator(null);
             written += table(c, gen, "vote", VOTES);
             written += table(c, gen, "skip", SKIPS);
@@ -102,10 +100,10 @@ final class RawExport {
         Object v = rs.getObject(i);
         if (v == null) {
             gen.writeNullField(name);
-        } else if (v instanceof Number n && rs.getMetaData().getColumnType(i) != Types.REAL) {
-            gen.writeNumberField(name, n.longValue());
+        } else if (v instanceof Double || v instanceof Float) {
+            gen.writeNumberField(name, ((Number) v).doubleValue());
         } else if (v instanceof Number n) {
-            gen.writeNumberField(name, n.doubleValue());
+            gen.writeNumberField(name, n.longValue());
         } else {
             gen.writeStringField(name, v.toString());
         }

@@ -1,6 +1,5 @@
 package org.pairwise.server.store;
 
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
@@ -14,11 +13,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
- * A few reader threads, each with its own read-only connection (a JDBC connection is not for sharing between threads
- * at once). Under WAL every reader sees the last commit and none waits for the writer. Each query is its own short
- * read transaction; and {@link #whileNoneRunning} lets the WAL checkpointer hold new queries back for the moment it
- * needs no reader on the WAL, so reads (a stats query on a large file takes a while) never keep the WAL from
- * restarting, and the writer is not the one that waits for them.
+ * A few reader threads, each with its own read connection (a JDBC connection is not for sharing between threads at
+ * once). Every reader sees the last commit and none waits for the writer (SQLite: under WAL; PostgreSQL: MVCC). Each
+ * query is its own short read transaction; and {@link #whileNoneRunning} lets the WAL checkpointer hold new queries
+ * back for the moment it needs no reader on the WAL, so reads (a stats query on a large file takes a while) never keep
+ * the WAL from restarting, and the writer is not the one that waits for them.
  */
 final class ReadPool implements AutoCloseable {
 
@@ -32,16 +31,29 @@ final class ReadPool implements AutoCloseable {
         void run() throws SQLException;
     }
 
-    private final Path file;
+    /**
+     * A read connection. {@code partial}: it sees less than the whole truth under some condition (SQLite on a disk
+     * too full for the WAL index reads the database file alone), so the pool trades it for a full one as soon as one
+     * opens.
+     */
+    record Reader(Connection conn, boolean partial) {}
+
+    /** Opens read connections: SQLite's read-only ones on the file, PostgreSQL's to the server. */
+    @FunctionalInterface
+    interface Connector {
+        Reader open() throws SQLException;
+    }
+
+    private final Connector connector;
     private final ExecutorService executor;
-    private final ThreadLocal<Sqlite.Reader> connection = new ThreadLocal<>();
+    private final ThreadLocal<Reader> connection = new ThreadLocal<>();
     private final List<Connection> opened = new CopyOnWriteArrayList<>();
     // Queries hold the read side; whileNoneRunning takes the write side. Fair, so a waiting checkpoint holds new
     // queries back instead of waiting for a gap that a steady stream of queries never leaves.
     private final ReentrantReadWriteLock gate = new ReentrantReadWriteLock(true);
 
-    ReadPool(Path file, int threads, String namePrefix) {
-        this.file = file;
+    ReadPool(Connector connector, int threads, String namePrefix) {
+        this.connector = connector;
         AtomicInteger n = new AtomicInteger();
         this.executor = Executors.newFixedThreadPool(threads,
                 r -> Thread.ofPlatform().name(namePrefix + n.incrementAndGet()).daemon(true).unstarted(r));
@@ -81,23 +93,23 @@ final class ReadPool implements AutoCloseable {
     }
 
     private Connection connection() throws SQLException {
-        Sqlite.Reader r = connection.get();
-        if (r != null && r.fileOnly()) {
-            // Opened on a full disk, reading the database file alone: trade it for a WAL reader as soon as one
-            // opens, since the writer needs the same space before it can commit anything the file lacks.
-            try {
-                Connection wal = Sqlite.openWalReader(file);
+        Reader r = connection.get();
+        if (r != null && r.partial()) {
+            // Trade it for a full one as soon as one opens (on SQLite: once the disk has room for the WAL index,
+            // which the writer needs too before it can commit anything the file lacks).
+            Reader again = connector.open();
+            if (again.partial()) {
+                closeQuietly(again.conn());
+            } else {
                 opened.remove(r.conn());
                 closeQuietly(r.conn());
-                r = keep(new Sqlite.Reader(wal, false));
-            } catch (SQLException stillFull) {
-                // the file is still the whole state
+                r = keep(again);
             }
         }
-        return (r == null ? keep(Sqlite.openReader(file)) : r).conn();
+        return (r == null ? keep(connector.open()) : r).conn();
     }
 
-    private Sqlite.Reader keep(Sqlite.Reader r) {
+    private Reader keep(Reader r) {
         connection.set(r);
         opened.add(r.conn());
         return r;

@@ -23,6 +23,8 @@ final class Rows {
 
     static final String CHECKPOINT_COLUMNS = "step, policy_version, last_vote_id, path, created_at";
 
+    static final String POLICY_VERSION_COLUMNS = "version, step, path, published_at";
+
     static PromptRecord prompt(ResultSet rs) throws SQLException {
         return new PromptRecord(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getLong(5));
     }
@@ -42,6 +44,10 @@ final class Rows {
 
     static TrainerCheckpoint checkpoint(ResultSet rs) throws SQLException {
         return new TrainerCheckpoint(rs.getLong(1), rs.getInt(2), rs.getLong(3), rs.getString(4), rs.getLong(5));
+    }
+
+    static PreferenceStore.PolicyVersion policyVersion(ResultSet rs) throws SQLException {
+        return new PreferenceStore.PolicyVersion(rs.getInt(1), rs.getLong(2), rs.getString(3), rs.getLong(4));
     }
 
     static int[] ints(ResultSet rs, int column) throws SQLException {

@@ -7,8 +7,6 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import org.sqlite.SQLiteConfig;
-import org.sqlite.SQLiteErrorCode;
-import org.sqlite.SQLiteException;
 
 /** How this store opens the file: one read-write connection for the writer, read-only ones for everything else. */
 final class Sqlite {
@@ -23,8 +21,6 @@ final class Sqlite {
     /** When the WAL restarts from the top, the writer cuts the file back to this, so a burst leaves no huge file. */
     static final long JOURNAL_SIZE_LIMIT = 64L << 20;
 
-    private static final int CONSTRAINT = SQLiteErrorCode.SQLITE_CONSTRAINT.code;
-
     /**
      * The group-commit writer's view of this file. {@code maxPageCount} caps the file at that many pages (SQLite's
      * {@code max_page_count}; 0: no cap): beyond it writes fail exactly as on a full disk.
@@ -36,26 +32,10 @@ final class Sqlite {
         }
 
         @Override
-        public String begin() {
-            return "BEGIN IMMEDIATE";  // takes the write lock up front: a batch never fails half-way on a busy lock
-        }
-
-        @Override
-        public boolean isWriteError(SQLException e) {
-            return e instanceof SQLiteException s && (s.getResultCode().code & 0xff) == CONSTRAINT;
-        }
-
-        @Override
-        public boolean isDiskFull(SQLException e) {
-            return Sqlite.isDiskFull(e);
+        public Dialect dialect() {
+            return Dialect.SQLITE;
         }
     }
-
-    /**
-     * A reader's connection. {@code fileOnly}: the disk was too full for SQLite's shared-memory index, so it reads
-     * the database file as it is, which is the whole truth only while the WAL is empty (see {@link #openReader}).
-     */
-    record Reader(Connection conn, boolean fileOnly) {}
 
     static Connection openWriter(Path file) throws SQLException {
         return openWriter(file, 0);
@@ -90,14 +70,15 @@ final class Sqlite {
      * database file alone is the whole state: it is opened immutable, so reads still work; the reader pool trades
      * it for a normal connection as soon as one opens.
      */
-    static Reader openReader(Path file) throws SQLException {
+    static ReadPool.Reader openReader(Path file) throws SQLException {
         try {
-            return new Reader(openWalReader(file), false);
+            return new ReadPool.Reader(openWalReader(file), false);
         } catch (SQLException e) {
             if (!isDiskFull(e) || walHoldsFrames(file)) {
                 throw e;
             }
-            return new Reader(readOnly("jdbc:sqlite:" + file.toAbsolutePath().toUri() + "?immutable=1"), true);
+            String immutable = "jdbc:sqlite:" + file.toAbsolutePath().toUri() + "?immutable=1";
+            return new ReadPool.Reader(readOnly(immutable), true);
         }
     }
 
@@ -115,11 +96,7 @@ final class Sqlite {
 
     /** Out of space: SQLITE_FULL, or the shared-memory index could not grow. */
     static boolean isDiskFull(SQLException e) {
-        if (!(e instanceof SQLiteException s)) {
-            return false;
-        }
-        SQLiteErrorCode code = s.getResultCode();
-        return code == SQLiteErrorCode.SQLITE_FULL || code == SQLiteErrorCode.SQLITE_IOERR_SHMSIZE;
+        return Dialect.SQLITE.isDiskFull(e);
     }
 
     private static boolean walHoldsFrames(Path file) {

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
 import java.io.Writer;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -55,11 +54,11 @@ final class TrlExport {
      * Returns the number of lines written. labels false: every live A/B vote; true: the training labels (one per
      * vote past its undo window under {@code each}, one per decided pair under majority and soft).
      */
-    static long export(Path file, String format, boolean labels, Writer out) throws IOException {
+    static long export(ReadPool.Connector source, String format, boolean labels, Writer out) throws IOException {
         checkFormat(format);
         boolean conversational = format.equals("conversational");
         long written = 0;
-        try (Connection c = Sqlite.openReader(file).conn();
+        try (Connection c = source.open().conn();
              PreparedStatement ps = c.prepareStatement(labels ? LABELS : VOTES);
              JsonGenerator gen = JSON.createGenerator(out)) {
             gen.setRootValueSeparator(null); // lines end with '\n' below, not with Jackson's default space

@@ -8,6 +8,7 @@ import java.util.Objects;
 import org.pairwise.server.store.GroupCommitWriter.Tx;
 import org.pairwise.server.store.GroupCommitWriter.Work;
 import org.pairwise.server.store.PreferenceStore.PairRecord;
+import org.pairwise.server.store.PreferenceStore.PolicyVersion;
 import org.pairwise.server.store.PreferenceStore.TrainerCheckpoint;
 import org.pairwise.server.store.PreferenceStore.VoteRecord;
 import org.pairwise.server.store.PreferenceStore.VoteRequest;
@@ -77,40 +78,57 @@ final class Writes {
             if (!exists(tx, "SELECT 1 FROM pairs WHERE pair_id = ?", v.pairId())) {
                 return new VoteResult.UnknownPair(v.pairId());
             }
-            if (v.idempotencyKey() != null) {
-                VoteRecord prior = findVote(tx, "idempotency_key = ?", v.idempotencyKey());
-                if (prior != null) {
-                    // A retry carries the same key and says the same thing; the same key saying something else
-                    // is a client bug, not a retry.
-                    boolean same = prior.pairId().equals(v.pairId()) && prior.choice() == v.choice()
-                            && Objects.equals(prior.annotator(), v.annotator());
-                    return same ? new VoteResult.Duplicate(prior) : new VoteResult.Conflict(prior);
-                }
+            VoteResult prior = prior(tx, v);
+            if (prior != null) {
+                return prior;
             }
-            if (v.annotator() != null) {
-                VoteRecord prior = findVote(tx, "annotator = ? AND pair_id = ? AND retracted_at IS NULL",
-                        v.annotator(), v.pairId());
-                if (prior != null) {
-                    return prior.choice() == v.choice()
-                            ? new VoteResult.Duplicate(prior) : new VoteResult.Conflict(prior);
-                }
-            }
-            // The guidelines in force when the vote is stored: the version the voter's page shows.
+            // The guidelines in force when the vote is stored: the version the voter's page shows. DO NOTHING: on a
+            // store several nodes write, another node's writer may store the same vote (key, or annotator and pair)
+            // between the check above and this insert; the unique constraints then refuse this one, and it is
+            // answered as the check answers it now.
             PreparedStatement ps = tx.prepare("INSERT INTO preferences (pair_id, choice, annotator, idempotency_key,"
                     + " comment, created_at, guideline_version) VALUES (?, ?, ?, ?, ?, ?, ("
-                    + AccountStore.currentGuidelineVersionSql + "))");
+                    + AccountStore.currentGuidelineVersionSql + ")) ON CONFLICT DO NOTHING");
             ps.setString(1, v.pairId());
             ps.setString(2, v.choice().wire());
             ps.setString(3, v.annotator());
             ps.setString(4, v.idempotencyKey());
             ps.setString(5, v.comment());
             ps.setLong(6, now);
-            ps.executeUpdate();
+            if (ps.executeUpdate() == 0) {
+                VoteResult other = prior(tx, v);
+                if (other == null) {
+                    throw new IllegalStateException("a unique constraint refused the vote but no prior vote matches");
+                }
+                return other;
+            }
             long id = tx.lastInsertRowid();
             Assignments.voted(tx, v.pairId(), v.annotator(), now);
             return new VoteResult.Created(new VoteRecord(id, v.pairId(), v.choice(), v.annotator(),
                     v.idempotencyKey(), v.comment(), now, null));
         };
+    }
+
+    /** The stored vote this one repeats (Duplicate) or contradicts (Conflict), or null when it is new. */
+    private static VoteResult prior(Tx tx, VoteRequest v) throws SQLException {
+        if (v.idempotencyKey() != null) {
+            VoteRecord prior = findVote(tx, "idempotency_key = ?", v.idempotencyKey());
+            if (prior != null) {
+                // A retry carries the same key and says the same thing; the same key saying something else
+                // is a client bug, not a retry.
+                boolean same = prior.pairId().equals(v.pairId()) && prior.choice() == v.choice()
+                        && Objects.equals(prior.annotator(), v.annotator());
+                return same ? new VoteResult.Duplicate(prior) : new VoteResult.Conflict(prior);
+            }
+        }
+        if (v.annotator() != null) {
+            VoteRecord prior = findVote(tx, "annotator = ? AND pair_id = ? AND retracted_at IS NULL",
+                    v.annotator(), v.pairId());
+            if (prior != null) {
+                return prior.choice() == v.choice() ? new VoteResult.Duplicate(prior) : new VoteResult.Conflict(prior);
+            }
+        }
+        return null;
     }
 
     /** The first consumption wins: a vote re-marked later keeps the version it was first trained at. */
@@ -129,14 +147,16 @@ final class Writes {
 
     static Work<Void> recordCheckpoint(TrainerCheckpoint c, long createdAt) {
         return tx -> {
-            PreparedStatement ps = tx.prepare("INSERT INTO trainer_checkpoints (" + Rows.CHECKPOINT_COLUMNS + ")"
-                    + " VALUES (?, ?, ?, ?, ?)");
-            ps.setLong(1, c.step());
-            ps.setInt(2, c.policyVersion());
-            ps.setLong(3, c.lastVoteId());
-            ps.setString(4, c.path());
-            ps.setLong(5, createdAt);
-            ps.executeUpdate();
+            tx.update("INSERT INTO trainer_checkpoints (" + Rows.CHECKPOINT_COLUMNS + ") VALUES (?, ?, ?, ?, ?)",
+                    c.step(), c.policyVersion(), c.lastVoteId(), c.path(), createdAt);
+            return null;
+        };
+    }
+
+    static Work<Void> recordPolicyVersion(PolicyVersion v, long publishedAt) {
+        return tx -> {
+            tx.update("INSERT INTO policy_versions (" + Rows.POLICY_VERSION_COLUMNS + ") VALUES (?, ?, ?, ?)"
+                    + " ON CONFLICT (version) DO NOTHING", v.version(), v.step(), v.path(), publishedAt);
             return null;
         };
     }

@@ -84,6 +84,8 @@ public final class TrainerLoop {
     // row not yet in the store, the trained marks not yet in the store.
     private volatile int announcedVersion;
     private PreferenceStore.TrainerCheckpoint checkpointRow;
+    /** The version announced last, until its row is in the store. */
+    private PreferenceStore.PolicyVersion versionRow;
     private final ArrayDeque<Marks> marks = new ArrayDeque<>();
 
     private record Marks(List<Long> itemIds, int policyVersion) {}
@@ -375,9 +377,9 @@ public final class TrainerLoop {
 
     /**
      * Finishes what the last step left: a new policy version is checkpointed first, then written as an adapter
-     * directory, then announced; then the checkpoint row and the trained marks go to the store. Each part is done
-     * once; a failure leaves the rest for the next call. Runs before the next step, so the training adapter is still
-     * the one the step published.
+     * directory, then announced; then the checkpoint row, the version's row and the trained marks go to the store.
+     * Each part is done once; a failure leaves the rest for the next call. Runs before the next step, so the training
+     * adapter is still the one the step published.
      */
     private void settle() throws Exception {
         int version = trainer.policyVersion();
@@ -389,10 +391,16 @@ public final class TrainerLoop {
             announcedVersion = version;
             servedVersion = version;
             events.policy(version, trainer.steps(), dir);
+            versionRow = new PreferenceStore.PolicyVersion(version, trainer.steps(), dir.toString(),
+                    System.currentTimeMillis());
         }
         if (checkpointRow != null) {
             store.recordCheckpoint(checkpointRow).get();
             checkpointRow = null;
+        }
+        if (versionRow != null) {
+            store.recordPolicyVersion(versionRow).get();
+            versionRow = null;
         }
         while (!marks.isEmpty()) {
             Marks m = marks.peekFirst();

@@ -28,7 +28,6 @@ import org.pairwise.server.TestServers;
 import org.pairwise.server.TestServers.Client;
 import org.pairwise.server.auth.AdminToken;
 import org.pairwise.server.config.ServeConfig;
-import org.pairwise.server.store.SqlitePreferenceStore;
 
 /**
  * What every answer carries and never carries: the security headers on pages, files, API answers and errors; 405
@@ -153,8 +152,8 @@ class HardeningTest {
     void anInternalFailureIs500WithAnIncidentIdAndNothingOfTheException(@TempDir Path other, Vertx vertx)
             throws Exception {
         String secret = "SQLITE_IOERR at /var/lib/pairwise/secret-path.db";
-        PairwiseServer broken = PairwiseServer.start(TestServers.config(other, Map.of()), (file, capacity) ->
-                TestServers.failing(new SqlitePreferenceStore(file, capacity), "latestVotes",
+        PairwiseServer broken = PairwiseServer.start(TestServers.config(other, Map.of()), (at, capacity) ->
+                TestServers.failing(at.open(capacity), "latestVotes",
                         new IllegalStateException(secret)));
         try {
             Client c = new Client(WebClient.create(vertx), broken.port(), broken.adminToken());

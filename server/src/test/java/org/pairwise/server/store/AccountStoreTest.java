@@ -6,13 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.pairwise.server.auth.Secrets;
 import org.pairwise.server.store.AccountStore.AccountConflict;
 import org.pairwise.server.store.AccountStore.Redemption;
@@ -23,13 +23,13 @@ import org.pairwise.server.store.AccountStore.Refusal;
  * unique across every status (the database's constraint as well as the check), deleted for good, a disabled
  * account's sessions gone in the same transaction, guideline versions 1, 2, 3.
  */
-class AccountStoreTest {
-    @TempDir
-    Path dir;
+@ParameterizedClass
+@EnumSource(StoreKind.class)
+class AccountStoreTest extends StoreContract {
 
     @Test
     void ofManySimultaneousRedemptionsOfOneCodeExactlyOneOpensASession() throws Exception {
-        try (var store = new SqlitePreferenceStore(dir.resolve("p.db"), 64)) {
+        try (var store = db.open(64)) {
             AccountStore a = store.accounts();
             a.create("ann", "annotator", null).join();
             String code = Secrets.newSecret();
@@ -54,13 +54,13 @@ class AccountStoreTest {
                 }
             }
             assertEquals(1, opened);
-            assertEquals(1, Fixtures.count(store.file(), "SELECT COUNT(*) FROM sessions"));
+            assertEquals(1, db.count("SELECT COUNT(*) FROM sessions"));
         }
     }
 
     @Test
     void namesAreUniqueInEveryStatusAndDeletedStaysDeleted() throws Exception {
-        try (var store = new SqlitePreferenceStore(dir.resolve("p.db"), 64)) {
+        try (var store = db.open(64)) {
             AccountStore a = store.accounts();
             a.create("bo", "viewer", null).join();
             var twice = assertThrows(CompletionException.class, () -> a.create("bo", "annotator", null).join());
@@ -69,22 +69,22 @@ class AccountStoreTest {
             String code = Secrets.newSecret();
             a.addInvite("bo", Secrets.digest(code), System.currentTimeMillis() + 60_000).join();
             a.openSessionByToken("nope", Secrets.digest(session), 0).join();  // no such token: nothing opens
-            assertEquals(0, Fixtures.count(store.file(), "SELECT COUNT(*) FROM sessions"));
+            assertEquals(0, db.count("SELECT COUNT(*) FROM sessions"));
             a.redeemInvite(Secrets.digest(code), Secrets.digest(session), System.currentTimeMillis() + 60_000).join();
             assertTrue(a.session(Secrets.digest(session)).join().isPresent());
 
             assertEquals("deleted", a.setStatus("bo", "deleted").join().orElseThrow().status());
-            assertEquals(0, Fixtures.count(store.file(), "SELECT COUNT(*) FROM sessions"));
+            assertEquals(0, db.count("SELECT COUNT(*) FROM sessions"));
             assertTrue(a.session(Secrets.digest(session)).join().isEmpty());
             var back = assertThrows(CompletionException.class, () -> a.setStatus("bo", "active").join());
             assertInstanceOf(AccountConflict.class, back.getCause());
             assertInstanceOf(AccountConflict.class, assertThrows(CompletionException.class,
                     () -> a.create("bo", "viewer", null).join()).getCause());
-            assertEquals(1, Fixtures.count(store.file(), "SELECT COUNT(*) FROM annotators WHERE name = 'bo'"));
+            assertEquals(1, db.count("SELECT COUNT(*) FROM annotators WHERE name = 'bo'"));
             assertTrue(a.setStatus("nobody", "disabled").join().isEmpty());
         }
         // The rule is the database's too: a second row of that name fails its UNIQUE constraint.
-        try (var c = Fixtures.jdbc(dir.resolve("p.db")); var st = c.createStatement()) {
+        try (var c = db.jdbc(); var st = c.createStatement()) {
             assertThrows(java.sql.SQLException.class, () -> st.execute("INSERT INTO annotators (name, role, status,"
                     + " created_at, updated_at) VALUES ('bo', 'annotator', 'active', 0, 0)"));
             assertThrows(java.sql.SQLException.class, () -> st.execute("INSERT INTO annotators (name, role, status,"
@@ -94,7 +94,7 @@ class AccountStoreTest {
 
     @Test
     void guidelineVersionsCountUpFromOne() throws Exception {
-        try (var store = new SqlitePreferenceStore(dir.resolve("p.db"), 64)) {
+        try (var store = db.open(64)) {
             AccountStore a = store.accounts();
             assertNull(a.currentGuidelineVersion().join());
             assertTrue(a.currentGuideline().join().isEmpty());
@@ -112,7 +112,7 @@ class AccountStoreTest {
 
     @Test
     void eachVoteRecordsTheGuidelineVersionInForceWhenItWasStored() throws Exception {
-        try (var store = new SqlitePreferenceStore(dir.resolve("p.db"), 64)) {
+        try (var store = db.open(64)) {
             List<String> pairs = Fixtures.addPairs(store, 3);
             AccountStore a = store.accounts();
             long before = vote(store, pairs.get(0));
@@ -120,15 +120,14 @@ class AccountStoreTest {
             long underOne = vote(store, pairs.get(1));
             a.addGuideline("markdown", "second", "admin").join();
             long underTwo = vote(store, pairs.get(2));
-            Path f = store.file();
-            assertEquals(1, Fixtures.count(f, "SELECT COUNT(*) FROM preferences WHERE id = " + before
+            assertEquals(1, db.count("SELECT COUNT(*) FROM preferences WHERE id = " + before
                     + " AND guideline_version IS NULL"));
-            assertEquals(1, Fixtures.count(f, "SELECT guideline_version FROM preferences WHERE id = " + underOne));
-            assertEquals(2, Fixtures.count(f, "SELECT guideline_version FROM preferences WHERE id = " + underTwo));
+            assertEquals(1, db.count("SELECT guideline_version FROM preferences WHERE id = " + underOne));
+            assertEquals(2, db.count("SELECT guideline_version FROM preferences WHERE id = " + underTwo));
         }
     }
 
-    private static long vote(SqlitePreferenceStore store, String pairId) {
+    private static long vote(JdbcPreferenceStore store, String pairId) {
         var r = store.recordVote(new PreferenceStore.VoteRequest(pairId, PreferenceStore.Choice.A, "ann", null, null))
                 .join();
         return assertInstanceOf(PreferenceStore.VoteResult.Created.class, r).vote().id();

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -25,28 +24,27 @@ import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.pairwise.server.store.PreferenceStore.Choice;
 import org.pairwise.server.store.PreferenceStore.LeasedPair;
 import org.pairwise.server.store.PreferenceStore.VoteRequest;
 
 /** Leases on a real SQLite file: at most k people per pair, nobody twice, pairs short of votes first, expiry. */
-class AssignmentTest {
+@ParameterizedClass
+@EnumSource(StoreKind.class)
+class AssignmentTest extends StoreContract {
     private static final long MINUTE = 60_000;
 
-    @TempDir
-    Path dir;
-    Path file;
-    SqlitePreferenceStore store;
+    JdbcPreferenceStore store;
 
     @BeforeEach
-    void open() {
-        file = dir.resolve("p.db");
-        store = new SqlitePreferenceStore(file, 10_000);
+    void open() throws Exception {
+        store = db.open(10_000);
     }
 
     @AfterEach
-    void close() {
+    void close() throws Exception {
         store.close();
     }
 
@@ -90,8 +88,8 @@ class AssignmentTest {
         // 24 people, 40 pairs of k = 3: the 120 slots are all taken, none twice.
         assertEquals(ids.size(), perPair.size());
         perPair.forEach((p, n) -> assertEquals(k, n, p));
-        assertEquals(ids.size() * k, Fixtures.count(file, "SELECT COUNT(*) FROM assignments"));
-        assertEquals(ids.size() * k, Fixtures.count(file, "SELECT SUM(assigned) FROM pairs"));
+        assertEquals(ids.size() * k, db.count("SELECT COUNT(*) FROM assignments"));
+        assertEquals(ids.size() * k, db.count("SELECT SUM(assigned) FROM pairs"));
     }
 
     @Test
@@ -104,10 +102,10 @@ class AssignmentTest {
             }
         }
         for (String p : ids) {
-            assertEquals(3, Fixtures.count(file, "SELECT COUNT(DISTINCT annotator) FROM preferences"
+            assertEquals(3, db.count("SELECT COUNT(DISTINCT annotator) FROM preferences"
                     + " WHERE pair_id = '" + p + "'"), p);
         }
-        assertEquals(30, Fixtures.count(file, "SELECT COUNT(*) FROM assignments WHERE state = 'voted'"));
+        assertEquals(30, db.count("SELECT COUNT(*) FROM assignments WHERE state = 'voted'"));
     }
 
     @Test
@@ -130,9 +128,9 @@ class AssignmentTest {
         Thread.sleep(20);
         assertFalse(store.lease("p0", "ann", MINUTE).join(), "ann was handed p0 already");
         assertEquals("p0", store.leaseNext("ben", "policy", true, MINUTE).join().orElseThrow().pair().pairId());
-        assertEquals(1, Fixtures.count(file, "SELECT COUNT(*) FROM assignments WHERE state = 'expired'"
+        assertEquals(1, db.count("SELECT COUNT(*) FROM assignments WHERE state = 'expired'"
                 + " AND annotator = 'ann'"));
-        assertEquals(1, Fixtures.count(file, "SELECT assigned FROM pairs WHERE pair_id = 'p0'"));
+        assertEquals(1, db.count("SELECT assigned FROM pairs WHERE pair_id = 'p0'"));
     }
 
     @Test
@@ -150,7 +148,7 @@ class AssignmentTest {
     @Test
     void theDatabaseItselfRefusesMoreThanKHolders() throws Exception {
         pairs(1, 2);
-        try (Connection c = Fixtures.jdbc(file); Statement st = c.createStatement()) {
+        try (Connection c = db.jdbc(); Statement st = c.createStatement()) {
             assertThrows(SQLException.class, () -> st.executeUpdate(
                     "UPDATE pairs SET assigned = votes_wanted + 1 WHERE pair_id = 'p0'"));
             st.executeUpdate("INSERT INTO assignments VALUES ('p0', 'ann', 0, 0, 'leased')");
@@ -158,7 +156,7 @@ class AssignmentTest {
                     "INSERT INTO assignments VALUES ('p0', 'ann', 1, 1, 'leased')"));
         }
         Set<String> states = new HashSet<>();
-        try (Connection c = Fixtures.jdbc(file); Statement st = c.createStatement();
+        try (Connection c = db.jdbc(); Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("SELECT state FROM assignments")) {
             while (rs.next()) {
                 states.add(rs.getString(1));
@@ -168,7 +166,7 @@ class AssignmentTest {
     }
 
     private String scalar(String sql) throws SQLException {
-        try (Connection c = Fixtures.jdbc(file); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+        try (Connection c = db.jdbc(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
             rs.next();
             return rs.getString(1);
         }

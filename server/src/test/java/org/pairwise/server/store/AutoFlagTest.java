@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -13,7 +12,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.pairwise.server.quality.FlagRule;
 import org.pairwise.server.quality.QualityControl;
 import org.pairwise.server.quality.QualityControl.Decision;
@@ -30,12 +30,12 @@ import org.pairwise.server.store.PreferenceStore.VoteRequest;
  * flag them again. The expected vote counts come from a root-finder on the score inequality, not from the closed
  * form the server uses.
  */
-class AutoFlagTest {
+@ParameterizedClass
+@EnumSource(StoreKind.class)
+class AutoFlagTest extends StoreContract {
     static final double Z = 1.959963984540054;
     static final Finalising EACH = new Finalising(PreferenceStore.Aggregation.EACH, 0, true);
 
-    @TempDir
-    Path dir;
 
     /**
      * The largest p with n(p̂ − p)² ≤ z²p(1 − p) (the Wilson interval's upper end), by bisection between p̂ and 1:
@@ -75,9 +75,9 @@ class AutoFlagTest {
         return ((PreferenceStore.VoteResult.Created) r).vote().id();
     }
 
-    private static Set<Long> itemisedVotes(Path file, String annotator) throws Exception {
+    private Set<Long> itemisedVotes(String annotator) throws Exception {
         Set<Long> out = new HashSet<>();
-        try (Connection c = Fixtures.jdbc(file); PreparedStatement ps = c.prepareStatement("SELECT t.vote_id FROM"
+        try (Connection c = db.jdbc(); PreparedStatement ps = c.prepareStatement("SELECT t.vote_id FROM"
                 + " training_items t JOIN preferences v ON v.id = t.vote_id WHERE v.annotator = ?")) {
             ps.setString(1, annotator);
             try (ResultSet rs = ps.executeQuery()) {
@@ -96,8 +96,7 @@ class AutoFlagTest {
 
     @Test
     void goldAccuracyFlagsWhenConfidentlyBelowAndAnAdminsUnflagWins() throws Exception {
-        Path file = dir.resolve("flags.db");
-        try (PreferenceStore store = new SqlitePreferenceStore(file, 1000)) {
+        try (PreferenceStore store = db.open(1000)) {
             List<String> policy = Fixtures.addPairs(store, 16);
             List<String> gold = new ArrayList<>();
             List<String[]> answers = new ArrayList<>();  // {right, wrong} side of each gold pair
@@ -145,7 +144,7 @@ class AutoFlagTest {
 
             // The policy votes bob cast before the flag were itemised; those after it (the 12th on) are not.
             Set<Long> before = new HashSet<>(bobPolicyVotes.subList(0, expectedFlagAt - 1));
-            assertEquals(before, itemisedVotes(file, "bob"));
+            assertEquals(before, itemisedVotes("bob"));
 
             // The admin un-flags him: the same evidence does not flag him again, and his held votes become
             // trainable.
@@ -155,7 +154,7 @@ class AutoFlagTest {
             assertFalse(flagOf(store, "bob").flagged());
             assertEquals("admin", flagOf(store, "bob").changedBy());
             store.finalise(EACH).join();
-            assertEquals(new HashSet<>(bobPolicyVotes), itemisedVotes(file, "bob"));
+            assertEquals(new HashSet<>(bobPolicyVotes), itemisedVotes("bob"));
 
             // New evidence after the un-flag: only it counts, so it takes flag_min_votes new gold votes (all wrong:
             // 0/10, upper 0.278) before he is flagged again; 9 are not enough whatever the old ones said.
@@ -181,8 +180,7 @@ class AutoFlagTest {
 
     @Test
     void aPersonsFlagIsNeverOverwrittenAndAStaleDecisionIsNotWritten() throws Exception {
-        Path file = dir.resolve("manual.db");
-        try (PreferenceStore store = new SqlitePreferenceStore(file, 1000)) {
+        try (PreferenceStore store = db.open(1000)) {
             List<String> gold = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
                 gold.add(store.addGoldPair(new GoldPair("gold " + i, null, "right", "wrong"), true).join());
@@ -212,8 +210,7 @@ class AutoFlagTest {
 
     @Test
     void agreementWithTheMajorityFlagsWhenConfidentlyBelow() throws Exception {
-        Path file = dir.resolve("agreement.db");
-        try (PreferenceStore store = new SqlitePreferenceStore(file, 1000)) {
+        try (PreferenceStore store = db.open(1000)) {
             List<String> pairs = Fixtures.addPairs(store, 12);
             QualityControl control = new QualityControl(store, new FlagRule(null, 0.6, 10));
             // On every pair ann and ben say a, dan says b. For dan the others' majority is a: disagreed. For ann the

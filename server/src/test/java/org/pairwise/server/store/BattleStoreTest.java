@@ -7,14 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.json.JsonObject;
 import java.io.StringWriter;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.pairwise.server.store.PreferenceStore.Aggregation;
 import org.pairwise.server.store.PreferenceStore.BattleVote;
 import org.pairwise.server.store.PreferenceStore.Choice;
@@ -28,26 +28,25 @@ import org.pairwise.server.store.PreferenceStore.VoteResult;
  * in the TRL export, in the battle export with both versions; the leaderboard's votes leave out withdrawn votes and
  * flagged annotators.
  */
-class BattleStoreTest {
-    @TempDir
-    Path dir;
-    Path file;
-    SqlitePreferenceStore store;
+@ParameterizedClass
+@EnumSource(StoreKind.class)
+class BattleStoreTest extends StoreContract {
+    JdbcPreferenceStore store;
     long promptId;
 
     @BeforeEach
-    void open() {
-        openAt(dir.resolve("p.db"));
+    void open() throws Exception {
+        openAt(db);
     }
 
-    private void openAt(Path db) {
-        file = db;
-        store = new SqlitePreferenceStore(db, 10_000);
+    private void openAt(StoreKind.StoreUnderTest at) throws Exception {
+        db = at;
+        store = db.open(10_000);
         promptId = store.addPrompt("test", "the prompt", null).join();
     }
 
     @AfterEach
-    void close() {
+    void close() throws Exception {
         store.close();
     }
 
@@ -62,7 +61,7 @@ class BattleStoreTest {
     }
 
     private String scalar(String sql) throws Exception {
-        try (var c = Fixtures.jdbc(file); var st = c.createStatement(); var rs = st.executeQuery(sql)) {
+        try (var c = db.jdbc(); var st = c.createStatement(); var rs = st.executeQuery(sql)) {
             rs.next();
             return rs.getString(1);
         }
@@ -125,7 +124,8 @@ class BattleStoreTest {
 
         // On a second store over a fresh file: train_on_battles makes items of the battles too (off-policy pairs).
         store.close();
-        openAt(dir.resolve("q.db"));
+        db.close();
+        openAt(kind.fresh(dir.resolve("q")));
         battle("b1", 1, 1, 2, 0);
         vote("b1", Choice.A, "ann");
         assertEquals(1, store.finalise(new Finalising(Aggregation.EACH, 0, true, true)).join());
@@ -135,12 +135,12 @@ class BattleStoreTest {
         vote("b2", Choice.A, "cy");
         assertEquals(1, store.finalise(new Finalising(Aggregation.MAJORITY, 0, true, true)).join());
         var items = store.trainingItemsAfter(0, 10).join();
-        assertEquals(List.of("b1", "b2"), items.stream().map(i -> pairOf(file, i.id())).toList());
+        assertEquals(List.of("b1", "b2"), items.stream().map(i -> pairOf(i.id())).toList());
         assertEquals(202, items.get(1).pair().chosenIds()[0], "b2: side B (tokens 200 + n) won 2 to 1");
     }
 
     private List<String> itemPairs() throws Exception {
-        try (var c = Fixtures.jdbc(file); var st = c.createStatement();
+        try (var c = db.jdbc(); var st = c.createStatement();
              var rs = st.executeQuery("SELECT pair_id FROM training_items ORDER BY id")) {
             List<String> out = new java.util.ArrayList<>();
             while (rs.next()) {
@@ -150,8 +150,8 @@ class BattleStoreTest {
         }
     }
 
-    private static String pairOf(Path db, long itemId) {
-        try (var c = Fixtures.jdbc(db); var st = c.createStatement();
+    private String pairOf(long itemId) {
+        try (var c = db.jdbc(); var st = c.createStatement();
              var rs = st.executeQuery("SELECT pair_id FROM training_items WHERE id = " + itemId)) {
             rs.next();
             return rs.getString(1);

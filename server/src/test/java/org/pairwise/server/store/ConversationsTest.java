@@ -6,11 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import java.io.StringWriter;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -19,7 +17,8 @@ import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.pairwise.server.store.PreferenceStore.Aggregation;
 import org.pairwise.server.store.PreferenceStore.Choice;
 import org.pairwise.server.store.PreferenceStore.Continuation;
@@ -37,26 +36,24 @@ import org.pairwise.server.store.PreferenceStore.VoteResult;
  * history rebuilt from it turn by turn, a vote changed while the next turn was generated, the overlap of a continued
  * pair, the trainer's prompt tokens and the conversational export of a third turn.
  */
-class ConversationsTest {
+@ParameterizedClass
+@EnumSource(StoreKind.class)
+class ConversationsTest extends StoreContract {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long LEASE = 600_000;
 
-    @TempDir
-    Path dir;
-    SqlitePreferenceStore store;
-    Path file;
+    JdbcPreferenceStore store;
 
     /** One text prompt and its pair p0, wanted once. */
     @BeforeEach
-    void open() {
-        store = new SqlitePreferenceStore(dir.resolve("conversations.db"), 10_000);
-        file = store.file();
+    void open() throws Exception {
+        store = db.open(10_000);
         long prompt = store.addPrompt("test", "prompt 0", null).join();
         store.addPair(Fixtures.pair("p0", prompt, 0, 0), 1).join();
     }
 
     @AfterEach
-    void close() {
+    void close() throws Exception {
         store.close();
     }
 
@@ -119,7 +116,7 @@ class ConversationsTest {
         // Walked by plain SQL from the last pair: each child's conversation is its parent's, then the response
         // its voter preferred, then one user message.
         List<String> chain = new ArrayList<>();
-        try (Connection c = Fixtures.jdbc(file)) {
+        try (Connection c = db.jdbc()) {
             String at = "c2";
             while (at != null) {
                 chain.add(at);
@@ -143,7 +140,7 @@ class ConversationsTest {
             }
         }
         assertEquals(List.of("c2", "c1", "p0"), chain);
-        try (Connection c = Fixtures.jdbc(file)) {
+        try (Connection c = db.jdbc()) {
             assertEquals(JSON.readTree(TURN_3), JSON.readTree(row(c, "c2").messages));
             assertEquals("display of c2", row(c, "c2").promptText);
         }
@@ -154,19 +151,19 @@ class ConversationsTest {
         long v = vote("p0", Choice.A, "ann");
         ContinuationStart start = store.continuationStart("p0", "ann").join();
         store.undo(v, "ann", Choice.B, 60_000).join();
-        long prompts = Fixtures.count(file, "SELECT COUNT(*) FROM prompts");
+        long prompts = db.count("SELECT COUNT(*) FROM prompts");
         assertFalse(store.addContinuation(new Continuation("p0", "ann", start.choice(), "x", TURN_2),
                 Fixtures.pair("c1", -1, 1, 0), 1, LEASE).join());
-        assertEquals(prompts, Fixtures.count(file, "SELECT COUNT(*) FROM prompts"));
-        assertEquals(0, Fixtures.count(file, "SELECT COUNT(*) FROM pairs WHERE pair_id = 'c1'"));
-        assertEquals(0, Fixtures.count(file, "SELECT COUNT(*) FROM assignments WHERE pair_id = 'c1'"));
+        assertEquals(prompts, db.count("SELECT COUNT(*) FROM prompts"));
+        assertEquals(0, db.count("SELECT COUNT(*) FROM pairs WHERE pair_id = 'c1'"));
+        assertEquals(0, db.count("SELECT COUNT(*) FROM assignments WHERE pair_id = 'c1'"));
     }
 
     @Test
     void theContinuerHoldsTheFirstSlotAndOthersTakeTheRestOfK() throws Exception {
         vote("p0", Choice.A, "ann");
         assertTrue(continueFrom("p0", "c1", "ann", TURN_2, 1, 2));
-        assertEquals(1, Fixtures.count(file, "SELECT assigned FROM pairs WHERE pair_id = 'c1'"));
+        assertEquals(1, db.count("SELECT assigned FROM pairs WHERE pair_id = 'c1'"));
         assertTrue(store.leaseNext("ann", "policy", true, LEASE).join().isEmpty(), "ann holds it already");
         var bob = store.leaseNext("bob", "policy", true, LEASE).join();
         assertEquals("c1", bob.orElseThrow().pair().pairId(), "a started pair short of its k votes");

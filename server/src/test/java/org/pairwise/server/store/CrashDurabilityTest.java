@@ -15,18 +15,22 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
-class CrashDurabilityTest {
-    @TempDir
-    Path dir;
+@ParameterizedClass
+@EnumSource(StoreKind.class)
+class CrashDurabilityTest extends StoreContract {
 
     @Test
     void everyAcknowledgedVoteSurvivesSigkill() throws Exception {
-        Path file = dir.resolve("p.db");
+        String spec = switch (db.location()) {
+            case StoreLocation.SqliteFile f -> "sqlite:" + f.file();
+            case StoreLocation.PostgresDatabase d -> db.pg().url(d.database());
+        };
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         Process child = new ProcessBuilder(List.of(java.toString(), "--enable-native-access=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), CrashingVoter.class.getName(), file.toString()))
+                "-cp", System.getProperty("java.class.path"), CrashingVoter.class.getName(), spec))
                 .redirectError(ProcessBuilder.Redirect.INHERIT)
                 .start();
         Set<Long> acknowledged = new HashSet<>();
@@ -48,24 +52,26 @@ class CrashDurabilityTest {
         }
         assertTrue(acknowledged.size() >= 2000, "the child acknowledged only " + acknowledged.size() + " votes");
 
-        try (var store = new SqlitePreferenceStore(file, 16)) {
-            Set<Long> stored = new HashSet<>();
-            try (Connection c = Fixtures.jdbc(file); Statement st = c.createStatement()) {
+        try (var store = db.open(16); Connection c = db.jdbc(); Statement st = c.createStatement()) {
+            if (kind == StoreKind.SQLITE) {
                 try (ResultSet rs = st.executeQuery("PRAGMA integrity_check")) {
                     rs.next();
                     assertEquals("ok", rs.getString(1));
                 }
-                try (ResultSet rs = st.executeQuery("SELECT id FROM preferences")) {
-                    while (rs.next()) {
-                        stored.add(rs.getLong(1));
-                    }
+            }
+            Set<Long> stored = new HashSet<>();
+            try (ResultSet rs = st.executeQuery("SELECT id FROM preferences")) {
+                while (rs.next()) {
+                    stored.add(rs.getLong(1));
                 }
             }
             Set<Long> lost = new HashSet<>(acknowledged);
             lost.removeAll(stored);
             assertEquals(Set.of(), lost, "acknowledged but not stored");
-            System.out.printf("crash: %d votes acknowledged before SIGKILL, %d stored%n", acknowledged.size(),
-                    stored.size());
+            // Exactly once: each vote the child sent carries its own idempotency key.
+            assertEquals(stored.size(), db.count("SELECT COUNT(DISTINCT idempotency_key) FROM preferences"));
+            System.out.printf("crash (%s): %d votes acknowledged before SIGKILL, %d stored%n", kind,
+                    acknowledged.size(), stored.size());
             assertEquals(stored.size(), store.stats().join().votes());
         }
     }

@@ -7,14 +7,15 @@ import org.pairwise.server.store.PreferenceStore.VoteRequest;
 import org.pairwise.server.store.PreferenceStore.VoteResult;
 
 /**
- * Run in a child JVM by {@link CrashDurabilityTest}: votes without end and prints "ACK id" for each acknowledged vote,
+ * Run in a child JVM by {@link CrashDurabilityTest} on the store its argument names (sqlite:PATH or a PostgreSQL URL):
+ * votes without end and prints "ACK id" for each acknowledged vote,
  * until the test kills it with SIGKILL. It never closes the store.
  */
 public final class CrashingVoter {
     private CrashingVoter() {}
 
     public static void main(String[] args) throws Exception {
-        var store = new SqlitePreferenceStore(Path.of(args[0]), 1024);
+        var store = StoreLocation.parse(args[0], Path.of(".")).open(1024);
         Fixtures.addPairs(store, 4);
         System.out.println("READY");
         System.out.flush();

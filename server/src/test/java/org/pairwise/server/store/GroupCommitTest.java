@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -24,15 +23,16 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.pairwise.server.store.PreferenceStore.Choice;
 import org.pairwise.server.store.PreferenceStore.StoreBusyException;
 import org.pairwise.server.store.PreferenceStore.VoteRequest;
 import org.pairwise.server.store.PreferenceStore.VoteResult;
 
-class GroupCommitTest {
-    @TempDir
-    Path dir;
+@ParameterizedClass
+@EnumSource(StoreKind.class)
+class GroupCommitTest extends StoreContract {
 
     private static VoteRequest vote(String pairId, String key) {
         return new VoteRequest(pairId, Choice.A, null, key, null);
@@ -40,9 +40,8 @@ class GroupCommitTest {
 
     @Test
     void aVoteIsAcknowledgedOnlyAfterItsTransactionCommits() throws Exception {
-        Path file = dir.resolve("p.db");
-        try (var store = new SqlitePreferenceStore(file, 1024);
-             Connection outsider = Fixtures.jdbc(file);
+        try (var store = db.open(1024);
+             Connection outsider = db.jdbc();
              PreparedStatement find = outsider.prepareStatement("SELECT COUNT(*) FROM preferences WHERE id = ?")) {
             Fixtures.addPairs(store, 4);
             AtomicInteger invisible = new AtomicInteger();
@@ -73,10 +72,9 @@ class GroupCommitTest {
 
     @Test
     void concurrentVotesShareTransactionsAndNoneIsLost() throws Exception {
-        Path file = dir.resolve("p.db");
         int threads = 8;
         int perThread = 250;
-        try (var store = new SqlitePreferenceStore(file, 4096)) {
+        try (var store = db.open(4096)) {
             List<String> pairs = Fixtures.addPairs(store, 50);
             long txBefore = store.transactionsCommitted();
             ExecutorService pool = Executors.newFixedThreadPool(threads);
@@ -108,7 +106,7 @@ class GroupCommitTest {
             System.out.printf("group commit, open loop: %d votes in %d transactions (%.1f votes/transaction),"
                     + " %.0f votes/s%n", votes, transactions, (double) votes / transactions, votes / seconds);
             assertEquals(votes, ids.size());
-            assertEquals(votes, Fixtures.count(file, "SELECT COUNT(*) FROM preferences"));
+            assertEquals(votes, db.count("SELECT COUNT(*) FROM preferences"));
             assertTrue(transactions <= votes / 4, "expected batching, got " + transactions + " transactions");
         }
     }
@@ -116,10 +114,9 @@ class GroupCommitTest {
     @Test
     void waitingClientsAreBatchedToo() throws Exception {
         // Like people behind HTTP: each client sends its next vote only after the last one was acknowledged.
-        Path file = dir.resolve("p.db");
         int clients = 16;
         int perClient = 40;
-        try (var store = new SqlitePreferenceStore(file, 64)) {
+        try (var store = db.open(64)) {
             List<String> pairs = Fixtures.addPairs(store, 20);
             long txBefore = store.transactionsCommitted();
             ExecutorService pool = Executors.newFixedThreadPool(clients);
@@ -143,20 +140,18 @@ class GroupCommitTest {
             long transactions = store.transactionsCommitted() - txBefore;
             System.out.printf("group commit, %d waiting clients: %d votes in %d transactions (%.1f votes/transaction),"
                     + " %.0f votes/s%n", clients, votes, transactions, (double) votes / transactions, votes / seconds);
-            assertEquals(votes, Fixtures.count(file, "SELECT COUNT(*) FROM preferences"));
+            assertEquals(votes, db.count("SELECT COUNT(*) FROM preferences"));
             assertTrue(transactions < votes / 2, "expected batching, got " + transactions + " transactions");
         }
     }
 
     @Test
     void aFullQueueRejectsAtOnceAndStoresOnlyWhatItAccepted() throws Exception {
-        Path file = dir.resolve("p.db");
         int capacity = 8;
-        try (var store = new SqlitePreferenceStore(file, capacity); Connection other = Fixtures.jdbc(file);
-             Statement lock = other.createStatement()) {
+        try (var store = db.open(capacity)) {
             Fixtures.addPairs(store, 2);
             // Another process holding the write lock stalls the writer, as a slow disk would.
-            lock.execute("BEGIN IMMEDIATE");
+            AutoCloseable stall = db.stallWriter();
             List<CompletableFuture<VoteResult>> accepted = new ArrayList<>();
             List<String> acceptedKeys = new ArrayList<>();
             List<String> rejectedKeys = new ArrayList<>();
@@ -173,13 +168,13 @@ class GroupCommitTest {
             }
             Thread.sleep(200);
             assertTrue(accepted.stream().noneMatch(CompletableFuture::isDone), "acknowledged while the lock was held");
-            lock.execute("COMMIT");
+            stall.close();
             accepted.forEach(f -> assertInstanceOf(VoteResult.Created.class, f.join()));
 
             // The writer holds at most one batch, the queue at most `capacity`.
             assertTrue(acceptedKeys.size() >= capacity && acceptedKeys.size() <= 2 * capacity, acceptedKeys::toString);
             assertEquals(100 - acceptedKeys.size(), rejectedKeys.size());
-            assertEquals(Set.copyOf(acceptedKeys), keysIn(file));
+            assertEquals(Set.copyOf(acceptedKeys), keysIn());
             // Room again once the writer caught up.
             assertInstanceOf(VoteResult.Created.class, store.recordVote(vote("p1", "after")).join());
         }
@@ -187,20 +182,18 @@ class GroupCommitTest {
 
     @Test
     void oneFailingWriteFailsAloneAndItsBatchStillCommits() throws Exception {
-        Path file = dir.resolve("p.db");
-        try (var store = new SqlitePreferenceStore(file, 64); Connection other = Fixtures.jdbc(file);
-             Statement lock = other.createStatement()) {
+        try (var store = db.open(64)) {
             long promptId = store.addPrompt("test", "q", null).join();
             store.addPair(Fixtures.pair("p0", promptId, 0, 0)).join();
             long txBefore = store.transactionsCommitted();
-            lock.execute("BEGIN IMMEDIATE");
+            AutoCloseable stall = db.stallWriter();
             var first = store.recordVote(vote("p0", "first"));
             Thread.sleep(150); // the writer takes `first` alone and waits for the lock; the rest queue behind it
             var goodPair = store.addPair(Fixtures.pair("p1", promptId, 1, 0));
             var badPair = store.addPair(Fixtures.pair("p2", promptId + 99, 2, 0));
             var second = store.recordVote(vote("p0", "second"));
             var third = store.recordVote(vote("p1", "third")); // votes on the pair added earlier in this batch
-            lock.execute("COMMIT");
+            stall.close();
 
             assertInstanceOf(VoteResult.Created.class, first.join());
             goodPair.join();
@@ -209,33 +202,34 @@ class GroupCommitTest {
             assertInstanceOf(VoteResult.Created.class, second.join());
             assertInstanceOf(VoteResult.Created.class, third.join());
             assertEquals(2, store.transactionsCommitted() - txBefore, "expected [first] then the other four together");
-            assertEquals(Set.of("first", "second", "third"), keysIn(file));
-            assertEquals(0, Fixtures.count(file, "SELECT COUNT(*) FROM pairs WHERE pair_id = 'p2'"));
+            assertEquals(Set.of("first", "second", "third"), keysIn());
+            assertEquals(0, db.count("SELECT COUNT(*) FROM pairs WHERE pair_id = 'p2'"));
         }
     }
 
     @Test
     void closeCommitsEverythingQueuedThenRefusesWrites() throws Exception {
-        Path file = dir.resolve("p.db");
         List<CompletableFuture<VoteResult>> pending = new ArrayList<>();
-        var store = new SqlitePreferenceStore(file, 4096);
+        var store = db.open(4096);
         Fixtures.addPairs(store, 3);
         for (int i = 0; i < 1000; i++) {
             pending.add(store.recordVote(vote("p" + i % 3, "c" + i)));
         }
         store.close();
         pending.forEach(f -> assertInstanceOf(VoteResult.Created.class, f.getNow(null)));
-        assertEquals(1000, Fixtures.count(file, "SELECT COUNT(*) FROM preferences"));
-        // A clean close leaves one self-contained file: the WAL was checkpointed into it and removed.
-        assertFalse(java.nio.file.Files.exists(dir.resolve("p.db-wal")));
+        assertEquals(1000, db.count("SELECT COUNT(*) FROM preferences"));
+        if (kind == StoreKind.SQLITE) {
+            // A clean close leaves one self-contained file: the WAL was checkpointed into it and removed.
+            assertFalse(java.nio.file.Files.exists(dir.resolve("p.db-wal")));
+        }
         CompletionException e = assertThrows(CompletionException.class,
                 () -> store.recordVote(vote("p0", "late")).join());
         assertInstanceOf(IllegalStateException.class, e.getCause());
     }
 
-    private static Set<String> keysIn(Path file) throws SQLException {
+    private Set<String> keysIn() throws SQLException {
         Set<String> keys = new HashSet<>();
-        try (Connection c = Fixtures.jdbc(file); Statement st = c.createStatement();
+        try (Connection c = db.jdbc(); Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("SELECT idempotency_key FROM preferences")) {
             while (rs.next()) {
                 keys.add(rs.getString(1));

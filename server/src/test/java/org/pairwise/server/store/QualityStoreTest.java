@@ -3,7 +3,6 @@ package org.pairwise.server.store;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.Statement;
@@ -16,7 +15,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.pairwise.server.quality.AnnotatorStats;
 import org.pairwise.server.quality.FleissKappa;
 import org.pairwise.server.quality.HandExample;
@@ -30,12 +30,12 @@ import org.pairwise.server.store.PreferenceStore.VoteRequest;
  * The quality statistics read from a real SQLite file: the hand-worked example through the store's own write path,
  * and 100 000 votes (how long one report takes is printed, not asserted: benchmarks measure, tests check).
  */
-class QualityStoreTest {
+@ParameterizedClass
+@EnumSource(StoreKind.class)
+class QualityStoreTest extends StoreContract {
     static final ExecutorService COMPUTE = Executors.newSingleThreadExecutor();
     static final long START = 1_700_000_000_000L;
 
-    @TempDir
-    Path dir;
 
     @AfterAll
     static void stop() {
@@ -44,8 +44,7 @@ class QualityStoreTest {
 
     @Test
     void theHandExampleFromTheFileGivesTheHandFigures() throws Exception {
-        Path file = dir.resolve("quality.db");
-        try (PreferenceStore store = new SqlitePreferenceStore(file, 1000)) {
+        try (PreferenceStore store = db.open(1000)) {
             long prompt = store.addPrompt("test", "the prompt", null).join();
             for (int i = 0; i < HandExample.PAIRS.size(); i++) {
                 store.addPair(Fixtures.pair(HandExample.PAIRS.get(i), prompt, i, 0)).join();
@@ -57,7 +56,7 @@ class QualityStoreTest {
             // An anonymous vote (no annotator, from before names) has nobody to attribute it to: left out.
             store.recordVote(new VoteRequest("p4", Choice.TIE, null, null, null)).join();
             // The example's times, written into the file behind the store's back.
-            try (Connection c = Fixtures.jdbc(file); PreparedStatement ps = c.prepareStatement(
+            try (Connection c = db.jdbc(); PreparedStatement ps = c.prepareStatement(
                     "UPDATE preferences SET created_at = ? WHERE annotator = ? AND pair_id = ?")) {
                 for (HandExample.Vote v : HandExample.VOTES) {
                     ps.setLong(1, START + v.secondsAfterStart() * 1000);
@@ -76,14 +75,13 @@ class QualityStoreTest {
 
     @Test
     void aHundredThousandVotes() throws Exception {
-        Path file = dir.resolve("big.db");
-        new SqlitePreferenceStore(file, 10).close();  // the schema
+        db.open(10).close();  // the schema
         int annotators = 30, pairs = 33_334, votes = 100_000;
         Random rnd = new Random(5);
         String[] choices = {"a", "b", "tie", "both_bad"};
         Map<String, Integer> perAnnotator = new TreeMap<>();
         List<int[]> counts = new ArrayList<>();  // per pair with two or more votes: a, b, both_bad, tie (sorted)
-        try (Connection c = Fixtures.jdbc(file)) {
+        try (Connection c = db.jdbc()) {
             c.setAutoCommit(false);
             try (Statement st = c.createStatement()) {
                 st.execute("INSERT INTO prompts(id, source, text, created_at) VALUES (1, 'bench', 'p', 0)");
@@ -135,7 +133,7 @@ class QualityStoreTest {
             }
             c.commit();
         }
-        try (PreferenceStore store = new SqlitePreferenceStore(file, 10)) {
+        try (PreferenceStore store = db.open(10)) {
             QualityService service = new QualityService(store, COMPUTE);
             QualityReport r = null;
             // Several runs: the first ones include the JIT's warm-up, and a shared machine adds noise; say the best.

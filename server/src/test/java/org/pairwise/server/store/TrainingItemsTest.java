@@ -8,9 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.pairwise.server.store.PreferenceStore.Aggregation;
 import org.pairwise.server.store.PreferenceStore.Choice;
 import org.pairwise.server.store.PreferenceStore.Finalising;
@@ -26,26 +28,24 @@ import org.pairwise.trainer.data.PreferencePair;
  * The trainer's queue on a real SQLite file: one label per pair under majority and soft, per-vote items under each,
  * the undo window, gold pairs, harmful skips and flagged annotators; decided once, trained once.
  */
-class TrainingItemsTest {
+@ParameterizedClass
+@EnumSource(StoreKind.class)
+class TrainingItemsTest extends StoreContract {
     private static final Finalising EACH = new Finalising(Aggregation.EACH, 0, true);
     private static final Finalising MAJORITY = new Finalising(Aggregation.MAJORITY, 0, true);
     private static final Finalising SOFT = new Finalising(Aggregation.SOFT, 0, true);
 
-    @TempDir
-    Path dir;
-    Path file;
-    SqlitePreferenceStore store;
+    JdbcPreferenceStore store;
     long promptId;
 
     @BeforeEach
-    void open() {
-        file = dir.resolve("p.db");
-        store = new SqlitePreferenceStore(file, 10_000);
+    void open() throws Exception {
+        store = db.open(10_000);
         promptId = store.addPrompt("test", "the prompt", null).join();
     }
 
     @AfterEach
-    void close() {
+    void close() throws Exception {
         store.close();
     }
 
@@ -142,7 +142,7 @@ class TrainingItemsTest {
         // The consumed-votes record: the kept vote trained at version 3, the withdrawn one never.
         assertEquals("3", scalar("SELECT trained_at_version FROM preferences WHERE id = " + kept));
         assertNull(scalar("SELECT trained_at_version FROM preferences WHERE id = " + undone));
-        assertEquals(1, Fixtures.count(file, "SELECT COUNT(*) FROM preferences WHERE retracted_at IS NOT NULL"));
+        assertEquals(1, db.count("SELECT COUNT(*) FROM preferences WHERE retracted_at IS NOT NULL"));
     }
 
     @Test
@@ -155,7 +155,7 @@ class TrainingItemsTest {
         assertEquals(Choice.B, r.vote().choice());
         assertEquals(1, store.finalise(EACH).join());
         assertArrayEquals(new int[] {201, 8, 9}, items().getFirst().pair().chosenIds());
-        assertTrue(Fixtures.count(file, "SELECT changed_at FROM preferences WHERE id = " + v) > 0);
+        assertTrue(db.count("SELECT changed_at FROM preferences WHERE id = " + v) > 0);
     }
 
     @Test
@@ -230,7 +230,7 @@ class TrainingItemsTest {
         long position = items().getLast().id();
         store.markItemsTrained(List.of(position), 1).join();
         store.close();
-        store = new SqlitePreferenceStore(file, 100);
+        store = db.open(100);
         assertEquals(0, store.finalise(EACH).join(), "the restarted finaliser finds the vote itemised already");
         vote("p2", Choice.B, "ann");
         assertEquals(1, store.finalise(EACH).join());
@@ -241,7 +241,11 @@ class TrainingItemsTest {
 
     @Test
     void votesFromBeforeTheQueueBecomeItsFirstItemsUnderTheirOwnIds() throws Exception {
-        Path old = dir.resolve("old.db");
+        // An old SQLite file's upgrade (PostgreSQL databases were born at the current schema).
+        Assumptions.assumeTrue(kind == StoreKind.SQLITE, "a migration of an old SQLite file");
+        store.close();
+        Path old = ((StoreLocation.SqliteFile) db.location()).file();
+        java.nio.file.Files.delete(old);
         try (var c = Sqlite.openWriter(old); var st = c.createStatement()) {
             Migrations.migrate(c, Migrations.ALL.subList(0, 1));
             st.executeUpdate("INSERT INTO prompts (source, text, created_at) VALUES ('t', 'x', 1)");
@@ -250,8 +254,7 @@ class TrainingItemsTest {
             st.executeUpdate("INSERT INTO preferences (pair_id, choice, annotator, created_at, trained_at_version)"
                     + " VALUES ('old', 'a', 'ann', 2, 2), ('old', 'tie', 'ben', 3, NULL), ('old', 'b', 'cy', 4, NULL)");
         }
-        new SqlitePreferenceStore(old, 16).close();
-        file = old;
+        store = db.open(16);
         assertEquals("1,3", scalar("SELECT GROUP_CONCAT(id) FROM (SELECT id FROM training_items ORDER BY id)"));
         assertEquals("1,3", scalar("SELECT GROUP_CONCAT(vote_id) FROM (SELECT vote_id FROM training_items ORDER BY id)"));
         assertEquals("2", scalar("SELECT trained_at_version FROM training_items WHERE id = 1"));
@@ -259,7 +262,7 @@ class TrainingItemsTest {
     }
 
     private String scalar(String sql) {
-        try (var c = Fixtures.jdbc(file); var st = c.createStatement(); var rs = st.executeQuery(sql)) {
+        try (var c = db.jdbc(); var st = c.createStatement(); var rs = st.executeQuery(sql)) {
             rs.next();
             return rs.getString(1);
         } catch (java.sql.SQLException e) {

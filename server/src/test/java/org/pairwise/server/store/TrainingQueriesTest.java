@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -18,30 +17,30 @@ import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.pairwise.server.store.PreferenceStore.Choice;
 import org.pairwise.server.store.PreferenceStore.PairRecord;
+import org.pairwise.server.store.PreferenceStore.PolicyVersion;
 import org.pairwise.server.store.PreferenceStore.TrainerCheckpoint;
 import org.pairwise.server.store.PreferenceStore.VoteRecord;
 import org.pairwise.server.store.PreferenceStore.VoteRequest;
 import org.pairwise.server.store.PreferenceStore.VoteResult;
 import org.pairwise.trainer.data.PreferencePair;
 
-class TrainingQueriesTest {
-    @TempDir
-    Path dir;
-    Path file;
-    SqlitePreferenceStore store;
+@ParameterizedClass
+@EnumSource(StoreKind.class)
+class TrainingQueriesTest extends StoreContract {
+    JdbcPreferenceStore store;
 
     @BeforeEach
-    void open() {
-        file = dir.resolve("p.db");
-        store = new SqlitePreferenceStore(file, 1024);
+    void open() throws Exception {
+        store = db.open(1024);
         Fixtures.addPairs(store, 3); // p0, p1, p2 at policy versions 0, 1, 2
     }
 
     @AfterEach
-    void close() {
+    void close() throws Exception {
         store.close();
     }
 
@@ -70,13 +69,16 @@ class TrainingQueriesTest {
     }
 
     @Test
-    void tokenArraysAreLittleEndianBlobsThatSqliteCanMeasure() throws Exception {
+    void tokenArraysAreLittleEndianBlobsThatTheDatabaseCanMeasure() throws Exception {
         long promptId = store.addPrompt("test", "q", null).join();
         store.addPair(new PairRecord("edge", promptId, "q", new int[0], "a", new int[] {1, 256}, new float[] {1f},
                 null, "b", null, null, null, true, 0, null, 0)).join();
-        try (Connection c = Fixtures.jdbc(file); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT hex(a_token_ids), hex(a_logprobs), length(prompt_ids),"
-                     + " b_token_ids IS NULL FROM pairs WHERE pair_id = 'edge'")) {
+        // BLOB (SQLite) and BYTEA (PostgreSQL) hold the same bytes; only the name of the hex function differs.
+        String hex = kind == StoreKind.SQLITE ? "hex(%s)" : "upper(encode(%s, 'hex'))";
+        try (Connection c = db.jdbc(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT " + hex.formatted("a_token_ids") + ", "
+                     + hex.formatted("a_logprobs") + ", length(prompt_ids), CASE WHEN b_token_ids IS NULL THEN 1"
+                     + " ELSE 0 END FROM pairs WHERE pair_id = 'edge'")) {
             rs.next();
             assertEquals("0100000000010000", rs.getString(1));
             assertEquals("0000803F", rs.getString(2)); // 1.0f
@@ -181,6 +183,18 @@ class TrainingQueriesTest {
         assertEquals(90, latest.lastVoteId());
         assertEquals("ckpt/step-200", latest.path());
         assertTrue(latest.createdAtMillis() > 0);
+    }
+
+    @Test
+    void publishedVersionsAreRecordedOnceEachInVersionOrder() {
+        assertEquals(List.of(), store.policyVersions().join());
+        store.recordPolicyVersion(new PolicyVersion(2, 20, "policy/v2", 5_000)).join();
+        store.recordPolicyVersion(new PolicyVersion(1, 10, "policy/v1", 0)).join();
+        store.recordPolicyVersion(new PolicyVersion(2, 99, "policy/again", 6_000)).join();  // the first record stays
+        List<PolicyVersion> all = store.policyVersions().join();
+        assertEquals(List.of(1, 2), all.stream().map(PolicyVersion::version).toList());
+        assertEquals(new PolicyVersion(2, 20, "policy/v2", 5_000), all.get(1));
+        assertTrue(all.getFirst().publishedAtMillis() > 0, "0 means now");
     }
 
     @Test

@@ -7,33 +7,33 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.StringWriter;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.pairwise.server.store.PreferenceStore.Choice;
 import org.pairwise.server.store.PreferenceStore.VoteRequest;
 
-class TrlExportTest {
+@ParameterizedClass
+@EnumSource(StoreKind.class)
+class TrlExportTest extends StoreContract {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String MESSAGES =
             "[{\"role\":\"system\",\"content\":\"Answer in \\\"quotes\\\".\"},{\"role\":\"user\",\"content\":\"hi\\nthere\"}]";
     private static final int PAIRS = 30;
     private static final int VOTES = 3000; // three export chunks
 
-    @TempDir
-    Path dir;
-    SqlitePreferenceStore store;
+    JdbcPreferenceStore store;
     /** What each exported line must say, in vote id order: {pair index, a wins}. */
     final List<int[]> expected = new ArrayList<>();
 
     @BeforeEach
-    void fill() {
-        store = new SqlitePreferenceStore(dir.resolve("p.db"), VOTES);
+    void fill() throws Exception {
+        store = db.open(VOTES);
         long plain = store.addPrompt("test", "plain prompt", null).join();
         long chat = store.addPrompt("upload", "hi there", MESSAGES).join();
         for (int n = 0; n < PAIRS; n++) {
@@ -53,7 +53,7 @@ class TrlExportTest {
     }
 
     @AfterEach
-    void close() {
+    void close() throws Exception {
         store.close();
     }
 

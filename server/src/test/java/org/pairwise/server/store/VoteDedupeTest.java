@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -16,26 +15,25 @@ import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.pairwise.server.store.PreferenceStore.Choice;
 import org.pairwise.server.store.PreferenceStore.VoteRequest;
 import org.pairwise.server.store.PreferenceStore.VoteResult;
 
-class VoteDedupeTest {
-    @TempDir
-    Path dir;
-    Path file;
-    SqlitePreferenceStore store;
+@ParameterizedClass
+@EnumSource(StoreKind.class)
+class VoteDedupeTest extends StoreContract {
+    JdbcPreferenceStore store;
 
     @BeforeEach
-    void open() {
-        file = dir.resolve("p.db");
-        store = new SqlitePreferenceStore(file, 4096);
+    void open() throws Exception {
+        store = db.open(4096);
         Fixtures.addPairs(store, 3);
     }
 
     @AfterEach
-    void close() {
+    void close() throws Exception {
         store.close();
     }
 
@@ -71,7 +69,7 @@ class VoteDedupeTest {
         long id = created.getFirst().vote().id();
         results.stream().filter(r -> r != created.getFirst()).forEach(r ->
                 assertEquals(id, assertInstanceOf(VoteResult.Duplicate.class, r).original().id()));
-        assertEquals(1, Fixtures.count(file, "SELECT COUNT(*) FROM preferences"));
+        assertEquals(1, db.count("SELECT COUNT(*) FROM preferences"));
     }
 
     @Test
@@ -81,7 +79,7 @@ class VoteDedupeTest {
         assertEquals(first, again.original());
         var changed = assertInstanceOf(VoteResult.Conflict.class, vote("p0", Choice.TIE, "alice", null));
         assertEquals(first, changed.original());
-        assertEquals(1, Fixtures.count(file, "SELECT COUNT(*) FROM preferences"));
+        assertEquals(1, db.count("SELECT COUNT(*) FROM preferences"));
     }
 
     @Test
@@ -99,13 +97,13 @@ class VoteDedupeTest {
         assertInstanceOf(VoteResult.Created.class, vote("p1", Choice.B, "alice", null));
         assertInstanceOf(VoteResult.Created.class, vote("p0", Choice.A, null, null));
         assertInstanceOf(VoteResult.Created.class, vote("p0", Choice.A, null, null));
-        assertEquals(5, Fixtures.count(file, "SELECT COUNT(*) FROM preferences"));
+        assertEquals(5, db.count("SELECT COUNT(*) FROM preferences"));
     }
 
     @Test
     void aVoteForAnUnknownPairIsNotStored() throws Exception {
         assertEquals(new VoteResult.UnknownPair("nope"), vote("nope", Choice.A, "alice", "k"));
-        assertEquals(0, Fixtures.count(file, "SELECT COUNT(*) FROM preferences"));
+        assertEquals(0, db.count("SELECT COUNT(*) FROM preferences"));
         // The key was not used up by the failed vote.
         assertInstanceOf(VoteResult.Created.class, vote("p0", Choice.A, "alice", "k"));
     }

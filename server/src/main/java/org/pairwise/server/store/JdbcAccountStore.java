@@ -11,14 +11,14 @@ import java.util.concurrent.CompletableFuture;
 import org.pairwise.server.store.GroupCommitWriter.Tx;
 
 /** {@link AccountStore} on the preference store's writer and read pool. */
-final class SqliteAccountStore implements AccountStore {
+final class JdbcAccountStore implements AccountStore {
     private static final String ACCOUNT_COLUMNS =
             "a.id, a.name, a.role, a.status, a.token_hash IS NOT NULL, a.created_at, a.updated_at";
 
     private final GroupCommitWriter writer;
     private final ReadPool readers;
 
-    SqliteAccountStore(GroupCommitWriter writer, ReadPool readers) {
+    JdbcAccountStore(GroupCommitWriter writer, ReadPool readers) {
         this.writer = writer;
         this.readers = readers;
     }
@@ -74,14 +74,14 @@ final class SqliteAccountStore implements AccountStore {
                 throw new AccountConflict("'" + name + "' is deleted; a deleted account stays deleted (create "
                         + "one under a new name)");
             }
-            update(tx, "UPDATE annotators SET status = ?, updated_at = ? WHERE id = ?", status, now, a.id());
+            tx.update("UPDATE annotators SET status = ?, updated_at = ? WHERE id = ?", status, now, a.id());
             if (!status.equals("active")) {
                 // In the same transaction: once the status is committed no session of theirs opens anything.
-                update(tx, "DELETE FROM sessions WHERE annotator_id = ?", a.id());
-                update(tx, "UPDATE invites SET used_at = ? WHERE annotator_id = ? AND used_at IS NULL", now, a.id());
+                tx.update("DELETE FROM sessions WHERE annotator_id = ?", a.id());
+                tx.update("UPDATE invites SET used_at = ? WHERE annotator_id = ? AND used_at IS NULL", now, a.id());
             }
             if (status.equals("deleted")) {
-                update(tx, "UPDATE annotators SET token_hash = NULL WHERE id = ?", a.id());
+                tx.update("UPDATE annotators SET token_hash = NULL WHERE id = ?", a.id());
             }
             return Optional.of(find(tx, "a.id = ?", a.id()));
         });
@@ -93,7 +93,7 @@ final class SqliteAccountStore implements AccountStore {
         return writer.submit(tx -> {
             Account a = active(tx, name, "enable it first");
             if (a != null) {
-                update(tx, "UPDATE annotators SET token_hash = ?, updated_at = ? WHERE id = ?", tokenDigest, now,
+                tx.update("UPDATE annotators SET token_hash = ?, updated_at = ? WHERE id = ?", tokenDigest, now,
                         a.id());
             }
             return a == null ? Optional.empty() : Optional.of(find(tx, "a.id = ?", a.id()));
@@ -106,7 +106,7 @@ final class SqliteAccountStore implements AccountStore {
         return writer.submit(tx -> {
             Account a = active(tx, name, "an invite needs an active account");
             if (a != null) {
-                update(tx, "INSERT INTO invites (code_hash, annotator_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                tx.update("INSERT INTO invites (code_hash, annotator_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
                         codeDigest, a.id(), now, expiresAtMillis);
             }
             return Optional.ofNullable(a);
@@ -138,7 +138,7 @@ final class SqliteAccountStore implements AccountStore {
                 return new Redemption(null, Refusal.INACTIVE);
             }
             // "used_at IS NULL" in the update as well: the one-time rule holds in the statement itself.
-            if (update(tx, "UPDATE invites SET used_at = ? WHERE code_hash = ? AND used_at IS NULL", now,
+            if (tx.update("UPDATE invites SET used_at = ? WHERE code_hash = ? AND used_at IS NULL", now,
                     codeDigest) != 1) {
                 return new Redemption(null, Refusal.USED);
             }
@@ -166,8 +166,8 @@ final class SqliteAccountStore implements AccountStore {
 
     private static void openSession(Tx tx, long accountId, String sessionDigest, long now, long expiresAt)
             throws SQLException {
-        update(tx, "DELETE FROM sessions WHERE expires_at <= ?", now);  // keeps the table to live sessions
-        update(tx, "INSERT INTO sessions (session_hash, annotator_id, created_at, expires_at, last_seen_at)"
+        tx.update("DELETE FROM sessions WHERE expires_at <= ?", now);  // keeps the table to live sessions
+        tx.update("INSERT INTO sessions (session_hash, annotator_id, created_at, expires_at, last_seen_at)"
                 + " VALUES (?, ?, ?, ?, ?)", sessionDigest, accountId, now, expiresAt, now);
     }
 
@@ -192,7 +192,7 @@ final class SqliteAccountStore implements AccountStore {
     public CompletableFuture<Void> touchSession(String sessionDigest) {
         long now = System.currentTimeMillis();
         return writer.submit(tx -> {
-            update(tx, "UPDATE sessions SET last_seen_at = ? WHERE session_hash = ?", now, sessionDigest);
+            tx.update("UPDATE sessions SET last_seen_at = ? WHERE session_hash = ?", now, sessionDigest);
             return null;
         });
     }
@@ -200,7 +200,7 @@ final class SqliteAccountStore implements AccountStore {
     @Override
     public CompletableFuture<Void> endSession(String sessionDigest) {
         return writer.submit(tx -> {
-            update(tx, "DELETE FROM sessions WHERE session_hash = ?", sessionDigest);
+            tx.update("DELETE FROM sessions WHERE session_hash = ?", sessionDigest);
             return null;
         });
     }
@@ -220,7 +220,7 @@ final class SqliteAccountStore implements AccountStore {
                 rs.next();
                 version = rs.getInt(1) + 1;  // MAX of no rows is NULL, read as 0
             }
-            update(tx, "INSERT INTO guidelines (version, format, body, created_at, created_by) VALUES (?, ?, ?, ?, ?)",
+            tx.update("INSERT INTO guidelines (version, format, body, created_at, created_by) VALUES (?, ?, ?, ?, ?)",
                     version, format, body, now, createdBy);
             return new Guideline(version, format, body, now, createdBy);
         });
@@ -287,14 +287,6 @@ final class SqliteAccountStore implements AccountStore {
                 return rs.next() ? Optional.of(account(rs)) : Optional.empty();
             }
         }
-    }
-
-    private static int update(Tx tx, String sql, Object... args) throws SQLException {
-        PreparedStatement ps = tx.prepare(sql);
-        for (int i = 0; i < args.length; i++) {
-            ps.setObject(i + 1, args[i]);
-        }
-        return ps.executeUpdate();
     }
 
     private static Account account(ResultSet rs) throws SQLException {

@@ -8,11 +8,11 @@ import java.util.concurrent.CompletableFuture;
 import org.pairwise.server.store.PreferenceStore.SkipReason;
 
 /** {@link QualityStore} on the preference store's writer and read pool. */
-final class SqliteQualityStore implements QualityStore {
+final class JdbcQualityStore implements QualityStore {
     private final GroupCommitWriter writer;
     private final ReadPool readers;
 
-    SqliteQualityStore(GroupCommitWriter writer, ReadPool readers) {
+    JdbcQualityStore(GroupCommitWriter writer, ReadPool readers) {
         this.writer = writer;
         this.readers = readers;
     }
