@@ -93,6 +93,45 @@ public final class TrainerLock implements AutoCloseable {
         }
     }
 
+    /** Work done on the lock's connection in one transaction. */
+    @FunctionalInterface
+    public interface Fenced<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    /** Thrown by {@link #fenced} when this node no longer holds the lock: it must stop training. */
+    public static final class LostLock extends SQLException {
+        LostLock() {
+            super("this node no longer holds the trainer lock");
+        }
+    }
+
+    /**
+     * Runs {@code work} in a transaction on the lock's own connection, after checking in that transaction that the
+     * lock is held: a node that lost the lock (another trains now) cannot write the trainer's state, and since the
+     * lock dies with this connection, a write that commits was made while it was held.
+     */
+    public synchronized <T> T fenced(Fenced<T> work) throws SQLException {
+        connection.setAutoCommit(false);
+        try {
+            if (!stillHeld()) {
+                throw new LostLock();
+            }
+            T out = work.run(connection);
+            connection.commit();
+            return out;
+        } catch (SQLException | RuntimeException e) {
+            try {
+                connection.rollback();
+            } catch (SQLException r) {
+                e.addSuppressed(r);
+            }
+            throw e;
+        } finally {
+            connection.setAutoCommit(true);
+        }
+    }
+
     /** Closes the connection, which lets the lock go. */
     @Override
     public synchronized void close() throws SQLException {
