@@ -42,6 +42,10 @@ public final class ClusterVertx {
         hz.setProperty("hazelcast.logging.type", "slf4j");
         hz.setProperty("hazelcast.socket.bind.any", "false");
         hz.setProperty("hazelcast.tcp.join.port.try.count", Integer.toString(PORTS));
+        // Loopback and LAN answer in milliseconds: the first node need not wait the default 5 s twice to find it
+        // is alone.
+        hz.setProperty("hazelcast.wait.seconds.before.join", "1");
+        hz.setProperty("hazelcast.max.wait.seconds.before.join", "3");
         // A member that stops answering (kill -9, a cut cable) is dropped after seconds, not the default minute.
         hz.setProperty("hazelcast.heartbeat.interval.seconds", "1");
         hz.setProperty("hazelcast.max.no.heartbeat.seconds", "8");
@@ -53,7 +57,7 @@ public final class ClusterVertx {
         JoinConfig join = net.getJoin();
         join.getMulticastConfig().setEnabled(false);
         join.getAutoDetectionConfig().setEnabled(false);
-        join.getTcpIpConfig().setEnabled(true).setMembers(cfg.clusterMembers());
+        join.getTcpIpConfig().setEnabled(true).setMembers(cfg.clusterMembers()).setConnectionTimeoutSeconds(2);
         return hz;
     }
 

@@ -54,6 +54,26 @@ public final class TrainerLoop {
         default void serve(int version, Path adapterDir) {}
     }
 
+    /**
+     * Where the trainer's results are copied before anyone is told of them (a cluster's database, for the other
+     * nodes and for whoever trains next). Called on the trainer thread; a failure stops the trainer.
+     */
+    public interface Replica {
+        /** A checkpoint directory was written for this step (it holds this policy version). */
+        void checkpointed(int step, int policyVersion, Path dir) throws Exception;
+
+        /** This version's adapter directory was written; it is announced when this returns. */
+        void published(int version, int step, Path dir) throws Exception;
+
+        Replica NONE = new Replica() {
+            @Override
+            public void checkpointed(int step, int policyVersion, Path dir) {}
+
+            @Override
+            public void published(int version, int step, Path dir) {}
+        };
+    }
+
     private final ContinualTrainer trainer;
     private final Backend backend;
     private final PreferenceStore store;
@@ -84,6 +104,9 @@ public final class TrainerLoop {
     // row not yet in the store, the trained marks not yet in the store.
     private volatile int announcedVersion;
     private PreferenceStore.TrainerCheckpoint checkpointRow;
+    /** A checkpoint written but not yet copied to the replica (trainer thread only). */
+    private PreferenceStore.TrainerCheckpoint toReplicate;
+    private volatile Replica replica = Replica.NONE;
     private final ArrayDeque<Marks> marks = new ArrayDeque<>();
 
     private record Marks(List<Long> itemIds, int policyVersion) {}
@@ -127,6 +150,11 @@ public final class TrainerLoop {
         LOG.info("trainer resumed at step {}, policy version {}, after vote {}", r.step(), r.policyVersion(),
                 r.lastVoteId());
         return r;
+    }
+
+    /** Sets where results are copied before they are announced; call before {@link #start}. */
+    public void replicateTo(Replica replica) {
+        this.replica = replica;
     }
 
     public void start(Events events) {
@@ -370,11 +398,14 @@ public final class TrainerLoop {
             if (trainer.steps() > checkpointedStep) {
                 writeCheckpoint();
             }
+            replicateCheckpoint();
             Path dir = policies.save(trainer.adapter(), backend, version);
+            replica.published(version, trainer.steps(), dir);
             announcedVersion = version;
             servedVersion = version;
             events.policy(version, trainer.steps(), dir);
         }
+        replicateCheckpoint();
         if (checkpointRow != null) {
             store.recordCheckpoint(checkpointRow).get();
             checkpointRow = null;
@@ -383,6 +414,14 @@ public final class TrainerLoop {
             Marks m = marks.peekFirst();
             store.markItemsTrained(m.itemIds(), m.policyVersion()).get();
             marks.removeFirst();
+        }
+    }
+
+    private void replicateCheckpoint() throws Exception {
+        PreferenceStore.TrainerCheckpoint c = toReplicate;
+        if (c != null) {
+            replica.checkpointed((int) c.step(), c.policyVersion(), Path.of(c.path()));
+            toReplicate = null;
         }
     }
 
@@ -395,6 +434,7 @@ public final class TrainerLoop {
         checkpointedStep = trainer.steps();
         checkpointRow = new PreferenceStore.TrainerCheckpoint(trainer.steps(), trainer.policyVersion(),
                 trainer.lastVoteId(), dir.toString(), System.currentTimeMillis());
+        toReplicate = checkpointRow;
     }
 
     /** A full disk or an unavailable store, as opposed to a bug or bad data (which stop the trainer, as before). */
