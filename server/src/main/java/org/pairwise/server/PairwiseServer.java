@@ -186,7 +186,7 @@ public final class PairwiseServer implements AutoCloseable {
             String generatorId = await(vertx.deployVerticle(new GeneratorVerticle(pool, metrics,
                     cluster == null ? GeneratorVerticle.PolicyDirs.ANNOUNCED : cluster.policyDirs())));
             HttpVerticle http = new HttpVerticle(new ApiServices(cfg, store, pool, loop, policies, token.value(),
-                    registry, metrics, io));
+                    registry, metrics, io, cluster));
             String httpId;
             try {
                 httpId = await(vertx.deployVerticle(http));
@@ -199,6 +199,12 @@ public final class PairwiseServer implements AutoCloseable {
             if (trainerId != null) {
                 deployments.add(trainerId);
             } else if (cluster != null) {
+                String url = "http://" + (cfg.host().equals("0.0.0.0") ? "127.0.0.1" : cfg.host()) + ":"
+                        + http.actualPort();
+                deployments.add(1, await(vertx.deployVerticle(cluster.registry(() -> new io.vertx.core.json.JsonObject()
+                        .put("url", url).put("served_version", pool.policyVersion()).put("pool",
+                                new io.vertx.core.json.JsonObject().put("ready", pool.readyCount())
+                                        .put("size", cfg.poolSize())), loop))));
                 cluster.joinElection(loop, vertx, () -> new TrainerVerticle(loop, metrics), deployments);
             }
             return new PairwiseServer(cfg, token, resumed, opened, vertx, deployments, http.actualPort());

@@ -31,13 +31,16 @@ public final class ClusterNode implements AutoCloseable {
     private final PostgresDatabase db;
     private final SharedTrainerState shared;
     private final PublishedPolicies policies;
+    private final io.vertx.spi.cluster.hazelcast.HazelcastClusterManager manager;
     private ClusterTrainer election;
+    private volatile NodeRegistry registry;
 
     private ClusterNode(ServeConfig cfg, PostgresDatabase db, SharedTrainerState shared, PublishedPolicies policies) {
         this.cfg = cfg;
         this.db = db;
         this.shared = shared;
         this.policies = policies;
+        this.manager = ClusterVertx.manager(cfg);
     }
 
     public static ClusterNode open(ServeConfig cfg, PostgresDatabase db, PublishedPolicies policies)
@@ -69,7 +72,34 @@ public final class ClusterNode implements AutoCloseable {
     }
 
     public Future<Vertx> vertx(VertxBuilder builder, VertxOptions options) {
-        return ClusterVertx.start(builder, options, cfg);
+        return ClusterVertx.start(builder, options, cfg, manager);
+    }
+
+    /**
+     * The registry of the cluster's nodes (deploy it once the server listens); {@code own} is this node's status
+     * without its trainer part, which is added here.
+     */
+    public NodeRegistry registry(java.util.function.Supplier<io.vertx.core.json.JsonObject> own, TrainerLoop loop) {
+        registry = new NodeRegistry(cfg.clusterName(), manager, () -> {
+            var s = own.get().put("role", cfg.role()).put("trainer", training());
+            return training() ? s.put("trainer_status", loop.status()) : s;
+        });
+        return registry;
+    }
+
+    /** The cluster as this node sees it (null before the registry is deployed). */
+    public io.vertx.core.json.JsonObject view() {
+        return registry == null ? null : registry.view();
+    }
+
+    /** The trainer's status: this node's loop if it trains, else the one the training node last published. */
+    public io.vertx.core.json.JsonObject trainerStatus(TrainerLoop loop) {
+        if (training() || registry == null) {
+            return loop.status();
+        }
+        var remote = registry.trainerStatus();
+        return remote != null ? remote : loop.status().put("state", "elsewhere").put("note", "no node of the "
+                + "cluster trains right now (waiting for the trainer lock)");
     }
 
     /**

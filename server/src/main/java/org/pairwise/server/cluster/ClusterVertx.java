@@ -27,12 +27,17 @@ public final class ClusterVertx {
 
     private ClusterVertx() {}
 
-    /** A clustered Vert.x built from {@code builder} (its options and metrics already set) joined to the cluster. */
-    public static Future<Vertx> start(VertxBuilder builder, VertxOptions options, ServeConfig cfg) {
+    /** The cluster manager for these settings (Hazelcast, configured in code). */
+    public static HazelcastClusterManager manager(ServeConfig cfg) {
+        return new HazelcastClusterManager(hazelcast(cfg, address(cfg.clusterHost())));
+    }
+
+    /** A clustered Vert.x built from {@code builder} (its metrics already set) joined through {@code manager}. */
+    public static Future<Vertx> start(VertxBuilder builder, VertxOptions options, ServeConfig cfg,
+                                      HazelcastClusterManager manager) {
         String host = address(cfg.clusterHost());
         options.getEventBusOptions().setHost(host).setPort(0).setClusterPublicHost(host);
-        return builder.with(options).withClusterManager(new HazelcastClusterManager(hazelcast(cfg, host)))
-                .buildClustered();
+        return builder.with(options).withClusterManager(manager).buildClustered();
     }
 
     static Config hazelcast(ServeConfig cfg, String host) {

@@ -26,6 +26,7 @@ final class PolicyApi {
     /** What a pin's name may be: it is shown on the dashboard and stored in pins.json. */
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
 
+    private final ApiServices services;
     private final PublishedPolicies policies;
     private final TrainerLoop trainer;
     private final PairPool pool;
@@ -33,6 +34,8 @@ final class PolicyApi {
     private final Context context;
 
     PolicyApi(ApiServices s, Context context) {
+
+        this.services = s;
         this.policies = s.policies();
         this.trainer = s.trainer();
         this.pool = s.pool();
@@ -45,9 +48,9 @@ final class PolicyApi {
             JsonObject pins = new JsonObject();
             files(() -> policies.pins()).forEach(pins::put);
             return new JsonObject().put("served_version", pool.policyVersion())
-                    .put("published_version", trainer.status().getInteger("policy_version"))
+                    .put("published_version", services.trainerStatus().getInteger("policy_version"))
                     .put("kept", new JsonArray(files(policies::kept))).put("pins", pins)
-                    .put("guard", trainer.status().getJsonObject("guard"));
+                    .put("guard", services.trainerStatus().getJsonObject("guard"));
         });
     }
 

@@ -89,6 +89,22 @@ class TwoNodesTest {
             JsonObject onB = TestServers.await(() -> stats(viaB), s -> s.getInteger("policy_version") >= 3, WAIT,
                     "node b to serve the version node a trained from b's votes");
             int reached = onB.getInteger("policy_version");
+            // b shows the trainer's status, a's, as a last published it (at most 2 s old).
+            TestServers.await(() -> stats(viaB).getJsonObject("trainer"), t -> t.getInteger("policy_version")
+                    >= reached, WAIT, "b to show a's trainer status");
+
+            // Both nodes see both, and the same trainer: a.
+            JsonObject viewA = TestServers.await(() -> stats(viaA).getJsonObject("cluster"),
+                    c -> c.getJsonArray("nodes").size() == 2 && c.getString("trainer_node") != null, WAIT,
+                    "a to see both nodes and a trainer");
+            JsonObject viewB = TestServers.await(() -> stats(viaB).getJsonObject("cluster"),
+                    c -> c.getJsonArray("nodes").size() == 2 && c.getString("trainer_node") != null, WAIT,
+                    "b to see both nodes and a trainer");
+            assertEquals(viewA.getString("this_node"), viewB.getString("trainer_node"), viewB.encode());
+            assertEquals(viewA.getString("this_node"), viewA.getString("trainer_node"));
+            assertEquals("http://127.0.0.1:" + b.port(), viewA.getJsonArray("nodes").stream()
+                    .map(o -> ((JsonObject) o)).filter(n -> n.getString("node_id").equals(viewB.getString("this_node")))
+                    .findFirst().orElseThrow().getString("url"));
             assertTrue(Files.isRegularFile(dir.resolve("b").resolve("policy").resolve("version-" + reached)
                     .resolve("adapter_config.json")), "b fetched the adapter from the database");
 
@@ -102,6 +118,9 @@ class TwoNodesTest {
                     + reached);
             assertEquals(reached + 2, after.getJsonObject("trainer").getInteger("steps"), "b resumed at a's step "
                     + reached + " and took one step per vote: nothing trained twice, nothing skipped");
+            JsonObject alone = TestServers.await(() -> stats(viaB).getJsonObject("cluster"),
+                    c -> c.getJsonArray("nodes").size() == 1, WAIT, "b to see a gone");
+            assertEquals(alone.getString("this_node"), alone.getString("trainer_node"), "b trains now");
             System.out.printf("[two nodes] b trained past v%d %.1f s after a closed%n", reached,
                     (System.nanoTime() - closing) / 1e9);
         } finally {
