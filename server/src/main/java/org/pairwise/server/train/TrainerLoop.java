@@ -139,6 +139,18 @@ public final class TrainerLoop {
         }
         lastVoteId = r.lastVoteId();
         lastItemId = r.queuePosition();
+        try {
+            int marked = store.markTrainedThrough(lastItemId, r.policyVersion()).get();
+            if (marked > 0) {
+                LOG.info("marked {} items up to {} trained: the checkpoint's step took them, its marks were lost",
+                        marked, lastItemId);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while resuming", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IOException("the store could not mark the checkpoint's items trained: " + e.getCause(), e);
+        }
         checkpointedStep = r.step();
         announcedVersion = r.policyVersion();
         servedVersion = r.policyVersion();
