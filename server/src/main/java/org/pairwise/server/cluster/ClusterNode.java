@@ -92,6 +92,21 @@ public final class ClusterNode implements AutoCloseable {
         return registry == null ? null : registry.view();
     }
 
+    /** The URL of the node that trains, as the registry last heard, or null when none does. */
+    public String trainerUrl() {
+        if (registry == null) {
+            return null;
+        }
+        var view = registry.view();
+        for (Object o : view.getJsonArray("nodes")) {
+            var n = (io.vertx.core.json.JsonObject) o;
+            if (n.getString("node_id").equals(view.getString("trainer_node"))) {
+                return n.getString("url");
+            }
+        }
+        return null;
+    }
+
     /** The trainer's status: this node's loop if it trains, else the one the training node last published. */
     public io.vertx.core.json.JsonObject trainerStatus(TrainerLoop loop) {
         if (training() || registry == null) {

@@ -54,7 +54,21 @@ final class PolicyApi {
         });
     }
 
+    /**
+     * Pins, rollbacks and releases change the trainer's state, which lives on the node that trains: another node of
+     * a cluster refuses them and names that node.
+     */
+    private void onTheTrainer() {
+        var cluster = services.cluster();
+        if (cluster != null && !cluster.training()) {
+            String trainer = cluster.trainerUrl();
+            throw new ApiError(409, "this node does not train: send this to the node that does"
+                    + (trainer == null ? " (none does right now)" : ", " + trainer));
+        }
+    }
+
     void pin(RoutingContext ctx) {
+        onTheTrainer();
         JsonObject body = Responses.object(ctx);
         int version = version(body);
         String name = Responses.requiredString(body, "name", 64);
@@ -72,6 +86,7 @@ final class PolicyApi {
     }
 
     void unpin(RoutingContext ctx) {
+        onTheTrainer();
         String name = Responses.requiredString(Responses.object(ctx), "name", 64);
         blocking(ctx, () -> {
             if (!files(() -> policies.unpin(name))) {
@@ -82,11 +97,13 @@ final class PolicyApi {
     }
 
     void rollback(RoutingContext ctx) {
+        onTheTrainer();
         int version = version(Responses.object(ctx));
         blocking(ctx, () -> files(() -> trainer.rollBack(version, "the admin")));
     }
 
     void release(RoutingContext ctx) {
+        onTheTrainer();
         Responses.json(ctx, 200, trainer.release());
     }
 

@@ -108,6 +108,11 @@ class TwoNodesTest {
             assertTrue(Files.isRegularFile(dir.resolve("b").resolve("policy").resolve("version-" + reached)
                     .resolve("adapter_config.json")), "b fetched the adapter from the database");
 
+            // The trainer's state lives on the trainer: b refuses a rollback and names a.
+            var refused = viaB.asAdmin().post("/api/policy/rollback", new JsonObject().put("version", 0).encode());
+            assertEquals(409, refused.statusCode(), refused.bodyAsString());
+            assertEquals("this node does not train: send this to the node that does, http://127.0.0.1:" + a.port(),
+                    refused.bodyAsJsonObject().getString("error"));
             long closing = System.nanoTime();
             a.close();
             System.out.printf("[two nodes] a closed in %.1f s%n", (System.nanoTime() - closing) / 1e9);
@@ -118,9 +123,9 @@ class TwoNodesTest {
                     + reached);
             assertEquals(reached + 2, after.getJsonObject("trainer").getInteger("steps"), "b resumed at a's step "
                     + reached + " and took one step per vote: nothing trained twice, nothing skipped");
-            JsonObject alone = TestServers.await(() -> stats(viaB).getJsonObject("cluster"),
-                    c -> c.getJsonArray("nodes").size() == 1, WAIT, "b to see a gone");
-            assertEquals(alone.getString("this_node"), alone.getString("trainer_node"), "b trains now");
+            TestServers.await(() -> stats(viaB).getJsonObject("cluster"), c -> c.getJsonArray("nodes").size() == 1
+                    && c.getString("this_node").equals(c.getString("trainer_node")), WAIT,
+                    "b to see a gone and itself the trainer");
             System.out.printf("[two nodes] b trained past v%d %.1f s after a closed%n", reached,
                     (System.nanoTime() - closing) / 1e9);
         } finally {
