@@ -128,7 +128,7 @@ public final class ClusterNode implements AutoCloseable {
             return;
         }
         String[] deployed = new String[1];
-        election = new ClusterTrainer(TrainerLock.open(db), shared, cfg.trainerDir(), cfg.keepCheckpoints(),
+        election = new ClusterTrainer(() -> TrainerLock.open(db), shared, cfg.trainerDir(), cfg.keepCheckpoints(),
                 new ClusterTrainer.Role() {
                     @Override
                     public void elected() throws Exception {

@@ -11,7 +11,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * This node's part in choosing the cluster's one trainer. A thread tries the {@link TrainerLock} every second; the
+ * This node's part in choosing the cluster's one trainer. A thread tries the {@link TrainerLock} every second (a
+ * database that does not answer is retried on a new connection, however long it is away); the
  * node that takes it replaces its local checkpoints with the newest one in the database (whoever trained last wrote
  * it there) and becomes the trainer ({@code onElected}: resume from that checkpoint, start the loop). While it
  * trains, every checkpoint and published version is copied to the database through the lock, before anyone is told
@@ -29,7 +30,14 @@ public final class ClusterTrainer implements AutoCloseable {
         void lost(String why);
     }
 
-    private final TrainerLock lock;
+    /** Opens a new connection for the lock (a broken one is replaced while this node waits for the lock). */
+    @FunctionalInterface
+    public interface LockOpener {
+        TrainerLock open() throws java.sql.SQLException;
+    }
+
+    private final LockOpener opener;
+    private volatile TrainerLock lock;
     private final SharedTrainerState shared;
     private final Path trainerDir;
     private final int keepCheckpoints;
@@ -37,9 +45,9 @@ public final class ClusterTrainer implements AutoCloseable {
     private volatile boolean running = true;
     private volatile boolean training;
 
-    public ClusterTrainer(TrainerLock lock, SharedTrainerState shared, Path trainerDir, int keepCheckpoints,
+    public ClusterTrainer(LockOpener opener, SharedTrainerState shared, Path trainerDir, int keepCheckpoints,
                           Role role) {
-        this.lock = lock;
+        this.opener = opener;
         this.shared = shared;
         this.trainerDir = trainerDir;
         this.keepCheckpoints = keepCheckpoints;
@@ -61,22 +69,64 @@ public final class ClusterTrainer implements AutoCloseable {
         return new TrainerLoop.Replica() {
             @Override
             public void checkpointed(int step, int policyVersion, Path dir) throws Exception {
-                shared.saveCheckpoint(lock, step, policyVersion, dir, keepCheckpoints);
+                shared.saveCheckpoint(held(), step, policyVersion, dir, keepCheckpoints);
             }
 
             @Override
             public void published(int version, int step, Path dir) throws Exception {
-                shared.publish(lock, version, step, dir);
+                shared.publish(held(), version, step, dir);
             }
         };
     }
 
+    private TrainerLock held() throws TrainerLock.LostLock {
+        TrainerLock l = lock;
+        if (l == null || !training) {
+            throw new TrainerLock.LostLock();
+        }
+        return l;
+    }
+
+    /** Waits for the lock; a database that fails meanwhile is retried with a new connection, as long as it takes. */
+    private boolean awaitLock() throws InterruptedException {
+        boolean warned = false;
+        while (running) {
+            try {
+                if (lock == null) {
+                    lock = opener.open();
+                }
+                if (lock.tryAcquire()) {
+                    return true;
+                }
+                warned = false;
+            } catch (java.sql.SQLException e) {
+                if (!warned) {
+                    LOG.warn("waiting for the trainer lock: the database does not answer ({}); retrying",
+                            e.getMessage());
+                    warned = true;
+                }
+                closeQuietly();
+            }
+            Thread.sleep(TRY_EVERY_MS);
+        }
+        return false;
+    }
+
+    private void closeQuietly() {
+        TrainerLock l = lock;
+        lock = null;
+        if (l != null) {
+            try {
+                l.close();
+            } catch (java.sql.SQLException ignored) {
+                // it is broken already
+            }
+        }
+    }
+
     private void run(Role role) {
         try {
-            while (running && !lock.tryAcquire()) {
-                Thread.sleep(TRY_EVERY_MS);
-            }
-            if (!running) {
+            if (!awaitLock()) {
                 return;
             }
             takeOverCheckpoints();
@@ -129,6 +179,6 @@ public final class ClusterTrainer implements AutoCloseable {
         running = false;
         thread.interrupt();
         thread.join(10_000);
-        lock.close();
+        closeQuietly();
     }
 }

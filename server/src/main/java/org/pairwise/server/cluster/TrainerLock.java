@@ -101,7 +101,7 @@ public final class TrainerLock implements AutoCloseable {
 
     /** Thrown by {@link #fenced} when this node no longer holds the lock: it must stop training. */
     public static final class LostLock extends SQLException {
-        LostLock() {
+        public LostLock() {
             super("this node no longer holds the trainer lock");
         }
     }
