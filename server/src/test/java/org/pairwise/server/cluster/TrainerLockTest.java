@@ -65,6 +65,20 @@ class TrainerLockTest {
     }
 
     @Test
+    void aHolderWhoseConnectionIsCutLosesTheLockAndCanWriteNothing() throws Exception {
+        try (TrainerLock holder = TrainerLock.open(db); TrainerLock next = TrainerLock.open(db)) {
+            awaitAcquired(holder, "for the cut-connection test");
+            int pid = holder.holderPid();
+            try (var c = pg.connect("locks"); var st = c.createStatement()) {
+                st.execute("SELECT pg_terminate_backend(" + pid + ")");  // as a lost network ends it
+            }
+            org.junit.jupiter.api.Assertions.assertThrows(java.sql.SQLException.class,
+                    () -> holder.fenced(c -> c.createStatement().execute("SELECT 1")), "a cut holder writes nothing");
+            awaitAcquired(next, "after the holder's connection was cut");
+        }
+    }
+
+    @Test
     void aHolderKilledWithSigkillLosesTheLockAtOnce() throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process holder = new ProcessBuilder(List.of(java, "-cp", System.getProperty("java.class.path"),
