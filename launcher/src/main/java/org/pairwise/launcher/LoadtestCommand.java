@@ -92,7 +92,7 @@ final class LoadtestCommand implements Callable<Integer>, ConfigOptions.Command 
             throw usage("--model, --data-dir and --serve-set go with --serve");
         }
         if (serve) {
-            values.put("url", NOT_YET_SERVING);
+            values.put("url", List.of(NOT_YET_SERVING));
         }
         LoadConfig load = LoadConfig.SCHEMA.build(values);
         Map<String, String> serveFlags = serve ? serveFlags(load) : Map.of();
@@ -103,7 +103,7 @@ final class LoadtestCommand implements Callable<Integer>, ConfigOptions.Command 
         PairwiseServer server = null;
         Path tempDir = null;
         try {
-            URI target = load.url();
+            List<URI> targets = load.url();
             String admin = load.adminToken();
             Path store = load.store();
             Runnable stop = null;
@@ -117,7 +117,7 @@ final class LoadtestCommand implements Callable<Integer>, ConfigOptions.Command 
                 out.println("serving " + server.config().model() + " on " + server.url() + "; filling the pair pool ...");
                 out.flush();
                 PoolProbe.awaitFull(URI.create(server.url()), admin, Duration.ofMinutes(10));
-                target = URI.create(server.url());
+                targets = List.of(URI.create(server.url()));
                 if (store == null && load.annotatorsFrom() == AnnotatorSource.ACCOUNTS) {
                     // A campaign run: its audit reads the store too (other runs only when asked: it waits for the
                     // trainer to catch up, which a throughput run of many votes need not).
@@ -125,7 +125,7 @@ final class LoadtestCommand implements Callable<Integer>, ConfigOptions.Command 
                 }
                 stop = server::close;  // before the store's audit: the last checkpoint is then on disk
             }
-            LoadReport r = LoadRunner.run(load.withTarget(target, admin, store), stop);
+            LoadReport r = LoadRunner.run(load.withTarget(targets, admin, store), stop);
             r.printTable(out);
             if (report != null) {
                 r.writeJson(report);

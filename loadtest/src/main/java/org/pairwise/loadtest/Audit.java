@@ -209,23 +209,58 @@ public final class Audit {
     /** An export that stalls fails the audit instead of hanging the run. */
     private static final long EXPORT_TIMEOUT_S = 300;
 
-    /** Streams the standard TRL export and counts the lines this run expects (plus all lines under key 0). */
+    /**
+     * Streams the standard TRL export, then the battle export (a battle's votes are evaluation data, exported apart;
+     * the annotator cannot tell a battle from any pair), and counts the lines this run expects (plus all lines under
+     * key 0).
+     */
     private Future<Map<Long, Long>> exportCounts(VoteLedger ledger) {
         Map<Long, Long> expected = ledger.expectedLines();
         Map<Long, Long> found = new HashMap<>();
         HttpClient http = vertx.createHttpClient(new HttpClientOptions().setIdleTimeout(120));
-        RequestOptions req = new RequestOptions().setMethod(HttpMethod.GET)
-                .setAbsoluteURI(url.resolve("/api/export?format=standard&labels=votes").toString())
-                .putHeader("Authorization", "Bearer " + adminToken);
         Promise<Map<Long, Long>> done = Promise.promise();
         // On a context of its own, the response callback runs on the connection's event loop before any body
         // arrives; from a plain thread it is dispatched later and a short export can end before the handlers exist.
-        vertx.getOrCreateContext().runOnContext(ignored -> streamExport(http, req, expected, found, done));
+        vertx.getOrCreateContext().runOnContext(ignored -> streamExport(http, export("standard&labels=votes"),
+                Audit::trlLine, expected, found).compose(v -> streamExport(http, export("battles"),
+                Audit::battleLine, expected, found)).onComplete(ar -> {
+                    if (ar.succeeded()) {
+                        done.tryComplete(found);
+                    } else {
+                        done.tryFail(ar.cause());
+                    }
+                }));
         return done.future().timeout(EXPORT_TIMEOUT_S, TimeUnit.SECONDS).eventually(() -> http.close());
     }
 
-    private static void streamExport(HttpClient http, RequestOptions req, Map<Long, Long> expected,
-                                     Map<Long, Long> found, Promise<Map<Long, Long>> done) {
+    private RequestOptions export(String format) {
+        return new RequestOptions().setMethod(HttpMethod.GET)
+                .setAbsoluteURI(url.resolve("/api/export?format=" + format).toString())
+                .putHeader("Authorization", "Bearer " + adminToken);
+    }
+
+    /** A line's hash as the ledger keys it, or null for a line that is no A/B vote. */
+    private interface LineKey {
+        Long of(JsonObject line);
+    }
+
+    private static Long trlLine(JsonObject o) {
+        return VoteLedger.lineHash(o.getString("prompt"), o.getString("chosen"), o.getString("rejected"));
+    }
+
+    private static Long battleLine(JsonObject o) {
+        String choice = o.getString("choice");
+        if (o.getValue("retracted_at") != null || !("a".equals(choice) || "b".equals(choice))) {
+            return null;
+        }
+        boolean a = choice.equals("a");
+        return VoteLedger.lineHash(o.getString("prompt_text"), a ? o.getString("a_text") : o.getString("b_text"),
+                a ? o.getString("b_text") : o.getString("a_text"));
+    }
+
+    private static Future<Void> streamExport(HttpClient http, RequestOptions req, LineKey key,
+                                             Map<Long, Long> expected, Map<Long, Long> found) {
+        Promise<Void> done = Promise.promise();
         http.request(req).compose(r -> r.send()).onSuccess(resp -> {
             if (resp.statusCode() != 200) {
                 resp.body().onComplete(b -> done.tryFail(new IllegalStateException("GET /api/export answered "
@@ -238,21 +273,24 @@ public final class Audit {
                 if (line.length() == 0) {
                     return;
                 }
-                found.merge(ALL_LINES, 1L, Long::sum);
                 try {
-                    JsonObject o = new JsonObject(line);
-                    long h = VoteLedger.lineHash(o.getString("prompt"), o.getString("chosen"), o.getString("rejected"));
+                    Long h = key.of(new JsonObject(line));
+                    if (h == null) {
+                        return;
+                    }
+                    found.merge(ALL_LINES, 1L, Long::sum);
                     if (expected.containsKey(h)) {
                         found.merge(h, 1L, Long::sum);
                     }
                 } catch (RuntimeException e) {
-                    done.tryFail(new IllegalStateException("GET /api/export: not a TRL standard line: "
+                    done.tryFail(new IllegalStateException("GET /api/export: not a line of the export: "
                             + ServedPair.abbreviate(line.toString()), e));
                 }
             });
             lines.exceptionHandler(done::tryFail);
-            lines.endHandler(v -> done.tryComplete(found));
+            lines.endHandler(v -> done.tryComplete());
         }).onFailure(done::tryFail);
+        return done.future();
     }
 
 }

@@ -24,7 +24,7 @@ import org.pairwise.loadtest.rules.PreferenceRule;
  * JSON/YAML file, {@code PAIRWISE_<FIELD>} variables and flags, in that precedence ({@link #load}); an invalid one
  * fails with a {@link ConfigException} that names its field.
  */
-public record LoadConfig(URI url, Workload workload, int annotators, double rate, Duration duration, long votes,
+public record LoadConfig(List<URI> url, Workload workload, int annotators, double rate, Duration duration, long votes,
                          PreferenceRule rule, double noise, ThinkTime thinkTime, double ownPrompts, String adminToken,
                          List<String> annotatorTokens, int pairs, int connections, int pipelining, int eventLoops,
                          Duration timeout, long seed, boolean audit, Duration warmup, AnnotatorSource annotatorsFrom,
@@ -34,8 +34,10 @@ public record LoadConfig(URI url, Workload workload, int annotators, double rate
 
     /** Every field: name, type, default, help. */
     public static final Schema<LoadConfig> SCHEMA = Schema.of(LoadConfig.class, "Load settings").fields(
-            Field.of("url", Type.of(URI.class, "URL", LoadConfig::parseUrl, URI::toString), null, "the server, e.g. "
-                    + "http://127.0.0.1:8080").allowingNull(),
+            Field.of("url", Type.listOf(Type.of(URI.class, "URL", LoadConfig::parseUrl, URI::toString)), null,
+                    "the server, e.g. http://127.0.0.1:8080, or the nodes of a cluster, comma-separated (each "
+                    + "simulated person stays on one node, the people spread evenly; the audit asks the first)")
+                    .allowingNull(),
             Field.of("workload", Type.choice(Workload.class, Arrays.asList(Workload.values()), Workload::spec),
                     Workload.ANNOTATE, "what an operation is: annotate (fetch, think, vote), next-pair "
                     + "(GET /api/pairs/next only), vote (POST /api/preferences only, on --pairs pairs fetched first) "
@@ -92,8 +94,14 @@ public record LoadConfig(URI url, Workload workload, int annotators, double rate
             .build();
 
     public LoadConfig {
-        if (url == null || url.getHost() == null || !url.getScheme().matches("https?")) {
-            throw bad("url", "expected http://HOST:PORT, got '" + url + "'");
+        if (url == null || url.isEmpty()) {
+            throw bad("url", "expected http://HOST:PORT (or several, comma-separated)");
+        }
+        url = List.copyOf(url);
+        for (URI u : url) {
+            if (u.getHost() == null || !u.getScheme().matches("https?")) {
+                throw bad("url", "expected http://HOST:PORT, got '" + u + "'");
+            }
         }
         positive(annotators, "annotators");
         if (!(rate >= 0) || Double.isInfinite(rate)) {
@@ -150,10 +158,10 @@ public record LoadConfig(URI url, Workload workload, int annotators, double rate
         return SCHEMA.load(file, env, flags);
     }
 
-    /** This load against {@code target}, with {@code token} as the admin token and {@code storeFile} its store. */
-    public LoadConfig withTarget(URI target, String token, Path storeFile) {
+    /** This load against {@code targets}, with {@code token} as the admin token and {@code storeFile} its store. */
+    public LoadConfig withTarget(List<URI> targets, String token, Path storeFile) {
         Map<String, Object> v = new LinkedHashMap<>();
-        v.put("url", target);
+        v.put("url", targets);
         v.put("admin_token", token);
         v.put("store", storeFile);
         return SCHEMA.withValues(this, v);
@@ -170,6 +178,11 @@ public record LoadConfig(URI url, Workload workload, int annotators, double rate
         return NoisyRule.withNoise(rule, noise);
     }
 
+    /** The first server named: the one the audit and the setup (accounts, the pool probe) talk to. */
+    public URI firstUrl() {
+        return url.getFirst();
+    }
+
     public boolean openLoop() {
         return rate > 0;
     }
@@ -181,7 +194,7 @@ public record LoadConfig(URI url, Workload workload, int annotators, double rate
     /** The settings as the report shows them. */
     public Map<String, Object> describe() {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("url", url.toString());
+        m.put("url", String.join(",", url.stream().map(URI::toString).toList()));
         m.put("workload", workload.spec());
         m.put("load_model", openLoop() ? "open" : "closed");
         m.put("annotators", annotators);

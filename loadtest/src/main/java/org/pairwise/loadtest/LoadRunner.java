@@ -106,7 +106,7 @@ public final class LoadRunner {
     public static LoadReport run(LoadConfig cfg, Runnable stopServer) throws Exception {
         try (RunSession session = new RunSession(cfg)) {
             LoadRunner measured = new LoadRunner(cfg, session);
-            Audit audit = new Audit(session.vertx, session.client, cfg.url(), cfg.adminToken());
+            Audit audit = new Audit(session.vertx, session.client, cfg.firstUrl(), cfg.adminToken());
             if (cfg.annotatorsFrom() == AnnotatorSource.ACCOUNTS) {
                 session.fixed = AccountSetup.create(session.client, cfg.adminToken(), session.runId,
                         cfg.annotators()).await();
@@ -304,7 +304,7 @@ public final class LoadRunner {
     }
 
     Future<HttpResponse<Buffer>> request(HttpMethod method, String path, Identity who, Buffer body) {
-        HttpRequest<Buffer> req = client.request(method, path).timeout(cfg.timeout().toMillis());
+        HttpRequest<Buffer> req = session.nodeOf(who).request(method, path).timeout(cfg.timeout().toMillis());
         if (who != null && who.bearer() != null) {
             req.putHeader("Authorization", "Bearer " + who.bearer());
         }

@@ -24,6 +24,8 @@ final class RunSession implements AutoCloseable {
     /** What the simulated people's identity cookies start with: 128 random bits, so nobody else can guess them. */
     final String identitySecret = randomHex(16);
     final Vertx vertx;
+    /** One client per server named (a cluster's nodes); {@link #client} is the first, for setup and the audit. */
+    final List<WebClient> nodes;
     final WebClient client;
     final VoteLedger ledger = new VoteLedger();
     final AtomicLong keys = new AtomicLong();
@@ -36,12 +38,29 @@ final class RunSession implements AutoCloseable {
 
     RunSession(LoadConfig cfg) {
         vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(cfg.eventLoops()));
-        int port = cfg.url().getPort() > 0 ? cfg.url().getPort() : cfg.url().getScheme().equals("https") ? 443 : 80;
-        client = WebClient.create(vertx, new WebClientOptions().setDefaultHost(cfg.url().getHost())
-                .setDefaultPort(port).setSsl(cfg.url().getScheme().equals("https")).setKeepAlive(true)
+        // The connection budget is shared evenly by the nodes.
+        int connections = Math.max(1, cfg.connections() / cfg.url().size());
+        nodes = cfg.url().stream().map(u -> client(u, cfg, connections)).toList();
+        client = nodes.getFirst();
+    }
+
+    private WebClient client(java.net.URI url, LoadConfig cfg, int connections) {
+        int port = url.getPort() > 0 ? url.getPort() : url.getScheme().equals("https") ? 443 : 80;
+        return WebClient.create(vertx, new WebClientOptions().setDefaultHost(url.getHost())
+                .setDefaultPort(port).setSsl(url.getScheme().equals("https")).setKeepAlive(true)
                 .setTcpNoDelay(true).setPipelining(cfg.pipelining() > 1).setPipeliningLimit(cfg.pipelining())
                 .setUserAgent("pairwise-loadtest"),
-                new PoolOptions().setHttp1MaxSize(cfg.connections()).setMaxWaitQueueSize(-1));
+                new PoolOptions().setHttp1MaxSize(connections).setMaxWaitQueueSize(-1));
+    }
+
+    /** The node a person talks to: the same one for the whole run, the people spread evenly over the nodes. */
+    WebClient nodeOf(Identity who) {
+        if (who == null || nodes.size() == 1) {
+            return client;
+        }
+        // A person is their name: mixed, so that names that differ only in a counter spread over the nodes.
+        int h = who.name().hashCode() * 0x9E3779B9;
+        return nodes.get(Math.floorMod(h ^ (h >>> 16), nodes.size()));
     }
 
     private static String randomHex(int bytes) {

@@ -30,4 +30,10 @@ public final class Addresses {
 
     /** A pair was generated and stored: {pair_id, policy_version, source}. */
     public static final String PAIR_GENERATED = "pairs.generated";
+
+    /**
+     * A cluster node says how it is, every 2 s: {node_id, url, role, served_version, pool: {ready, size}, trainer
+     * (whether it trains), trainer_status (its trainer loop's status, when it trains)}.
+     */
+    public static final String NODE_STATUS = "cluster.node.status";
 }

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -27,6 +28,7 @@ import org.pairwise.model.engine.SequenceScorer;
 import org.pairwise.model.lora.LoraAdapter;
 import org.pairwise.model.sample.SamplingParams;
 import org.pairwise.server.auth.AdminToken;
+import org.pairwise.server.cluster.ClusterNode;
 import org.pairwise.server.config.ServeConfig;
 import org.pairwise.server.gen.BattleMaker;
 import org.pairwise.server.gen.GeneratorVerticle;
@@ -144,12 +146,23 @@ public final class PairwiseServer implements AutoCloseable {
             // The automatic flags, on their own thread; closed before the store (resources close last-in first).
             opened.push(new QualityControl(store, cfg.flagRule()).start());
 
-            ContinualTrainer.Resumed resumed = loop.resume();
-            // The trainer's newest version, or the one a hold on publishing names.
-            Path policyDir = policies.existing(loop.servedVersion());
+            // One process: the trainer resumes now, and its newest version (or the one a hold on publishing names) is
+            // served. A cluster node serves the database's newest version; it resumes the trainer once elected.
+            ClusterNode cluster = null;
+            ContinualTrainer.Resumed resumed;
+            int served;
+            if (cfg.cluster()) {
+                cluster = ClusterNode.open(cfg, (StoreLocation.PostgresDatabase) storeAt, policies);
+                opened.push(cluster);
+                served = cluster.newestVersion();
+                resumed = new ContinualTrainer.Resumed(0, served, 0, null, 0);
+            } else {
+                resumed = loop.resume();
+                served = loop.servedVersion();
+            }
+            Path policyDir = policies.existing(served);
             if (policyDir != null) {
-                generator.setPolicy(LoraAdapter.load(policyDir, engine.config(), engine.backend()),
-                        loop.servedVersion());
+                generator.setPolicy(LoraAdapter.load(policyDir, engine.config(), engine.backend()), served);
             }
             if (cfg.prompts() == null) {
                 pool.loadPrompts(PromptSet.builtin(), PromptSet.BUILTIN_SOURCE);
@@ -160,28 +173,42 @@ public final class PairwiseServer implements AutoCloseable {
             }
 
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-            Vertx vertx = Vertx.builder()
-                    .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
-                    .withMetrics(new MicrometerMetricsFactory(registry)).build();
+            VertxOptions options = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions()
+                    .setEnabled(true));
+            var builder = Vertx.builder().withMetrics(new MicrometerMetricsFactory(registry));
+            Vertx vertx = cluster == null ? builder.with(options).build() : await(cluster.vertx(builder, options));
             opened.push(() -> await(vertx.close()));
             ExecutorService io = Executors.newCachedThreadPool(Thread.ofPlatform().name("pairwise-io-", 0).daemon()
                     .factory());
             opened.push(io::shutdownNow);
             ServerMetrics metrics = new ServerMetrics(registry, pool, loop);
 
-            String trainerId = await(vertx.deployVerticle(new TrainerVerticle(loop, metrics)));
-            String generatorId = await(vertx.deployVerticle(new GeneratorVerticle(pool, metrics)));
+            String trainerId = cluster == null ? await(vertx.deployVerticle(new TrainerVerticle(loop, metrics))) : null;
+            String generatorId = await(vertx.deployVerticle(new GeneratorVerticle(pool, metrics,
+                    cluster == null ? GeneratorVerticle.PolicyDirs.ANNOUNCED : cluster.policyDirs())));
             HttpVerticle http = new HttpVerticle(new ApiServices(cfg, store, pool, loop, policies, token.value(),
-                    registry, metrics, io));
+                    registry, metrics, io, cluster));
             String httpId;
             try {
                 httpId = await(vertx.deployVerticle(http));
             } catch (Exception e) {
                 throw isBindFailure(e) ? portInUse(cfg.host(), cfg.port(), e) : e;
             }
-            // Undeployed in this order on close: HTTP first (no new votes), then generation and training.
-            return new PairwiseServer(cfg, token, resumed, opened, vertx, List.of(httpId, generatorId, trainerId),
-                    http.actualPort());
+            // Undeployed in this order on close: HTTP first (no new votes), then generation and training (a cluster
+            // node's trainer is added once it is elected).
+            List<String> deployments = new CopyOnWriteArrayList<>(List.of(httpId, generatorId));
+            if (trainerId != null) {
+                deployments.add(trainerId);
+            } else if (cluster != null) {
+                String url = "http://" + (cfg.host().equals("0.0.0.0") ? "127.0.0.1" : cfg.host()) + ":"
+                        + http.actualPort();
+                deployments.add(1, await(vertx.deployVerticle(cluster.registry(() -> new io.vertx.core.json.JsonObject()
+                        .put("url", url).put("served_version", pool.policyVersion()).put("pool",
+                                new io.vertx.core.json.JsonObject().put("ready", pool.readyCount())
+                                        .put("size", cfg.poolSize())), loop))));
+                cluster.joinElection(loop, vertx, () -> new TrainerVerticle(loop, metrics), deployments);
+            }
+            return new PairwiseServer(cfg, token, resumed, opened, vertx, deployments, http.actualPort());
         } catch (Exception | Error e) {
             closeAll(opened, e);
             if (token != null && token.generated()) {

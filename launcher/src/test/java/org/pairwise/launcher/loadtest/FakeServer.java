@@ -103,6 +103,15 @@ final class FakeServer implements AutoCloseable {
         server = vertx.createHttpServer().requestHandler(r).listen(0, "127.0.0.1").await();
     }
 
+    /** The annotators whose votes this server stored (each vote's annotator field). */
+    Set<String> voters() {
+        return vertx.executeBlocking(() -> {
+            Set<String> out = new HashSet<>();
+            votes.forEach(v -> out.add(v.annotator()));
+            return out;
+        }).await();
+    }
+
     String url() {
         return "http://127.0.0.1:" + server.actualPort();
     }

@@ -180,6 +180,19 @@ class LoadtestCommandTest {
     }
 
     @Test
+    void severalUrlsSpreadThePeopleOverTheNodesEachPersonStayingOnOne() {
+        try (FakeServer a = new FakeServer(FakeServer.Fault.NONE); FakeServer b = new FakeServer(FakeServer.Fault.NONE)) {
+            Result r = run("loadtest", "--url", a.url() + "," + b.url(), "--annotators", "12", "--votes", "240",
+                    "--no-audit");
+            assertEquals(0, r.code(), r.err());
+            java.util.Set<String> onA = a.voters(), onB = b.voters();
+            assertTrue(onA.size() >= 3 && onB.size() >= 3, "both nodes got people: " + onA + " / " + onB);
+            assertEquals(12, onA.size() + onB.size(), "every person on one node only: " + onA + " / " + onB);
+            assertTrue(r.out().contains(a.url() + "," + b.url()), r.out());
+        }
+    }
+
+    @Test
     void badFlagsGiveOneReadableLine() {
         String url = "http://127.0.0.1:9";
         assertOneLineUsageError(run("loadtest", "--duration", "1s"), "give either --url URL");

@@ -77,6 +77,12 @@ public record ServeConfig(
         double maxKl,
         int klPairs,
         double minBattleWinRate,
+        boolean cluster,
+        List<String> clusterMembers,
+        String clusterHost,
+        int clusterPort,
+        String clusterName,
+        String role,
         DpoConfig dpo) {
 
     /**
@@ -199,7 +205,21 @@ public record ServeConfig(
                     + "never measured)"),
             Field.of("min_battle_win_rate", Type.DOUBLE, 0.0, "battle guard: publishing stops and the previous "
                     + "version is served when the served version's battle win rate against it is below this with "
-                    + "95% confidence (Wilson upper bound below it); 0 = off"))
+                    + "95% confidence (Wilson upper bound below it); 0 = off"),
+            Field.of("cluster", Type.BOOLEAN, false, "join a cluster of Pairwise nodes (Vert.x clustered over "
+                    + "Hazelcast, TCP-IP join, no multicast); needs a PostgreSQL --store shared by every node"),
+            Field.of("cluster_members", Type.listOf(Type.STRING.labelled("HOST[:PORT]")), List.of("127.0.0.1"),
+                    "where the other nodes are, comma-separated; a host without a port is tried on cluster_port "
+                    + "and the 19 ports above it"),
+            Field.of("cluster_host", Type.STRING.labelled("HOST"), "127.0.0.1", "the address this node's cluster "
+                    + "and event-bus connections bind to and announce (the other nodes must reach it)"),
+            Field.of("cluster_port", Type.INT, 5701, "the first cluster port tried; a node takes the first free "
+                    + "one of it and the 19 above it"),
+            Field.of("cluster_name", Type.STRING.labelled("NAME"), "pairwise", "nodes join only nodes of the same "
+                    + "name (two campaigns on one host keep apart)"),
+            Field.of("role", Type.STRING.labelled("ROLE"), "all", "what this node does in a cluster: all (serves "
+                    + "HTTP and may train), http (serves, never trains) or trainer (may train, serves too); exactly "
+                    + "one node trains at a time"))
             .nest(SERVE_DPO)
             .alias("batch_size", "per_device_train_batch_size")
             .alias("pair_views", "votes_per_pair")
@@ -297,6 +317,29 @@ public record ServeConfig(
         if (!(minBattleWinRate >= 0 && minBattleWinRate < 1)) {
             throw bad("min_battle_win_rate", "must be in [0, 1) (0 = off), got " + minBattleWinRate);
         }
+        clusterMembers = List.copyOf(clusterMembers);
+        if (cluster && clusterMembers.isEmpty()) {
+            throw bad("cluster_members", "needs at least one HOST[:PORT]");
+        }
+        for (String m : clusterMembers) {
+            if (!m.matches("[A-Za-z0-9.\\-]+(:\\d{1,5})?|\\[[0-9A-Fa-f:]+\\](:\\d{1,5})?")) {
+                throw bad("cluster_members", "expected HOST or HOST:PORT entries, comma-separated");
+            }
+        }
+        nonBlank(clusterHost, "cluster_host");
+        if (clusterPort < 1 || clusterPort > 65535 - 19) {
+            throw bad("cluster_port", "must be in 1.." + (65535 - 19) + ", got " + clusterPort);
+        }
+        if (!clusterName.matches("[A-Za-z0-9._-]{1,64}")) {
+            throw bad("cluster_name", "letters, digits, '.', '_' and '-' only (1-64)");
+        }
+        if (!List.of("all", "http", "trainer").contains(role)) {
+            throw bad("role", "must be all, http or trainer, got '" + role + "'");
+        }
+        if (cluster && !(StoreLocation.parse(store, Path.of(dataDir)) instanceof StoreLocation.PostgresDatabase)) {
+            throw bad("cluster", "the nodes of a cluster share one PostgreSQL database: give --store "
+                    + "postgresql://user@host:port/db (every node its own --data-dir)");
+        }
         if (dpo == null) {
             throw bad("dpo", "must be set");
         }
@@ -354,6 +397,11 @@ public record ServeConfig(
     /** Where the trainer's checkpoint-N directories go: output_dir, relative to data_dir unless absolute. */
     public Path trainerDir() {
         return dataPath().resolve(dpo.outputDir());
+    }
+
+    /** Whether this node may train (it still trains only while it holds the trainer lock, in a cluster). */
+    public boolean mayTrain() {
+        return !role.equals("http");
     }
 
     public boolean isDemoModel() {

@@ -181,11 +181,27 @@ public final class PairPool {
 
     /** Loads the published adapter between generations (on the generation thread: the load reads files). */
     public void switchPolicy(Path adapterDir, int version) {
+        switchPolicy(() -> adapterDir, version);
+    }
+
+    /**
+     * Where a version's adapter directory is, found on the generation thread (in a cluster it may be fetched from
+     * the database first); null for the base model.
+     */
+    @FunctionalInterface
+    public interface AdapterDir {
+        Path find() throws Exception;
+    }
+
+    /** As {@link #switchPolicy(Path, int)}, the directory found when the switch happens. */
+    public void switchPolicy(AdapterDir find, int version) {
         tasks.add(() -> {
             if (version <= generator.policyVersion()) {
                 return;
             }
+            Path adapterDir = null;
             try {
+                adapterDir = find.find();
                 generator.setPolicy(LoraAdapter.load(adapterDir, modelConfig, backend), version);
                 LOG.info("generating with policy version {}", version);
             } catch (Exception e) {
@@ -199,8 +215,15 @@ public final class PairPool {
      * model); ready pairs of other versions leave the pool (they stay stored).
      */
     public void rollBack(Path adapterDir, int version) {
+        rollBack(() -> adapterDir, version);
+    }
+
+    /** As {@link #rollBack(Path, int)}, the directory found when the switch happens. */
+    public void rollBack(AdapterDir find, int version) {
         tasks.add(() -> {
+            Path adapterDir = null;
             try {
+                adapterDir = find.find();
                 generator.setPolicy(adapterDir == null ? null : LoraAdapter.load(adapterDir, modelConfig, backend),
                         version);
                 synchronized (this) {

@@ -47,7 +47,7 @@ public final class HttpVerticle extends VerticleBase {
         Failures failures = new Failures(cfg.maxBodyBytes());
         PairsApi pairs = new PairsApi(s.pool(), s.store(), cfg, context);
         VotesApi votes = new VotesApi(s.store(), vertx.eventBus(), s.metrics(), context, cfg.undoWindow() * 1000L);
-        StatsApi stats = new StatsApi(s.store(), s.pool(), s.trainer(), votes, cfg.poolSize(), context);
+        StatsApi stats = new StatsApi(s, votes, context);
         CampaignApi campaign = new CampaignApi(s.store(), cfg, s.io(), context);
         QualityApi quality = new QualityApi(new QualityService(s.store(), s.io(), cfg.flagRule()),
                 s.store().quality(), cfg.excludeFlagged(), context);

@@ -34,6 +34,7 @@ final class LeaderboardApi {
     static final int MAX_ROUNDS = 2000;
     static final long CACHE_MS = 2000;
 
+    private final ApiServices services;
     private final PreferenceStore store;
     private final PairPool pool;
     private final TrainerLoop trainer;
@@ -46,6 +47,8 @@ final class LeaderboardApi {
     private JsonObject cached;
 
     LeaderboardApi(ApiServices s, Context context) {
+
+        this.services = s;
         this.store = s.store();
         this.pool = s.pool();
         this.trainer = s.trainer();
@@ -89,7 +92,7 @@ final class LeaderboardApi {
     /** What changes without a vote (the served version, the guard) is never taken from the cache. */
     private JsonObject live(JsonObject fit) {
         return fit.put("served_version", pool.policyVersion()).put("kl", trainer.klHistory())
-                .put("guard", trainer.status().getJsonObject("guard"));
+                .put("guard", services.trainerStatus().getJsonObject("guard"));
     }
 
     private static String param(RoutingContext ctx, String name, String dflt, String... allowed) {

@@ -26,6 +26,7 @@ final class PolicyApi {
     /** What a pin's name may be: it is shown on the dashboard and stored in pins.json. */
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
 
+    private final ApiServices services;
     private final PublishedPolicies policies;
     private final TrainerLoop trainer;
     private final PairPool pool;
@@ -33,6 +34,8 @@ final class PolicyApi {
     private final Context context;
 
     PolicyApi(ApiServices s, Context context) {
+
+        this.services = s;
         this.policies = s.policies();
         this.trainer = s.trainer();
         this.pool = s.pool();
@@ -45,13 +48,27 @@ final class PolicyApi {
             JsonObject pins = new JsonObject();
             files(() -> policies.pins()).forEach(pins::put);
             return new JsonObject().put("served_version", pool.policyVersion())
-                    .put("published_version", trainer.status().getInteger("policy_version"))
+                    .put("published_version", services.trainerStatus().getInteger("policy_version"))
                     .put("kept", new JsonArray(files(policies::kept))).put("pins", pins)
-                    .put("guard", trainer.status().getJsonObject("guard"));
+                    .put("guard", services.trainerStatus().getJsonObject("guard"));
         });
     }
 
+    /**
+     * Pins, rollbacks and releases change the trainer's state, which lives on the node that trains: another node of
+     * a cluster refuses them and names that node.
+     */
+    private void onTheTrainer() {
+        var cluster = services.cluster();
+        if (cluster != null && !cluster.training()) {
+            String trainer = cluster.trainerUrl();
+            throw new ApiError(409, "this node does not train: send this to the node that does"
+                    + (trainer == null ? " (none does right now)" : ", " + trainer));
+        }
+    }
+
     void pin(RoutingContext ctx) {
+        onTheTrainer();
         JsonObject body = Responses.object(ctx);
         int version = version(body);
         String name = Responses.requiredString(body, "name", 64);
@@ -69,6 +86,7 @@ final class PolicyApi {
     }
 
     void unpin(RoutingContext ctx) {
+        onTheTrainer();
         String name = Responses.requiredString(Responses.object(ctx), "name", 64);
         blocking(ctx, () -> {
             if (!files(() -> policies.unpin(name))) {
@@ -79,11 +97,13 @@ final class PolicyApi {
     }
 
     void rollback(RoutingContext ctx) {
+        onTheTrainer();
         int version = version(Responses.object(ctx));
         blocking(ctx, () -> files(() -> trainer.rollBack(version, "the admin")));
     }
 
     void release(RoutingContext ctx) {
+        onTheTrainer();
         blocking(ctx, () -> files(trainer::release));
     }
 

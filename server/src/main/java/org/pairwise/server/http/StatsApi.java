@@ -18,17 +18,18 @@ final class StatsApi {
     private final PreferenceStore store;
     private final PairPool pool;
     private final TrainerLoop trainer;
+    private final ApiServices services;
     private final VotesApi votes;
     private final int poolSize;
     private final Context context;
 
-    StatsApi(PreferenceStore store, PairPool pool, TrainerLoop trainer, VotesApi votes, int poolSize,
-             Context context) {
-        this.store = store;
-        this.pool = pool;
-        this.trainer = trainer;
+    StatsApi(ApiServices s, VotesApi votes, Context context) {
+        this.store = s.store();
+        this.pool = s.pool();
+        this.trainer = s.trainer();
+        this.services = s;
         this.votes = votes;
-        this.poolSize = poolSize;
+        this.poolSize = s.config().poolSize();
         this.context = context;
     }
 
@@ -62,7 +63,10 @@ final class StatsApi {
                             .put("withdrawn_votes", s.campaign().withdrawnVotes())
                             .put("training_items", s.campaign().trainingItems())
                             .put("untrained_items", s.campaign().untrainedItems()))
-                    .put("trainer", Visibility.trainer(trainer.status(), who));
+                    .put("trainer", Visibility.trainer(services.trainerStatus(), who));
+            if (services.cluster() != null) {
+                out.put("cluster", services.cluster().view());
+            }
             Responses.json(ctx, 200, out);
         }).onFailure(ctx::fail);
     }
@@ -70,6 +74,6 @@ final class StatsApi {
     void trainingMetrics(RoutingContext ctx) {
         int since = Responses.intParam(ctx, "since", 0, 0, Integer.MAX_VALUE);
         Responses.json(ctx, 200, new JsonObject().put("since", since).put("steps", trainer.history(since))
-                .put("trainer", Visibility.trainer(trainer.status(), Auth.principal(ctx))));
+                .put("trainer", Visibility.trainer(services.trainerStatus(), Auth.principal(ctx))));
     }
 }

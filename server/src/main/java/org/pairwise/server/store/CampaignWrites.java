@@ -193,6 +193,26 @@ final class CampaignWrites {
         };
     }
 
+    /**
+     * Marks every item up to {@code lastItemId} that is not marked yet: a trainer resuming from a checkpoint knows its
+     * lineage trained them, but the process that took the last step may have died before its marks were stored.
+     */
+    static Work<Integer> markTrainedThrough(long lastItemId, int policyVersion) {
+        return tx -> {
+            PreparedStatement ps = tx.prepare(
+                    "SELECT id FROM training_items WHERE id <= ? AND trained_at_version IS NULL ORDER BY id");
+            ps.setLong(1, lastItemId);
+            List<Long> ids = new java.util.ArrayList<>();
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    ids.add(rs.getLong(1));
+                }
+            }
+            markItemsTrained(ids, policyVersion).run(tx);
+            return ids.size();
+        };
+    }
+
     static boolean exists(Tx tx, String sql, Object... keys) throws SQLException {
         PreparedStatement ps = tx.prepare(sql);
         for (int i = 0; i < keys.length; i++) {

@@ -31,6 +31,11 @@ enum Dialect {
         }
 
         @Override
+        boolean concurrentWriters() {
+            return false;  // one process holds the file (DataDir's lock)
+        }
+
+        @Override
         String ddl(String sqlite) {
             return sqlite;
         }
@@ -83,6 +88,11 @@ enum Dialect {
         @Override
         boolean savepointPerWrite() {
             return false;  // two round trips to the server per write; a batch where one write fails runs again
+        }
+
+        @Override
+        boolean concurrentWriters() {
+            return true;
         }
 
         @Override
@@ -150,6 +160,12 @@ enum Dialect {
      * and, only when a write fails, again with them (see GroupCommitWriter).
      */
     abstract boolean savepointPerWrite();
+
+    /**
+     * Whether several processes may insert votes at once (PostgreSQL, a cluster's nodes): then ids are drawn in one
+     * order and committed in another, and the finaliser's watermark must wait out a commit horizon.
+     */
+    abstract boolean concurrentWriters();
 
     /** A query returning the id the connection's last insert drew. */
     abstract String lastInsertId();

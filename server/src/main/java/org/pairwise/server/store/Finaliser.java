@@ -27,6 +27,11 @@ import org.pairwise.server.store.PreferenceStore.Finalising;
 final class Finaliser {
     /** Votes with ids up to here have all been decided in each mode. Writer thread only; 0 after a start. */
     private long eachWatermark;
+    /**
+     * How long a vote's transaction may take to commit after its row got its id and time (with some clock skew
+     * between nodes): the watermark stays below votes younger than this.
+     */
+    static final long COMMIT_HORIZON_MS = 10_000;
     /** Pairs looked at per pass in majority mode: a bound on one transaction's work. */
     private static final int PAIRS_PER_PASS = 500;
 
@@ -81,7 +86,19 @@ final class Finaliser {
                 hi = Math.max(eachWatermark, rs.getLong(1));
             }
         }
-        long reached = hi;
+        if (tx.dialect().concurrentWriters()) {
+            // Several nodes insert votes into one database: a vote whose id is below the newest one seen may still
+            // be in another node's open transaction, invisible here. Such a vote drew its id after every vote older
+            // than a commit horizon, so the watermark goes no further than the newest of those, and the vote is
+            // itemised by a later pass (the insert skips votes that have an item).
+            PreparedStatement settled = tx.prepare("SELECT COALESCE(MAX(id), 0) FROM preferences WHERE created_at <= ?");
+            settled.setLong(1, now - COMMIT_HORIZON_MS);
+            try (ResultSet rs = settled.executeQuery()) {
+                rs.next();
+                hi = Math.min(hi, rs.getLong(1));
+            }
+        }
+        long reached = Math.max(eachWatermark, hi);
         tx.afterCommit(() -> eachWatermark = reached);  // a pass whose batch fails to commit leaves it where it was
         return added;
     }

@@ -64,6 +64,10 @@ final class GroupCommitWriter implements AutoCloseable {
             this.dialect = dialect;
         }
 
+        Dialect dialect() {
+            return dialect;
+        }
+
         PreparedStatement prepare(String sql) throws SQLException {
             PreparedStatement ps = statements.get(sql);
             if (ps == null) {

@@ -280,6 +280,11 @@ public abstract sealed class JdbcPreferenceStore implements PreferenceStore
     }
 
     @Override
+    public CompletableFuture<Integer> markTrainedThrough(long lastItemId, int policyVersion) {
+        return writer.submit(CampaignWrites.markTrainedThrough(lastItemId, policyVersion));
+    }
+
+    @Override
     public CompletableFuture<ContinuationStart> continuationStart(String pairId, String annotator) {
         Objects.requireNonNull(annotator, "annotator");
         return readers.submit(c -> Conversations.start(c, pairId, annotator));

@@ -133,6 +133,21 @@ final class Migrations {
                         step         INTEGER NOT NULL,
                         path         TEXT    NOT NULL,
                         published_at INTEGER NOT NULL
+                    )""")),
+            // A cluster's trainer leaves these for the other nodes (cluster.SharedTrainerState); one node leaves
+            // them empty.
+            new Migration(6, "published adapters and trainer checkpoints as archives, for a cluster", List.of("""
+                    CREATE TABLE policy_version_adapters (
+                        policy_version INTEGER PRIMARY KEY,
+                        step           INTEGER NOT NULL,
+                        adapter_zip    BLOB    NOT NULL,
+                        created_at     INTEGER NOT NULL
+                    )""", """
+                    CREATE TABLE trainer_checkpoint_archives (
+                        step           INTEGER PRIMARY KEY,
+                        policy_version INTEGER NOT NULL,
+                        archive_zip    BLOB    NOT NULL,
+                        created_at     INTEGER NOT NULL
                     )""")));
 
     private Migrations() {}

@@ -1,9 +1,7 @@
 package org.pairwise.server.store;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
-import java.util.Properties;
 
 /**
  * How the store connects to PostgreSQL: the writer's connection (autocommit, so the writer's own BEGIN/COMMIT frame
@@ -12,9 +10,6 @@ import java.util.Properties;
  * an acknowledged vote survives the crash of this process and of the database server.
  */
 record Postgres(StoreLocation.PostgresDatabase at) implements GroupCommitWriter.Database {
-    /** Seconds to wait for a connection: a server that is down fails a batch instead of hanging it. */
-    static final int CONNECT_TIMEOUT_S = 10;
-
     @Override
     public Connection open() throws SQLException {
         return connect();
@@ -38,16 +33,6 @@ record Postgres(StoreLocation.PostgresDatabase at) implements GroupCommitWriter.
     }
 
     private Connection connect() throws SQLException {
-        Properties p = new Properties();
-        if (at.user() != null) {
-            p.setProperty("user", at.user());
-        }
-        if (at.password() != null) {
-            p.setProperty("password", at.password());
-        }
-        p.setProperty("ApplicationName", "pairwise");
-        p.setProperty("connectTimeout", Integer.toString(CONNECT_TIMEOUT_S));
-        p.setProperty("tcpKeepAlive", "true");
-        return DriverManager.getConnection(at.jdbcUrl(), p);
+        return at.connect("pairwise", java.util.Map.of());
     }
 }

@@ -272,6 +272,12 @@ public interface PreferenceStore extends AutoCloseable {
     CompletableFuture<Void> markItemsTrained(List<Long> itemIds, int policyVersion);
 
     /**
+     * Marks every item up to lastItemId not marked yet (a resumed trainer's lineage trained them; the marks of its
+     * last step may have died with the process that took it); completes with how many it marked.
+     */
+    CompletableFuture<Integer> markTrainedThrough(long lastItemId, int policyVersion);
+
+    /**
      * Streams every vote (withdrawn ones too), skip and pair flag as JSONL ({@code type}: vote, skip, pair_flag),
      * in chunks. Blocking: call on a worker.
      */

@@ -53,6 +53,26 @@ public sealed interface StoreLocation {
             return "jdbc:postgresql://" + h + ":" + port + "/" + database + (options == null ? "" : "?" + options);
         }
 
+        /**
+         * A connection of its own to this database (10 s to connect, TCP keep-alive on), named for the server's
+         * activity view; {@code extra}: more JDBC properties.
+         */
+        public java.sql.Connection connect(String applicationName, java.util.Map<String, String> extra)
+                throws java.sql.SQLException {
+            java.util.Properties p = new java.util.Properties();
+            if (user != null) {
+                p.setProperty("user", user);
+            }
+            if (password != null) {
+                p.setProperty("password", password);
+            }
+            p.setProperty("ApplicationName", applicationName);
+            p.setProperty("connectTimeout", "10");
+            p.setProperty("tcpKeepAlive", "true");
+            extra.forEach(p::setProperty);
+            return java.sql.DriverManager.getConnection(jdbcUrl(), p);
+        }
+
         /** The same database with this password (the URL's own, if it has one, stays: it is the most specific). */
         public PostgresDatabase withPasswordIfNone(String fallback) {
             return password != null || fallback == null ? this

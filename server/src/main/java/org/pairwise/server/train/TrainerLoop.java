@@ -54,6 +54,26 @@ public final class TrainerLoop {
         default void serve(int version, Path adapterDir) {}
     }
 
+    /**
+     * Where the trainer's results are copied before anyone is told of them (a cluster's database, for the other
+     * nodes and for whoever trains next). Called on the trainer thread; a failure stops the trainer.
+     */
+    public interface Replica {
+        /** A checkpoint directory was written for this step (it holds this policy version). */
+        void checkpointed(int step, int policyVersion, Path dir) throws Exception;
+
+        /** This version's adapter directory was written; it is announced when this returns. */
+        void published(int version, int step, Path dir) throws Exception;
+
+        Replica NONE = new Replica() {
+            @Override
+            public void checkpointed(int step, int policyVersion, Path dir) {}
+
+            @Override
+            public void published(int version, int step, Path dir) {}
+        };
+    }
+
     private final ContinualTrainer trainer;
     private final Backend backend;
     private final PreferenceStore store;
@@ -86,6 +106,9 @@ public final class TrainerLoop {
     private PreferenceStore.TrainerCheckpoint checkpointRow;
     /** The version announced last, until its row is in the store. */
     private PreferenceStore.PolicyVersion versionRow;
+    /** A checkpoint written but not yet copied to the replica (trainer thread only). */
+    private PreferenceStore.TrainerCheckpoint toReplicate;
+    private volatile Replica replica = Replica.NONE;
     private final ArrayDeque<Marks> marks = new ArrayDeque<>();
 
     private record Marks(List<Long> itemIds, int policyVersion) {}
@@ -118,6 +141,18 @@ public final class TrainerLoop {
         }
         lastVoteId = r.lastVoteId();
         lastItemId = r.queuePosition();
+        try {
+            int marked = store.markTrainedThrough(lastItemId, r.policyVersion()).get();
+            if (marked > 0) {
+                LOG.info("marked {} items up to {} trained: the checkpoint's step took them, its marks were lost",
+                        marked, lastItemId);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while resuming", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IOException("the store could not mark the checkpoint's items trained: " + e.getCause(), e);
+        }
         checkpointedStep = r.step();
         announcedVersion = r.policyVersion();
         servedVersion = r.policyVersion();
@@ -144,6 +179,11 @@ public final class TrainerLoop {
     /** The version generation serves: the published one, or the one a hold names (known after {@link #resume}). */
     public int servedVersion() {
         return servedVersion;
+    }
+
+    /** Sets where results are copied before they are announced; call before {@link #start}. */
+    public void replicateTo(Replica replica) {
+        this.replica = replica;
     }
 
     public void start(Events events) {
@@ -387,13 +427,16 @@ public final class TrainerLoop {
             if (trainer.steps() > checkpointedStep) {
                 writeCheckpoint();
             }
+            replicateCheckpoint();
             Path dir = policies.save(trainer.adapter(), backend, version);
+            replica.published(version, trainer.steps(), dir);
             announcedVersion = version;
             servedVersion = version;
             events.policy(version, trainer.steps(), dir);
             versionRow = new PreferenceStore.PolicyVersion(version, trainer.steps(), dir.toString(),
                     System.currentTimeMillis());
         }
+        replicateCheckpoint();
         if (checkpointRow != null) {
             store.recordCheckpoint(checkpointRow).get();
             checkpointRow = null;
@@ -409,6 +452,14 @@ public final class TrainerLoop {
         }
     }
 
+    private void replicateCheckpoint() throws Exception {
+        PreferenceStore.TrainerCheckpoint c = toReplicate;
+        if (c != null) {
+            replica.checkpointed((int) c.step(), c.policyVersion(), Path.of(c.path()));
+            toReplicate = null;
+        }
+    }
+
     private void writeCheckpoint() throws IOException {
         noteCheckpoint(trainer.checkpoint());
     }
@@ -418,6 +469,7 @@ public final class TrainerLoop {
         checkpointedStep = trainer.steps();
         checkpointRow = new PreferenceStore.TrainerCheckpoint(trainer.steps(), trainer.policyVersion(),
                 trainer.lastVoteId(), dir.toString(), System.currentTimeMillis());
+        toReplicate = checkpointRow;
     }
 
     /** A full disk or an unavailable store, as opposed to a bug or bad data (which stop the trainer, as before). */

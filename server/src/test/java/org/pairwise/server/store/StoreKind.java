@@ -6,8 +6,8 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.pairwise.server.store.pg.PostgresHarness;
+import org.pairwise.server.store.pg.SharedPostgres;
 
 /**
  * The two stores the contract tests run on. A test class is a {@code @ParameterizedClass} over this enum and asks
@@ -19,38 +19,16 @@ enum StoreKind {
     SQLITE,
     POSTGRES;
 
-    private static final AtomicInteger DATABASES = new AtomicInteger();
-    private static PostgresHarness server;
-
     /** An empty location for one test; on PostgreSQL, skips the test where no PostgreSQL is installed. */
     StoreUnderTest fresh(Path dir) throws Exception {
         if (this == SQLITE) {
             return new StoreUnderTest(this, new StoreLocation.SqliteFile(dir.resolve("p.db")), null);
         }
-        PostgresHarness.assumeAvailable();
-        PostgresHarness pg = server();
-        String name = "t" + DATABASES.incrementAndGet();
-        try (Connection c = pg.connect(); Statement st = c.createStatement()) {
-            st.execute("CREATE DATABASE " + name + " TEMPLATE " + TEMPLATE);
-        }
-        return new StoreUnderTest(this, database(pg, name), pg);
+        return new StoreUnderTest(this, SharedPostgres.freshDatabase("t"), SharedPostgres.server());
     }
 
-    /** A database the store migrated once; each test's database is a copy (a copy is faster than migrating). */
-    private static final String TEMPLATE = "pairwise_template";
-
-    static synchronized PostgresHarness server() throws Exception {
-        if (server == null) {
-            PostgresHarness pg = PostgresHarness.start();
-            pg.createDatabase(TEMPLATE);
-            new PostgresPreferenceStore(database(pg, TEMPLATE), 16).close();
-            server = pg;
-        }
-        return server;
-    }
-
-    private static StoreLocation.PostgresDatabase database(PostgresHarness pg, String name) {
-        return new StoreLocation.PostgresDatabase("127.0.0.1", pg.port(), name, pg.user(), pg.password(), null);
+    static PostgresHarness server() throws Exception {
+        return SharedPostgres.server();
     }
 
     /** A store's location, and a plain JDBC connection that bypasses the store to check what it wrote. */

@@ -63,6 +63,30 @@ class TrainingItemsTest extends StoreContract {
     }
 
     @Test
+    void aVoteCommittedAfterAHigherIdIsItemisedOnALaterPass() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(kind == StoreKind.POSTGRES, "several writers: PostgreSQL only");
+        pair("late", 1, 1);
+        pair("early", 2, 1);
+        // Another node's transaction draws the lower id and commits after this store's vote with the higher one.
+        try (var other = db.jdbc()) {
+            other.setAutoCommit(false);
+            try (var ps = other.prepareStatement("INSERT INTO preferences (pair_id, choice, annotator, created_at) "
+                    + "VALUES ('late', 'a', 'other-node', ?)")) {
+                ps.setLong(1, System.currentTimeMillis());
+                ps.executeUpdate();
+            }
+            long higher = vote("early", Choice.B, "here");
+            assertEquals(1, store.finalise(EACH).join(), "the committed vote");
+            other.commit();
+            assertEquals(1, store.finalise(EACH).join(), "the watermark waited for the lower id");
+            List<TrainingItem> all = items();
+            assertEquals(2, all.size());
+            assertEquals(higher, all.getFirst().pair().id(), "the higher id, committed first, was itemised first");
+            assertTrue(all.get(1).pair().id() < higher, "then the lower one");
+        }
+    }
+
+    @Test
     void threePeopleDisagreeingGiveOneMajorityLabelNotThreeContradictoryTerms() {
         pair("p1", 1, 3);
         vote("p1", Choice.A, "ann");

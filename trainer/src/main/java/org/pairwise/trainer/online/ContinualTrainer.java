@@ -156,6 +156,10 @@ public final class ContinualTrainer {
         Map<String, Object> line = new LinkedHashMap<>();
         line.put("step", applied.globalStep());
         line.putAll(m);
+        // Where the stream stood after this step, kept with the step log in the checkpoint: a trainer that resumes
+        // from it can show which votes each step of its lineage took.
+        line.put("last_vote_id", votes.getLast().id());
+        line.put("last_item_id", queuePosition);
         session.log(line);
         Path checkpoint = session.checkpointDue() ? checkpoint() : null;
         return new StepReport(applied.globalStep(), m, policyVersion, published, lastVoteId(), applied.applied(),
