@@ -35,7 +35,7 @@ class ReportRenderingTest {
         }
         vote.status(409);
         vote.error();
-        LoadConfig cfg = LoadConfig.SCHEMA.build(Map.of("url", URI.create("http://127.0.0.1:8080"), "votes", 300L));
+        LoadConfig cfg = LoadConfig.SCHEMA.build(Map.of("url", java.util.List.of(URI.create("http://127.0.0.1:8080")), "votes", 300L));
         Audit.Result audit = new Audit.Result(true, 300, 300, 300, 300, 0,
                 List.of(new Audit.Check("every acknowledged A/B vote is in the export", Audit.Status.PASS, "ok")), null);
         return new LoadReport("2026-01-01T00:00:00Z", "abc123", cfg.describe(), 3.0, 0,
