@@ -108,6 +108,9 @@ public final class TrainerLoop {
     private PreferenceStore.PolicyVersion versionRow;
     /** A checkpoint written but not yet copied to the replica (trainer thread only). */
     private PreferenceStore.TrainerCheckpoint toReplicate;
+    /** Items up to here are marked trained by the next settle() (after a resume); -1: nothing to do. */
+    private long markThrough = -1;
+    private int markThroughVersion;
     private volatile Replica replica = Replica.NONE;
     private final ArrayDeque<Marks> marks = new ArrayDeque<>();
 
@@ -141,18 +144,10 @@ public final class TrainerLoop {
         }
         lastVoteId = r.lastVoteId();
         lastItemId = r.queuePosition();
-        try {
-            int marked = store.markTrainedThrough(lastItemId, r.policyVersion()).get();
-            if (marked > 0) {
-                LOG.info("marked {} items up to {} trained: the checkpoint's step took them, its marks were lost",
-                        marked, lastItemId);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while resuming", e);
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw new IOException("the store could not mark the checkpoint's items trained: " + e.getCause(), e);
-        }
+        // The checkpoint's items were trained, but the process that took its last step may have died before their
+        // marks were stored: settle() marks them (a write, so it waits, as every write, for a store that takes it).
+        markThrough = lastItemId;
+        markThroughVersion = r.policyVersion();
         checkpointedStep = r.step();
         announcedVersion = r.policyVersion();
         servedVersion = r.policyVersion();
@@ -422,6 +417,14 @@ public final class TrainerLoop {
      * adapter is still the one the step published.
      */
     private void settle() throws Exception {
+        if (markThrough >= 0) {
+            int marked = store.markTrainedThrough(markThrough, markThroughVersion).get();
+            if (marked > 0) {
+                LOG.info("marked {} items up to {} trained: the checkpoint's step took them, its marks were lost",
+                        marked, markThrough);
+            }
+            markThrough = -1;
+        }
         int version = trainer.policyVersion();
         if (version > announcedVersion && guard.holding() == null) {
             if (trainer.steps() > checkpointedStep) {
