@@ -11,6 +11,7 @@ import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
 import java.util.zip.ZipOutputStream;
+import org.pairwise.server.train.PublishedPolicies;
 
 /**
  * A directory of files (a PEFT adapter, a trainer checkpoint) as one zip in a database row, and back. Files only,
@@ -58,13 +59,7 @@ final class Archives {
             }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
         } finally {
-            if (Files.exists(tmp)) {
-                try (Stream<Path> walk = Files.walk(tmp)) {
-                    for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                        Files.deleteIfExists(p);
-                    }
-                }
-            }
+            PublishedPolicies.deleteRecursively(tmp);  // a failed unpack leaves nothing; after the move, tmp is gone
         }
     }
 }

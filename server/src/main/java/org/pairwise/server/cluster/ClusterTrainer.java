@@ -1,11 +1,9 @@
 package org.pairwise.server.cluster;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
-import java.util.List;
 import java.util.stream.Stream;
+import org.pairwise.server.train.PublishedPolicies;
 import org.pairwise.server.train.TrainerLoop;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -155,7 +153,7 @@ public final class ClusterTrainer implements AutoCloseable {
         if (Files.isDirectory(trainerDir)) {
             try (Stream<Path> dirs = Files.list(trainerDir)) {
                 for (Path d : dirs.filter(p -> p.getFileName().toString().startsWith("checkpoint-")).toList()) {
-                    deleteRecursively(d);
+                    PublishedPolicies.deleteRecursively(d);
                 }
             }
         }
@@ -163,15 +161,6 @@ public final class ClusterTrainer implements AutoCloseable {
         var c = shared.fetchNewestCheckpoint(trainerDir);
         LOG.info("resuming from {}", c.map(x -> "the database's checkpoint of step " + x.step() + " (policy v"
                 + x.policyVersion() + ")").orElse("the start: the database has no checkpoint yet"));
-    }
-
-    static void deleteRecursively(Path d) throws IOException {
-        try (Stream<Path> walk = Files.walk(d)) {
-            List<Path> all = walk.sorted(Comparator.reverseOrder()).toList();
-            for (Path p : all) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 
     @Override

@@ -179,7 +179,8 @@ public final class PublishedPolicies {
         return Integer.parseInt(d.getFileName().toString().substring(PREFIX.length()));
     }
 
-    static void deleteRecursively(Path p) throws IOException {
+    /** Deletes a directory and everything in it; nothing to do for one that is not there. */
+    public static void deleteRecursively(Path p) throws IOException {
         if (p == null || !Files.exists(p)) {
             return;
         }
